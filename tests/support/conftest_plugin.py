@@ -1,1 +1,64 @@
-"""Shared pytest fixtures (PostgreSQL harness etc.)."""
+"""Shared pytest fixtures: the Supabase-like PostgreSQL database and the PostgREST test server.
+
+Registered from the root ``tests/conftest.py`` (``pytest_plugins``). See
+``tests/support/pg.py`` and ``tests/support/postgrest.py`` for what they provide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.support.pg import (
+    Database,
+    MigrationError,
+    dsn_from_env,
+    reset_data,
+    set_up_database,
+    unavailable,
+)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Database:
+    """Bootstrap + every migration, applied once per session to the `postgres` database."""
+    try:
+        dsn = dsn_from_env()
+    except LookupError as exc:
+        unavailable(str(exc))
+    try:
+        psycopg.connect(dsn, connect_timeout=10).close()
+    except psycopg.OperationalError as exc:
+        unavailable(f"cannot connect: {exc}".strip())
+    try:
+        return set_up_database(dsn)
+    except MigrationError as exc:
+        # A broken migration is a real failure, in CI or not.
+        pytest.fail(f"applying the Supabase bootstrap and migrations failed:\n{exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(pg_database: Database) -> str:
+    """Superuser DSN of the migrated `postgres` database."""
+    return pg_database.dsn
+
+
+@pytest.fixture(scope="session")
+def _pg_admin(pg_database: Database) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(pg_database.dsn, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def db(pg_database: Database, _pg_admin: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
+    """A superuser connection (autocommit) to a database reset to its post-migration state.
+
+    Request it (even unused) in any test that needs clean application tables,
+    including tests that go through the ``postgrest`` server.
+    """
+    reset_data(_pg_admin, pg_database)
+    with psycopg.connect(pg_database.dsn, autocommit=True) as conn:
+        yield conn
