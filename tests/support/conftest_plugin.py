@@ -20,6 +20,7 @@ from tests.support.pg import (
     set_up_database,
     unavailable,
 )
+from tests.support.postgrest import PostgrestServer
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +63,25 @@ def db(pg_database: Database, _pg_admin: psycopg.Connection[Any]) -> Iterator[ps
     reset_data(_pg_admin, pg_database)
     with psycopg.connect(pg_database.dsn, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture(scope="session")
+def postgrest_server(pg_database: Database) -> Iterator[PostgrestServer]:
+    """The PostgREST-compatible server for the whole session (see tests/support/postgrest.py)."""
+    server = PostgrestServer(pg_database.authenticator_dsn)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgrest(db: psycopg.Connection[Any], postgrest_server: PostgrestServer) -> PostgrestServer:
+    """The session's PostgREST server, with clean application tables and an empty request log.
+
+    Gives ``url`` (pass it to ``supabase.create_client``), ``anon_key``,
+    ``service_key``, ``publishable_key``, ``secret_key``, ``jwt_secret``,
+    ``make_user_token(user_id, email, role="authenticated", **claims)``,
+    ``jwks`` / ``signing_key`` and ``requests`` (every request received).
+    """
+    postgrest_server.requests.clear()
+    return postgrest_server
