@@ -20,7 +20,7 @@ from tests.support.pg import (
     set_up_database,
     unavailable,
 )
-from tests.support.postgrest import PostgrestServer
+from tests.support.postgrest import PostgrestServer, api_config
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +68,8 @@ def db(pg_database: Database, _pg_admin: psycopg.Connection[Any]) -> Iterator[ps
 @pytest.fixture(scope="session")
 def postgrest_server(pg_database: Database) -> Iterator[PostgrestServer]:
     """The PostgREST-compatible server for the whole session (see tests/support/postgrest.py)."""
-    server = PostgrestServer(pg_database.authenticator_dsn)
+    # Exposed schemas, search path and row cap as configured for the project.
+    server = PostgrestServer(pg_database.authenticator_dsn, **api_config())
     server.start()
     yield server
     server.stop()

@@ -45,8 +45,10 @@ import secrets
 import socket
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -69,6 +71,7 @@ from tests.support.jwt import (
     user_claims,
 )
 
+CONFIG_TOML = Path(__file__).resolve().parents[2] / "supabase" / "config.toml"
 JSON_CT = "application/json; charset=utf-8"
 OBJECT_CT = "application/vnd.pgrst.object+json"
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
@@ -586,8 +589,10 @@ class PostgrestServer:
         schemas: Sequence[str] = ("public",),
         anon_role: str = "anon",
         extra_search_path: Sequence[str] = ("public", "extensions"),
+        max_rows: int | None = 1000,
     ) -> None:
         self.jwt_secret = jwt_secret
+        self.max_rows = max_rows
         self.schemas = list(schemas)
         self.anon_role = anon_role
         self.extra_search_path = list(extra_search_path)
@@ -933,6 +938,8 @@ class PostgrestServer:
         order = req.param("order")
         order_clause = sql.SQL(" order by ") + order_sql(target, order) if order else sql.SQL("")
         lim, off = self._page(req)
+        if self.max_rows is not None:
+            lim = self.max_rows if lim is None else min(lim, self.max_rows)
         page: sql.Composable = sql.SQL("")
         page_params: list[Any] = []
         if lim is not None:
@@ -1198,6 +1205,21 @@ class PostgrestServer:
             return Outcome(200, body_text.encode(), {"Content-Type": JSON_CT})
 
         return run
+
+
+def api_config(path: Path = CONFIG_TOML) -> dict[str, Any]:
+    """The ``[api]`` table of supabase/config.toml as PostgrestServer keyword arguments."""
+    if not path.is_file():
+        return {}
+    api = tomllib.loads(path.read_text(encoding="utf-8")).get("api", {})
+    kwargs: dict[str, Any] = {}
+    if api.get("schemas"):
+        kwargs["schemas"] = list(api["schemas"])
+    if "extra_search_path" in api:
+        kwargs["extra_search_path"] = list(api["extra_search_path"])
+    if api.get("max_rows"):
+        kwargs["max_rows"] = int(api["max_rows"])
+    return kwargs
 
 
 def content_range(offset: int, n: int, total: int | None) -> str:
