@@ -367,3 +367,34 @@ def test_hostile_query_strings_never_reach_sql_unescaped(api: PostgrestServer, d
         response = raw(api, "GET", path, headers=auth)
         assert response.status_code < 500, (path, response.text)
     assert db.execute("select body from harness_api.notes").fetchall() == [("keep me",)]
+
+
+def test_a_signed_token_cannot_claim_a_role_the_gateway_never_grants(
+    api: PostgrestServer, db: psycopg.Connection[Any]
+) -> None:
+    """The server logs in as `authenticator`, which can only become the roles granted to it.
+
+    (As on Supabase, that includes supabase_admin: a token signed with the
+    project's JWT secret is all-powerful, which is why the secret never leaves
+    the server.)
+    """
+    user = create_user(db)
+    for role in ("postgres", "supabase_auth_admin", "no_such_role"):
+        token = api.make_user_token(user.id, user.email, role=role)
+        response = raw(api, "GET", "notes", headers={"Authorization": f"Bearer {token}"})
+        assert 400 <= response.status_code < 500, (role, response.text)
+    assert db.execute("select count(*) from harness_api.notes").fetchone() == (0,)
+
+
+def test_range_header_and_head(api: PostgrestServer, db: psycopg.Connection[Any]) -> None:
+    user = create_user(db)
+    auth = {"Authorization": f"Bearer {api.make_user_token(user.id, user.email)}"}
+    for i in range(5):
+        raw(api, "POST", "notes", json={"body": f"r{i}"}, headers=auth)
+    response = raw(api, "GET", "notes?select=body&order=id", headers={**auth, "Range": "1-2", "Prefer": "count=exact"})
+    assert response.status_code == 206
+    assert response.json() == [{"body": "r1"}, {"body": "r2"}]
+    assert response.headers["content-range"] == "1-2/5"
+    head = raw(api, "HEAD", "notes", headers={**auth, "Prefer": "count=exact"})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-range"] == "0-4/5"
