@@ -46,7 +46,8 @@ import socket
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,17 @@ class Relation:
 
 
 @dataclass
+class ForeignKey:
+    name: str
+    schema: str
+    table: str
+    columns: list[str]
+    ref_schema: str
+    ref_table: str
+    ref_columns: list[str]
+
+
+@dataclass
 class Function:
     schema: str
     name: str
@@ -228,6 +240,7 @@ class SchemaCache:
         self.schemas = list(schemas)
         self.relations: dict[tuple[str, str], Relation] = {}
         self.functions: dict[tuple[str, str], list[Function]] = {}
+        self.foreign_keys: list[ForeignKey] = []
         self.role_settings: dict[str, list[tuple[str, str]]] = {}
         self.lock = threading.Lock()
 
@@ -261,6 +274,24 @@ class SchemaCache:
         ):
             if (schema, table) in relations:
                 relations[(schema, table)].primary_key.append(column)
+        foreign_keys = [
+            ForeignKey(name, schema, table, list(cols), ref_schema, ref_table, list(ref_cols))
+            for name, schema, table, cols, ref_schema, ref_table, ref_cols in conn.execute(
+                """
+                select con.conname, n.nspname, c.relname,
+                       array(select a.attname from unnest(con.conkey) with ordinality k(n, o)
+                             join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.n order by k.o),
+                       rn.nspname, rc.relname,
+                       array(select a.attname from unnest(con.confkey) with ordinality k(n, o)
+                             join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.n order by k.o)
+                from pg_constraint con
+                join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
+                join pg_class rc on rc.oid = con.confrelid join pg_namespace rn on rn.oid = rc.relnamespace
+                where con.contype = 'f' and n.nspname = any(%s)
+                """,
+                (self.schemas,),
+            )
+        ]
         functions: dict[tuple[str, str], list[Function]] = {}
         for schema, name, arg_names, arg_modes, arg_types, n_defaults, retset, rettype, typtype in conn.execute(
             """
@@ -307,6 +338,7 @@ class SchemaCache:
                 role_settings.setdefault(role, []).append((key, value))
         with self.lock:
             self.relations, self.functions, self.role_settings = relations, functions, role_settings
+            self.foreign_keys = foreign_keys
 
 
 # ---------------------------------------------------------------------------
@@ -351,36 +383,79 @@ def unquote(text: str) -> str:
     return text
 
 
+LOGIC_KEYS = {"or", "and", "not.or", "not.and"}
+LEVEL_KEYS = {"order", "limit", "offset"}
+
+
 @dataclass
 class Target:
-    """What a filter applies to: a checked table column, or any column of an RPC result."""
+    """What names in a query refer to: a table (checked against the schema cache) or, with no
+    relation, the columns of an RPC result. ``alias`` is the name the table has in the SQL."""
 
     relation: Relation | None
+    alias: str | None = None
+
+    def ref(self, name: str) -> sql.Identifier:
+        if self.alias:
+            return sql.Identifier(self.alias, name)
+        if self.relation is not None:
+            # Qualified, so an UPDATE ... FROM (payload) stays unambiguous.
+            return sql.Identifier(self.relation.schema, self.relation.name, name)
+        return sql.Identifier(name)
+
+    def star(self) -> sql.Composable:
+        if self.alias:
+            return sql.SQL("{}.*").format(sql.Identifier(self.alias))
+        if self.relation is not None:
+            return sql.SQL("{}.*").format(self.relation.qualified)
+        return sql.SQL("*")
 
     def column(self, name: str) -> tuple[sql.Composable, str | None]:
         name = unquote(name)
+        if "->" in name:
+            raise bad_request(f"JSON paths ({name}) are not supported by the test server")
         if self.relation is None:
             if not name:
                 raise bad_request("empty column name")
-            return sql.Identifier(name), None
-        if "->" in name:
-            raise bad_request(f"JSON paths ({name}) are not supported by the test server")
+            return self.ref(name), None
         col = self.relation.column(name)
-        # Qualified, so an UPDATE ... FROM (payload) stays unambiguous.
-        return sql.Identifier(self.relation.schema, self.relation.name, col.name), col.type
+        return self.ref(col.name), col.type
 
 
 class Params:
-    """Collects the values of %s placeholders in the order they appear in the SQL."""
+    """Named placeholders, so SQL fragments can be built in any order (and reused)."""
 
     def __init__(self) -> None:
-        self.values: list[Any] = []
+        self.values: dict[str, Any] = {}
+        self._aliases = 0
 
     def add(self, value: Any, cast: str | None = None) -> sql.Composable:
-        self.values.append(value)
+        name = f"p{len(self.values)}"
+        self.values[name] = value
         if cast:
-            return sql.SQL("%s::" + cast)
-        return sql.SQL("%s")
+            return sql.SQL("{}::{}").format(sql.Placeholder(name), sql.SQL(cast))
+        return sql.Placeholder(name)
+
+    def alias(self) -> str:
+        self._aliases += 1
+        return f"_e{self._aliases}"
+
+
+def split_params(pairs: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
+    """This level's parameters, and those of embedded resources (``child.col=eq.1``) by prefix."""
+    own: list[tuple[str, str]] = []
+    nested: dict[str, list[tuple[str, str]]] = {}
+    for key, value in pairs:
+        if key.startswith('"') or key in LOGIC_KEYS or "." not in key:
+            own.append((key, value))
+        else:
+            prefix, rest = key.split(".", 1)
+            nested.setdefault(prefix, []).append((rest, value))
+    return own, nested
+
+
+def level_param(pairs: Iterable[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in pairs if k == name), None)
 
 
 def filter_sql(target: Target, column: str, expression: str, params: Params) -> sql.Composable:
@@ -455,32 +530,25 @@ def logic_sql(target: Target, key: str, value: str, params: Params) -> sql.Compo
     return sql.SQL("not ({})").format(joined) if negate else sql.SQL("({})").format(joined)
 
 
-def select_list(target: Target, select: str | None) -> sql.Composable:
-    if not select or select.strip() == "*":
-        return sql.SQL("*")
-    items: list[sql.Composable] = []
-    for raw in split_top(select):
-        item = raw.strip()
-        if item == "*":
-            items.append(sql.SQL("*"))
+def conditions(target: Target, pairs: Iterable[tuple[str, str]], params: Params,
+               skip: Iterable[str] = ()) -> list[sql.Composable]:
+    """The WHERE conditions of one level's filters."""
+    skipped = set(skip) | RESERVED_PARAMS
+    conds: list[sql.Composable] = []
+    for key, value in pairs:
+        if key in skipped:
             continue
-        if "(" in item or "!" in item:
-            raise bad_request(f"embedded resources ({item}) are not supported by the test server")
-        alias, colon, rest = item.partition(":")
-        if colon and not rest.startswith(":"):
-            name, alias_name = rest, alias
+        if key in LOGIC_KEYS:
+            conds.append(logic_sql(target, key, value, params))
         else:
-            name, alias_name = item, ""
-        cast = ""
-        if "::" in name:
-            name, cast = name.split("::", 1)
-            if not CAST_TYPE.fullmatch(cast):
-                raise bad_request(f"unsupported cast ::{cast}")
-        col, _ = target.column(name)
-        expr: sql.Composable = sql.SQL("{}::{}").format(col, sql.SQL(cast)) if cast else col
-        output = alias_name or unquote(name)
-        items.append(sql.SQL("{} as {}").format(expr, sql.Identifier(output)))
-    return sql.SQL(", ").join(items)
+            conds.append(filter_sql(target, key, value, params))
+    return conds
+
+
+def where_clause(conds: Sequence[sql.Composable]) -> sql.Composable:
+    if not conds:
+        return sql.SQL("")
+    return sql.SQL(" where ") + sql.SQL(" and ").join(sql.SQL("({})").format(c) for c in conds)
 
 
 def order_sql(target: Target, order: str) -> sql.Composable:
@@ -497,7 +565,14 @@ def order_sql(target: Target, order: str) -> sql.Composable:
             else:
                 raise bad_request(f'"failed to parse order ({order})" (line 1, column 1)')
         terms.append(sql.SQL(" ").join(term))
-    return sql.SQL(", ").join(terms)
+    return sql.SQL(" order by ") + sql.SQL(", ").join(terms)
+
+
+EMBED = re.compile(
+    r"^(?:(?P<alias>[A-Za-z_][\w]*):)?(?P<name>[A-Za-z_][\w]*)"
+    r"(?:!(?P<hint>[A-Za-z_][\w]*))?(?:!(?P<join>inner|left))?\((?P<select>.*)\)$",
+    re.S,
+)
 
 
 def parse_prefer(headers: dict[str, str]) -> dict[str, str]:
@@ -605,6 +680,7 @@ class PostgrestServer:
         self.publishable_key = "sb_publishable_" + secrets.token_urlsafe(18)
         self.secret_key = "sb_secret_" + secrets.token_urlsafe(18)
         self.url = ""
+        self.outage = False
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.app = Starlette(
@@ -687,6 +763,15 @@ class PostgrestServer:
             self._thread.join(timeout=10)
         self.pool.close()
 
+    @contextmanager
+    def simulate_outage(self) -> Iterator[None]:
+        """Answer every REST request with PostgREST's 503 while the block runs (requests still recorded)."""
+        self.outage = True
+        try:
+            yield
+        finally:
+            self.outage = False
+
     def reload_schema(self) -> None:
         conn = self.pool.get()
         try:
@@ -711,6 +796,11 @@ class PostgrestServer:
             body=body,
         )
         self.requests.append(record)
+        if self.outage:
+            # What PostgREST answers while it cannot reach the database.
+            return JSONResponse({"code": "PGRST001", "details": "connection refused", "hint": None,
+                                 "message": "Database client error. Retrying the connection."},
+                                status_code=503, headers={"Retry-After": "0"})
         try:
             outcome = await run_in_threadpool(self._handle, record, request.path_params)
         except ApiError as exc:
@@ -788,11 +878,15 @@ class PostgrestServer:
                            hint="Only the following schemas are exposed: " + ", ".join(self.schemas))
         return schema
 
-    def _relation(self, schema: str, name: str) -> Relation:
+    def _relation(self, schema: str, name: str, embedded: bool = False) -> Relation:
         rel = self.cache.relations.get((schema, name))
         if rel is None:
             self.reload_schema()  # tables created after start (test-only schemas)
             rel = self.cache.relations.get((schema, name))
+        if rel is None and embedded:
+            # The other end lives in a schema the API does not expose (auth.users, ...).
+            raise ApiError(400, "PGRST200", f"Could not find a relationship with '{schema}.{name}' in the schema cache",
+                           hint=f"Schema '{schema}' is not exposed through the API.")
         if rel is None:
             raise ApiError(404, "PGRST205", f"Could not find the table '{schema}.{name}' in the schema cache")
         return rel
@@ -884,22 +978,140 @@ class PostgrestServer:
 
     # -- tables -------------------------------------------------------------------
 
-    def _where(self, target: Target, req: RecordedRequest, params: Params,
-               skip: Iterable[str] = ()) -> tuple[sql.Composable, int]:
-        skipped = set(skip) | RESERVED_PARAMS
-        conds: list[sql.Composable] = []
-        for key, value in req.params:
-            if key in skipped:
+    # -- select lists and embedded resources ----------------------------------------
+
+    def _relationship(self, parent: Relation, name: str, hint: str | None) -> tuple[Relation, bool, list[tuple[str, str]]]:
+        """The table embedded as ``name`` under ``parent``: (child, to_one, [(child column, parent column)])."""
+        found: list[tuple[ForeignKey, bool]] = []
+        for fk in self.cache.foreign_keys:
+            if fk.schema == parent.schema and fk.table == parent.name and (
+                (fk.ref_table == name and fk.ref_schema == parent.schema)
+                or fk.name == name
+                or fk.columns == [name]
+            ):
+                found.append((fk, True))  # many-to-one: the parent holds the key
+            elif fk.ref_schema == parent.schema and fk.ref_table == parent.name and (
+                (fk.table == name and fk.schema == parent.schema) or fk.name == name
+            ):
+                found.append((fk, False))  # one-to-many: the child holds the key
+        if hint:
+            found = [
+                (fk, to_one) for fk, to_one in found
+                if hint in (fk.name, fk.table, fk.ref_table) or fk.columns == [hint]
+            ]
+        if not found:
+            raise ApiError(400, "PGRST200",
+                           f"Could not find a relationship between '{parent.name}' and '{name}' in the schema cache",
+                           hint="Many-to-many embedding through a junction table is not supported by the test server.")
+        if len(found) > 1:
+            raise ApiError(300, "PGRST201",
+                           f"Could not embed because more than one relationship was found for "
+                           f"'{parent.name}' and '{name}'",
+                           details=", ".join(fk.name for fk, _ in found),
+                           hint=f"Try changing '{name}' to one of: "
+                                + ", ".join(f"'{name}!{fk.name}'" for fk, _ in found))
+        fk, to_one = found[0]
+        if to_one:
+            child = self._relation(fk.ref_schema, fk.ref_table, embedded=True)
+            pairs = list(zip(fk.ref_columns, fk.columns, strict=True))
+        else:
+            child = self._relation(fk.schema, fk.table, embedded=True)
+            pairs = list(zip(fk.columns, fk.ref_columns, strict=True))
+        return child, to_one, pairs
+
+    def _select_items(
+        self,
+        target: Target,
+        select: str | None,
+        nested: dict[str, list[tuple[str, str]]],
+        params: Params,
+    ) -> tuple[sql.Composable, list[sql.Composable]]:
+        """The select list, and the EXISTS conditions that ``!inner`` embeds add to the parent's WHERE."""
+        items: list[sql.Composable] = []
+        inner: list[sql.Composable] = []
+        used: set[str] = set()
+        for raw_item in split_top(select or "*"):
+            item = raw_item.strip()
+            if item == "*":
+                items.append(target.star())
                 continue
-            if key in ("or", "and", "not.or", "not.and"):
-                conds.append(logic_sql(target, key, value, params))
-            elif "." in unquote(key) and not key.startswith('"'):
-                raise bad_request(f"filters on embedded resources ({key}) are not supported by the test server")
+            if re.fullmatch(r"(?:\w+:)?(?:\w+\.)?(?:count|sum|avg|min|max)\(\)(?:::\w+)?", item):
+                raise bad_request(f'"failed to parse select parameter ({item})"',
+                                  "aggregate functions are not supported by the test server")
+            embed = EMBED.fullmatch(item)
+            if embed:
+                if target.relation is None:
+                    raise bad_request(f"embedding ({item}) on a function result is not supported by the test server")
+                expr, exists = self._embed(target, embed, nested, params, used)
+                items.append(expr)
+                if exists is not None:
+                    inner.append(exists)
+                continue
+            if "(" in item or "!" in item or item.startswith("..."):
+                raise bad_request(f'"failed to parse select parameter ({item})"',
+                                  "aggregates, spreads and computed relationships are not supported by the test server")
+            alias, colon, rest = item.partition(":")
+            if colon and not rest.startswith(":"):
+                name, output = rest, alias
             else:
-                conds.append(filter_sql(target, key, value, params))
-        if not conds:
-            return sql.SQL(""), 0
-        return sql.SQL(" where ") + sql.SQL(" and ").join(conds), len(conds)
+                name, output = item, ""
+            cast = ""
+            if "::" in name:
+                name, cast = name.split("::", 1)
+                if not CAST_TYPE.fullmatch(cast):
+                    raise bad_request(f"unsupported cast ::{cast}")
+            col, _ = target.column(name)
+            expr_col: sql.Composable = sql.SQL("{}::{}").format(col, sql.SQL(cast)) if cast else col
+            items.append(sql.SQL("{} as {}").format(expr_col, sql.Identifier(output or unquote(name))))
+        unknown = set(nested) - used
+        if unknown:
+            name = sorted(unknown)[0]
+            raise ApiError(400, "PGRST108", f"'{name}' is not an embedded resource in this request",
+                           hint=f"Verify that '{name}' is included in the 'select' query parameter.")
+        return sql.SQL(", ").join(items), inner
+
+    def _embed(
+        self,
+        parent: Target,
+        m: re.Match[str],
+        nested: dict[str, list[tuple[str, str]]],
+        params: Params,
+        used: set[str],
+    ) -> tuple[sql.Composable, sql.Composable | None]:
+        assert parent.relation is not None
+        name, output = m["name"], m["alias"] or m["name"]
+        hint, join_type = m["hint"], m["join"]
+        if hint in ("inner", "left") and join_type is None:
+            hint, join_type = None, hint  # `name!inner(...)`: the regex took the join type for a hint
+        child_rel, to_one, pairs = self._relationship(parent.relation, name, hint)
+        # Filters, order and paging for the embedded rows: `<alias or name>.column=...`.
+        prefix = output if output in nested else name
+        used.add(prefix)
+        own, deeper = split_params(nested.get(prefix, []))
+        child = Target(child_rel, params.alias())
+        select, child_inner = self._select_items(child, m["select"], deeper, params)
+        join = [sql.SQL("{} = {}").format(child.ref(c), parent.ref(p)) for c, p in pairs]
+        conds = join + conditions(child, own, params) + child_inner
+        order = level_param(own, "order")
+        tail: sql.Composable = order_sql(child, order) if order else sql.SQL("")
+        limit, offset = level_param(own, "limit"), level_param(own, "offset")
+        if limit is not None:
+            tail += sql.SQL(" limit {}").format(params.add(to_int("limit", limit)))
+        if offset is not None:
+            tail += sql.SQL(" offset {}").format(params.add(to_int("offset", offset)))
+        source = sql.SQL("{} {}").format(child_rel.qualified, sql.Identifier(child.alias or ""))
+        rows = sql.SQL("select {} from {}{}{}").format(select, source, where_clause(conds), tail)
+        if to_one:
+            expr = sql.SQL("(select to_json(_j) from ({}) _j) as {}").format(rows, sql.Identifier(output))
+        else:
+            expr = sql.SQL("coalesce((select json_agg(_j) from ({}) _j), '[]'::json) as {}").format(
+                rows, sql.Identifier(output))
+        exists = None
+        if join_type == "inner":
+            exists = sql.SQL("exists (select 1 from {}{})").format(source, where_clause(conds))
+        return expr, exists
+
+    # -- tables -------------------------------------------------------------------
 
     def _page(self, req: RecordedRequest) -> tuple[int | None, int]:
         limit = req.param("limit")
@@ -921,33 +1133,31 @@ class PostgrestServer:
     def _table(self, schema: str, name: str, req: RecordedRequest, prefs: dict[str, str]
                ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         rel = self._relation(schema, name)
-        target = Target(rel)
         if req.method in ("GET", "HEAD"):
-            return self._select(rel, target, req, prefs)
+            return self._select(rel, req, prefs)
         if req.method == "POST":
-            return self._insert(rel, target, req, prefs)
+            return self._insert(rel, req, prefs)
         if req.method == "PATCH":
-            return self._update(rel, target, req, prefs)
-        return self._delete(rel, target, req, prefs)
+            return self._update(rel, req, prefs)
+        return self._delete(rel, req, prefs)
 
-    def _select(self, rel: Relation, target: Target, req: RecordedRequest, prefs: dict[str, str]
+    def _select(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
                 ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         params = Params()
-        columns = select_list(target, req.param("select"))
-        where, _ = self._where(target, req, params)
+        target = Target(rel)
+        own, nested = split_params(req.params)
+        columns, inner = self._select_items(target, req.param("select"), nested, params)
+        where = where_clause(conditions(target, own, params) + inner)
         order = req.param("order")
-        order_clause = sql.SQL(" order by ") + order_sql(target, order) if order else sql.SQL("")
+        order_clause = order_sql(target, order) if order else sql.SQL("")
         lim, off = self._page(req)
         if self.max_rows is not None:
             lim = self.max_rows if lim is None else min(lim, self.max_rows)
         page: sql.Composable = sql.SQL("")
-        page_params: list[Any] = []
         if lim is not None:
-            page += sql.SQL(" limit %s")
-            page_params.append(lim)
+            page += sql.SQL(" limit {}").format(params.add(lim))
         if off:
-            page += sql.SQL(" offset %s")
-            page_params.append(off)
+            page += sql.SQL(" offset {}").format(params.add(off))
         query = sql.SQL(
             "select coalesce(json_agg(_r), '[]')::text, count(*) from (select {} from {}{}{}{}) _r"
         ).format(columns, rel.qualified, where, order_clause, page)
@@ -955,7 +1165,7 @@ class PostgrestServer:
         want_count = prefs.get("count") in ("exact", "planned", "estimated")
 
         def run(conn: psycopg.Connection[Any]) -> Outcome:
-            row = conn.execute(query, [*params.values, *page_params]).fetchone()
+            row = conn.execute(query, params.values).fetchone()
             assert row is not None
             body, n = row[0], int(row[1])
             total: int | None = None
@@ -982,10 +1192,16 @@ class PostgrestServer:
         except (ValueError, UnicodeDecodeError) as exc:
             raise bad_request("Empty or invalid json", str(exc), code="PGRST102") from None
 
-    def _returning(self, target: Target, req: RecordedRequest, prefs: dict[str, str]) -> sql.Composable | None:
-        if prefs.get("return") == "representation":
-            return select_list(target, req.param("select"))
-        return None
+    def _returning(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str], params: Params
+                   ) -> sql.Composable | None:
+        """The select list read back from the changed rows (CTE ``_m``), or None for return=minimal."""
+        if prefs.get("return") != "representation":
+            return None
+        _, nested = split_params(req.params)
+        columns, inner = self._select_items(Target(rel, "_m"), req.param("select"), nested, params)
+        if inner:
+            raise bad_request("!inner embedding on a write is not supported by the test server")
+        return columns
 
     def _mutation_outcome(self, created: bool, body: str, n: int, prefs: dict[str, str],
                           representation: bool) -> Outcome:
@@ -1000,7 +1216,13 @@ class PostgrestServer:
             return Outcome(201 if created else 200, body.encode(), headers)
         return Outcome(201 if created else 204, b"", headers)
 
-    def _insert(self, rel: Relation, target: Target, req: RecordedRequest, prefs: dict[str, str]
+    def _check_columns(self, rel: Relation, keys: Iterable[str]) -> None:
+        for key in keys:
+            if key not in rel.columns:
+                raise ApiError(400, "PGRST204",
+                               f"Could not find the '{key}' column of '{rel.name}' in the schema cache")
+
+    def _insert(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
                 ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         payload = self._payload(req)
         rows = payload if isinstance(payload, list) else [payload]
@@ -1014,12 +1236,9 @@ class PostgrestServer:
             keys = list(rows[0].keys())
             if any(set(r.keys()) != set(keys) for r in rows):
                 raise bad_request("All object keys must match", code="PGRST102")
-        for key in keys:
-            if key not in rel.columns:
-                raise ApiError(400, "PGRST204",
-                               f"Could not find the '{key}' column of '{rel.name}' in the schema cache")
-        missing_default = prefs.get("missing") == "default"
-        returning = self._returning(target, req, prefs)
+        self._check_columns(rel, keys)
+        params = Params()
+        returning = self._returning(rel, req, prefs, params)
         resolution = prefs.get("resolution")
         conflict_cols: list[str] = []
         if resolution in ("merge-duplicates", "ignore-duplicates"):
@@ -1029,18 +1248,20 @@ class PostgrestServer:
             for c in conflict_cols:
                 rel.column(c)
             if not conflict_cols:
-                raise bad_request(f"{rel.name} has no primary key; give on_conflict", code="PGRST100")
-        # With missing=default each row only sets the keys it has, so the others get their defaults.
+                raise bad_request(f"{rel.name} has no primary key; give on_conflict")
+        # With missing=default each row sets only the keys it has, so the others get their defaults.
         groups: list[tuple[list[str], list[dict[str, Any]]]] = (
-            [([k for k in keys if k in r], [r]) for r in rows] if missing_default else [(keys, rows)]
+            [([k for k in keys if k in r], [r]) for r in rows] if prefs.get("missing") == "default"
+            else [(keys, rows)]
         )
-        statements: list[tuple[sql.Composable, sql.Composable, list[Any]]] = []
+        statements: list[sql.Composable] = []
         for group_keys, group_rows in groups:
             cols = sql.SQL(", ").join(sql.Identifier(k) for k in group_keys)
+            stmt: sql.Composable
             if group_keys:
-                source = sql.SQL("select {} from json_populate_recordset(null::{}, %s::json)").format(
-                    cols, rel.qualified)
-                stmt = sql.SQL("insert into {} ({}) {}").format(rel.qualified, cols, source)
+                # As PostgREST does: the JSON body becomes rows of the table's type.
+                stmt = sql.SQL("insert into {} ({}) select {} from json_populate_recordset(null::{}, {})").format(
+                    rel.qualified, cols, cols, rel.qualified, params.add(json.dumps(group_rows), "json"))
             else:
                 stmt = sql.SQL("insert into {} default values").format(rel.qualified)
             if conflict_cols:
@@ -1055,86 +1276,83 @@ class PostgrestServer:
                             for k in group_keys
                         ),
                     )
-            if not group_keys:
-                statements.extend((stmt, sql.SQL("*"), []) for _ in group_rows)
-            else:
-                statements.append((stmt, sql.SQL("*"), [json.dumps(group_rows)]))
-        return self._run_mutation(statements, returning, prefs, created=True)
+            statements.extend([stmt] * (1 if group_keys else len(group_rows)))
+        return self._run_mutation(statements, sql.SQL("*"), returning, params, prefs, created=True)
 
-    def _run_mutation(self, statements: list[tuple[sql.Composable, sql.Composable, list[Any]]],
-                      returning: sql.Composable | None, prefs: dict[str, str], *, created: bool
-                      ) -> Callable[[psycopg.Connection[Any]], Outcome]:
-        """Run (statement, what it returns, values) triples; read rows back only for representation."""
+    def _run_mutation(self, statements: list[sql.Composable], returned: sql.Composable,
+                      returning: sql.Composable | None, params: Params, prefs: dict[str, str], *,
+                      created: bool) -> Callable[[psycopg.Connection[Any]], Outcome]:
+        """Run the statements; read the changed rows back (as CTE ``_m``) only for representation."""
+        max_affected = prefs.get("max-affected") if prefs.get("handling") == "strict" else None
 
         def run(conn: psycopg.Connection[Any]) -> Outcome:
             rows: list[Any] = []
             total = 0
-            for stmt, returned, values in statements:
+            for stmt in statements:
                 if returning is None:
                     # Nothing is read back, so no SELECT privilege or policy is involved.
-                    total += max(conn.execute(sql.Composed([stmt]), values).rowcount, 0)
+                    total += max(conn.execute(sql.Composed([stmt]), params.values).rowcount, 0)
                     continue
                 # RETURNING makes PostgreSQL apply the SELECT policies to the rows, as with PostgREST.
                 query = sql.SQL(
                     "with _m as ({} returning {}) select coalesce(json_agg(_r), '[]')::text, count(*) "
                     "from (select {} from _m) _r"
                 ).format(stmt, returned, returning)
-                row = conn.execute(query, values).fetchone()
+                row = conn.execute(query, params.values).fetchone()
                 assert row is not None
                 rows.extend(json.loads(row[0]))
                 total += int(row[1])
+            if max_affected is not None and max_affected.isdigit() and total > int(max_affected):
+                raise ApiError(400, "PGRST124", "Query result exceeds max-affected preference constraint",
+                               f"The query affects {total} rows")
             body = json.dumps(rows) if returning is not None else ""
             return self._mutation_outcome(created, body, total, prefs, returning is not None)
 
         return run
 
-    def _require_filters(self, target: Target, req: RecordedRequest, params: Params, verb: str
-                         ) -> sql.Composable:
-        where, n = self._where(target, req, params)
-        if n == 0:
+    def _filters_required(self, target: Target, req: RecordedRequest, params: Params, verb: str
+                          ) -> sql.Composable:
+        own, _ = split_params(req.params)
+        conds = conditions(target, own, params)
+        if not conds:
             # Supabase runs the Data API with pg-safeupdate: no unfiltered UPDATE/DELETE.
             raise ApiError(400, "21000", f"{verb} requires a WHERE clause",
                            hint="Add a filter to the request (pg-safeupdate is enabled).")
-        return where
+        return where_clause(conds)
 
-    def _update(self, rel: Relation, target: Target, req: RecordedRequest, prefs: dict[str, str]
+    def _update(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
                 ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         payload = self._payload(req)
         if not isinstance(payload, dict):
             raise bad_request("Empty or invalid json", "PATCH needs a JSON object", code="PGRST102")
-        for key in payload:
-            if key not in rel.columns:
-                raise ApiError(400, "PGRST204",
-                               f"Could not find the '{key}' column of '{rel.name}' in the schema cache")
+        self._check_columns(rel, payload)
         params = Params()
-        params.add(json.dumps(payload))
-        where = self._require_filters(target, req, params, "UPDATE")
+        where = self._filters_required(Target(rel), req, params, "UPDATE")
+        returning = self._returning(rel, req, prefs, params)
         if not payload:
-            return lambda conn: self._mutation_outcome(False, "[]", 0, prefs,
-                                                       prefs.get("return") == "representation")
+            return lambda conn: self._mutation_outcome(False, "[]", 0, prefs, returning is not None)
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = _p.{}").format(sql.Identifier(k), sql.Identifier(k)) for k in payload
         )
-        # The payload row comes first in the parameters, then the filter values.
-        stmt = sql.SQL("update {} set {} from (select * from json_populate_record(null::{}, %s::json)) _p{}").format(
-            rel.qualified, assignments, rel.qualified, where
+        stmt = sql.SQL("update {} set {} from (select * from json_populate_record(null::{}, {})) _p{}").format(
+            rel.qualified, assignments, rel.qualified, params.add(json.dumps(payload), "json"), where
         )
-        returning = self._returning(target, req, prefs)
         returned = sql.SQL("{}.*").format(rel.qualified)
-        return self._run_mutation([(stmt, returned, params.values)], returning, prefs, created=False)
+        return self._run_mutation([stmt], returned, returning, params, prefs, created=False)
 
-    def _delete(self, rel: Relation, target: Target, req: RecordedRequest, prefs: dict[str, str]
+    def _delete(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
                 ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         params = Params()
-        where = self._require_filters(target, req, params, "DELETE")
+        where = self._filters_required(Target(rel), req, params, "DELETE")
+        returning = self._returning(rel, req, prefs, params)
         stmt = sql.SQL("delete from {}{}").format(rel.qualified, where)
-        returning = self._returning(target, req, prefs)
-        return self._run_mutation([(stmt, sql.SQL("*"), params.values)], returning, prefs, created=False)
+        return self._run_mutation([stmt], sql.SQL("*"), returning, params, prefs, created=False)
 
     # -- functions ------------------------------------------------------------------
 
     def _rpc(self, schema: str, name: str, req: RecordedRequest, prefs: dict[str, str]
              ) -> Callable[[psycopg.Connection[Any]], Outcome]:
+        candidates = self._functions(schema, name)
         if req.method == "POST":
             payload = self._payload(req)
             if payload is None:
@@ -1142,18 +1360,17 @@ class PostgrestServer:
             if not isinstance(payload, dict):
                 raise bad_request("Empty or invalid json", "rpc arguments must be a JSON object", code="PGRST102")
             args: dict[str, Any] = payload
-        candidates = self._functions(schema, name)
-        if req.method != "POST":
+            arg_keys: set[str] = set()
+        else:
             # GET/HEAD: query parameters named like an argument are arguments, the rest filters.
             arg_names = {n for f in candidates for n, _ in f.args}
             args = {k: v for k, v in req.params if k in arg_names and k not in RESERVED_PARAMS}
-        filter_keys = set(args) if req.method != "POST" else set()
+            arg_keys = set(args)
         matches = [f for f in candidates if f.required <= set(args) <= {n for n, _ in f.args}]
         if not matches:
-            listed = ", ".join(sorted(args))
             raise ApiError(
                 404, "PGRST202",
-                f"Could not find the function {schema}.{name}({listed}) in the schema cache",
+                f"Could not find the function {schema}.{name}({', '.join(sorted(args))}) in the schema cache",
                 hint="If a new function was created in the database with this name and parameters, "
                      "try reloading the schema cache.",
             )
@@ -1163,45 +1380,44 @@ class PostgrestServer:
         call_args = sql.SQL(", ").join(
             sql.SQL("{} => {}").format(
                 sql.Identifier(k),
-                params.add(json.dumps(v) if isinstance(v, dict | list) and "json" in types[k] else v, types[k])
+                params.add(json.dumps(v) if isinstance(v, dict | list) and "json" in types[k] else v, types[k]),
             )
             for k, v in args.items()
         )
         call = sql.SQL("{}.{}({})").format(sql.Identifier(func.schema), sql.Identifier(func.name), call_args)
-        target = Target(None)
-        where, n_filters = self._where(target, req, params, skip=filter_keys)
+        target = Target(None, "_f")
+        own, nested = split_params(req.params)
+        conds = conditions(target, own, params, skip=arg_keys)
+        select, _ = self._select_items(target, req.param("select"), nested, params)
         order = req.param("order")
-        order_clause = sql.SQL(" order by ") + order_sql(target, order) if order else sql.SQL("")
+        tail: sql.Composable = order_sql(target, order) if order else sql.SQL("")
         lim, off = self._page(req)
-        page: sql.Composable = sql.SQL("")
         if lim is not None:
-            page += sql.SQL(" limit {}").format(sql.Literal(lim))
+            tail += sql.SQL(" limit {}").format(params.add(lim))
         if off:
-            page += sql.SQL(" offset {}").format(sql.Literal(off))
-        select = select_list(target, req.param("select"))
+            tail += sql.SQL(" offset {}").format(params.add(off))
+        query: sql.Composable
         if func.returns_void:
-            query = sql.SQL("select {}::text, 0").format(call)
-        elif func.returns_set or func.returns_composite:
-            body = sql.SQL("select {} from {} _f{}{}{}").format(select, call, where, order_clause, page)
-            if func.returns_set and func.returns_composite:
-                query = sql.SQL("select coalesce(json_agg(_r), '[]')::text, count(*) from ({}) _r").format(body)
-            elif func.returns_set:
-                # A set of scalars: PostgREST answers an array of the values.
-                query = sql.SQL("select coalesce(json_agg(_f), '[]')::text, count(*) from {} _f").format(call)
-            else:
-                query = sql.SQL("select to_json(_r)::text, 1 from ({}) _r").format(body)
+            query = sql.SQL("select {}::text").format(call)
+        elif func.returns_set and func.returns_composite:
+            query = sql.SQL("select coalesce(json_agg(_r), '[]')::text from (select {} from {} _f{}{}) _r").format(
+                select, call, where_clause(conds), tail)
+        elif func.returns_set:
+            # A set of scalars: an array of the values.
+            query = sql.SQL("select coalesce(json_agg(_f), '[]')::text from {} _f").format(call)
+        elif func.returns_composite:
+            query = sql.SQL("select to_json(_r)::text from (select {} from {} _f{}) _r").format(
+                select, call, where_clause(conds))
         else:
-            if n_filters:
-                raise bad_request("filters need a function returning rows", code="PGRST100")
-            query = sql.SQL("select to_json({})::text, 1").format(call)
+            if conds:
+                raise bad_request("filters need a function that returns rows")
+            query = sql.SQL("select to_json({})::text").format(call)
 
         def run(conn: psycopg.Connection[Any]) -> Outcome:
             row = conn.execute(query, params.values).fetchone()
             if func.returns_void:
                 return Outcome(204, b"", {})
             body_text = row[0] if row and row[0] is not None else "null"
-            if func.returns_composite and not func.returns_set and row and row[0] is None:
-                body_text = "null"
             return Outcome(200, body_text.encode(), {"Content-Type": JSON_CT})
 
         return run
