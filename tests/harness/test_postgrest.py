@@ -301,6 +301,17 @@ def test_asymmetric_tokens_verified_with_the_published_jwks(api: PostgrestServer
     assert jwks == api.jwks and jwks["keys"][0]["kid"] == api.signing_key.kid
     c = client(api, token=api.make_user_token(user.id, user.email, algorithm="ES256"))
     assert data(c.rpc("whoami", {}))["uid"] == str(user.id)
+    # A JWKS fetch is recorded like any request.
+    assert api.requests[0].path == "/auth/v1/.well-known/jwks.json"
+    # Key rotation: an added RS256 key is published and accepted.
+    rotated = api.add_signing_key("RS256")
+    try:
+        assert [k["kid"] for k in httpx.get(f"{api.url}/auth/v1/.well-known/jwks.json", timeout=10).json()["keys"]] == [
+            api.signing_key.kid, rotated.kid]
+        token = rotated.sign(user_claims(user.id, user.email))
+        assert data(client(api, token=token).rpc("whoami", {}))["uid"] == str(user.id)
+    finally:
+        api.signing_keys.remove(rotated)
     # The same claims signed by a key the server does not know are refused.
     stranger = generate_signing_key("ES256", kid=api.signing_key.kid)
     forged = stranger.sign(user_claims(user.id, user.email))

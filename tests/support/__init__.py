@@ -22,8 +22,11 @@ Fixtures (from ``tests.support.conftest_plugin``, registered in tests/conftest.p
     ``secret_key`` (new opaque keys), ``jwt_secret``,
     ``make_user_token(user_id, email, role="authenticated", algorithm="HS256"|"ES256", **claims)``,
     ``jwks`` (also served at ``<url>/auth/v1/.well-known/jwks.json``),
-    ``signing_key``, ``issuer`` and ``requests`` (every request received,
-    cleared per test). Exposed schemas come from ``supabase/config.toml``.
+    ``signing_key`` / ``add_signing_key("ES256"|"RS256")`` (rotation),
+    ``issuer``, ``requests`` (every request received, JWKS fetches included;
+    cleared per test) and ``simulate_outage()`` (a context manager: every
+    REST request gets PostgREST's 503 meanwhile). Exposed schemas and
+    ``max_rows`` come from ``supabase/config.toml``.
 
 Helpers:
 

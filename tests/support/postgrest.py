@@ -23,17 +23,23 @@ Every request is recorded (method, path, query, headers, body) in
 ``PostgrestServer.requests`` so tests can assert the client's traffic.
 
 Supported: GET/HEAD select (``select`` with ``*``, columns, ``alias:column``,
-``column::type``), filters ``eq neq gt gte lt lte like ilike match imatch is in
-cs cd ov sl sr nxl nxr adj fts plfts phfts wfts`` with ``not.``, ``or``/``and``
-trees, ``order``, ``limit``, ``offset``, ``Range``; POST insert (object or
-array, ``columns``, ``Prefer: return=minimal|headers-only|representation``,
-``missing=default``, upsert with ``resolution=merge-duplicates|ignore-duplicates``
-and ``on_conflict``); PATCH and DELETE with filters (a filter is required, as
-with pg-safeupdate on Supabase); ``/rpc/<fn>`` by POST (JSON arguments) or GET
-(query arguments), with filters on set results; ``Prefer: count=exact``;
-``Accept: application/vnd.pgrst.object+json``; ``Accept-Profile`` /
-``Content-Profile`` for exposed schemas. Not supported (answered with a 400
-naming the feature): embedded resources, JSON path selects, CSV, explain.
+``column::type``, embedded resources over foreign keys — many-to-one and
+one-to-many, nested, with ``alias:``, ``!hint``, ``!inner`` and
+``<embed>.column=...`` / ``<embed>.order`` / ``<embed>.limit``), filters ``eq
+neq gt gte lt lte like ilike match imatch is in cs cd ov sl sr nxl nxr adj fts
+plfts phfts wfts`` with ``not.``, ``or``/``and`` trees, ``order``, ``limit``,
+``offset``, ``Range``; POST insert (object or array, ``columns``, ``Prefer:
+return=minimal|headers-only|representation``, ``missing=default``, upsert with
+``resolution=merge-duplicates|ignore-duplicates`` and ``on_conflict``); PATCH
+and DELETE with filters (a filter is required, as with pg-safeupdate on
+Supabase) and ``handling=strict`` + ``max-affected``; ``select`` on writes;
+``/rpc/<fn>`` by POST (JSON arguments) or GET (query arguments), with filters
+on set results; ``Prefer: count=exact`` and ``tx=rollback``; ``Accept:
+application/vnd.pgrst.object+json``; ``Accept-Profile`` / ``Content-Profile``
+for the exposed schemas; ``db-max-rows``. Not supported (answered with a 400
+naming the feature): many-to-many embedding, aggregates, spreads, JSON paths,
+CSV, explain. ``simulate_outage()`` makes every request get PostgREST's 503
+while the database is unreachable.
 """
 
 from __future__ import annotations
@@ -674,7 +680,8 @@ class PostgrestServer:
         self.pool = ConnectionPool(authenticator_dsn)
         self.cache = SchemaCache(self.schemas)
         self.requests: list[RecordedRequest] = []
-        self.signing_key: SigningKey = generate_signing_key("ES256")
+        # Asymmetric signing keys published in the JWKS; the first signs make_user_token(algorithm="ES256").
+        self.signing_keys: list[SigningKey] = [generate_signing_key("ES256")]
         self.anon_key = sign_hs256(api_key_claims("anon"), jwt_secret)
         self.service_key = sign_hs256(api_key_claims("service_role"), jwt_secret)
         self.publishable_key = "sb_publishable_" + secrets.token_urlsafe(18)
@@ -702,8 +709,18 @@ class PostgrestServer:
     # -- tokens ---------------------------------------------------------------
 
     @property
+    def signing_key(self) -> SigningKey:
+        return self.signing_keys[0]
+
+    @property
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [self.signing_key.public_jwk]}
+        return {"keys": [key.public_jwk for key in self.signing_keys]}
+
+    def add_signing_key(self, algorithm: str = "ES256") -> SigningKey:
+        """Publish one more key (key rotation); tokens it signs are accepted from now on."""
+        key = generate_signing_key(algorithm)
+        self.signing_keys.append(key)
+        return key
 
     @property
     def rest_url(self) -> str:
@@ -783,7 +800,10 @@ class PostgrestServer:
     # -- HTTP -----------------------------------------------------------------
 
     async def _jwks(self, request: Request) -> Response:
-        return JSONResponse(self.jwks)
+        # Recorded too, so a test can check that a handler caches the JWKS.
+        self.requests.append(RecordedRequest(request.method, request.url.path, request.url.query, [],
+                                             {k.lower(): v for k, v in request.headers.items()}, b""))
+        return JSONResponse(self.jwks, headers={"Cache-Control": "public, max-age=600"})
 
     async def _endpoint(self, request: Request) -> Response:
         body = await request.body()
@@ -853,8 +873,9 @@ class PostgrestServer:
             if alg == "HS256":
                 claims = jwt.decode(token, self.jwt_secret, algorithms=["HS256"],
                                     options={"verify_aud": False, "require": []})
-            elif alg == "ES256" and header.get("kid") == self.signing_key.kid:
-                claims = jwt.decode(token, self.signing_key.private_key.public_key(), algorithms=["ES256"],
+            elif key := next((k for k in self.signing_keys
+                              if k.kid == header.get("kid") and k.algorithm == alg), None):
+                claims = jwt.decode(token, key.private_key.public_key(), algorithms=[key.algorithm],
                                     options={"verify_aud": False, "require": []})
             else:
                 raise self._jwt_error("PGRST301", f"JWSError JWSInvalidSignature (alg {alg!r} not accepted)")
