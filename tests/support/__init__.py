@@ -36,7 +36,8 @@ Helpers:
 - ``tests.support.pg.create_user(db, "a@example.test")`` -> ``AuthUser(id, email)``;
   ``user.claims(**extra)`` gives Supabase-style access-token claims.
 - ``tests.support.jwt``: ``user_claims``, ``sign_hs256``, ``unsigned_token``
-  (``alg: none``), ``generate_signing_key("ES256"|"RS256")``, ``jwks(...)``.
+  (``alg: none``), ``hs256_with_public_key`` (algorithm confusion),
+  ``generate_signing_key("ES256"|"RS256")``, ``jwks(...)``.
 
 Example::
 

@@ -86,3 +86,11 @@ def postgrest(db: psycopg.Connection[Any], postgrest_server: PostgrestServer) ->
     """
     postgrest_server.requests.clear()
     return postgrest_server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the database (directly or through another fixture) with `pg`,
+    so `pytest -m "not pg"` runs the rest without PostgreSQL."""
+    for item in items:
+        if "pg_database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pg)

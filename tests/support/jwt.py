@@ -14,6 +14,9 @@ session_id, is_anonymous).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import time
 import uuid
@@ -85,6 +88,26 @@ def service_role_key(secret: str = TEST_JWT_SECRET) -> str:
 def unsigned_token(claims: dict[str, Any]) -> str:
     """An ``alg: none`` token, for tests that must see it rejected."""
     return jwt.encode(claims, "", algorithm="none")
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def hs256_with_public_key(claims: dict[str, Any], key: SigningKey) -> str:
+    """The algorithm-confusion forgery: HS256 keyed with the *public* PEM of an asymmetric key.
+
+    PyJWT refuses to produce it, so it is assembled by hand; a verifier that
+    lets the token choose its algorithm would accept it.
+    """
+    header = {"alg": "HS256", "typ": "JWT", "kid": key.kid}
+    signing_input = (
+        _b64url(json.dumps(header, separators=(",", ":")).encode())
+        + "."
+        + _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    )
+    signature = hmac.new(key.public_pem, signing_input.encode("ascii"), hashlib.sha256).digest()
+    return signing_input + "." + _b64url(signature)
 
 
 @dataclass
