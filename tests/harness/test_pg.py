@@ -18,6 +18,7 @@ from tests.support.pg import (
     create_user,
     migration_files,
     reset_data,
+    run_cron_job,
 )
 
 
@@ -207,3 +208,20 @@ def test_misnamed_or_broken_migration_is_reported_with_file_and_line(
     assert db.execute(
         "select count(*) from supabase_migrations.schema_migrations where version = '29990101000000'"
     ).fetchone() == (0,)
+
+
+def test_run_cron_job_runs_the_scheduled_sql(db: psycopg.Connection[Any], toy_schema: None) -> None:
+    db.execute("create extension if not exists pg_cron")
+    alice = create_user(db, "alice@example.test")
+    with as_role(db, "authenticated", alice.claims()):
+        db.execute("insert into harness_toy.notes (body) values ('old'), ('new')")
+    db.execute(
+        "select cron.schedule('harness-purge', '17 3 * * *', $$delete from harness_toy.notes where body = 'old'$$)"
+    )
+    try:
+        assert run_cron_job(db, "harness-purge") == "delete from harness_toy.notes where body = 'old'"
+        assert db.execute("select body from harness_toy.notes").fetchall() == [("new",)]
+        with pytest.raises(LookupError, match="harness-purge"):
+            run_cron_job(db, "no-such-job")
+    finally:
+        db.execute("select cron.unschedule('harness-purge')")

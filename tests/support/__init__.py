@@ -33,6 +33,8 @@ Helpers:
 - ``tests.support.pg.as_role(conn, "authenticated", user.claims())``: run a
   block the way PostgREST runs a request (``SET LOCAL ROLE`` + claims);
   ``rollback=True`` discards it.
+- ``tests.support.pg.run_cron_job(db, "jobname")``: run a pg_cron job's SQL now,
+  as its role (retention tests need not wait for the schedule).
 - ``tests.support.pg.create_user(db, "a@example.test")`` -> ``AuthUser(id, email)``;
   ``user.claims(**extra)`` gives Supabase-style access-token claims.
 - ``tests.support.jwt``: ``user_claims``, ``sign_hs256``, ``unsigned_token``

@@ -404,3 +404,22 @@ def create_user(
         (user_id, email, json.dumps(app_meta), json.dumps(dict(user_metadata or {})), phone),
     )
     return AuthUser(id=user_id, email=email)
+
+
+def run_cron_job(conn: psycopg.Connection[Any], jobname: str) -> str:
+    """Run the SQL of a pg_cron job now, as the role pg_cron would run it; returns the command.
+
+    Lets a retention test exercise exactly what a migration scheduled without
+    waiting for the schedule. Fails with LookupError if no job has that name.
+    """
+    row = conn.execute(
+        "select command, username from cron.job where jobname = %s", (jobname,)
+    ).fetchone()
+    if row is None:
+        names = [r[0] for r in conn.execute("select jobname from cron.job order by jobname")]
+        raise LookupError(f"no pg_cron job named {jobname!r}; scheduled: {names}")
+    command, username = row
+    with conn.transaction():
+        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(username)))
+        conn.execute(command.encode("utf-8"))  # as pg_cron does: the text as one simple query
+    return str(command)
