@@ -81,7 +81,6 @@ from tests.support.jwt import (
 CONFIG_TOML = Path(__file__).resolve().parents[2] / "supabase" / "config.toml"
 JSON_CT = "application/json; charset=utf-8"
 OBJECT_CT = "application/vnd.pgrst.object+json"
-IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 CAST_TYPE = re.compile(r"^[a-z_][a-z0-9_ ]*(\[\])?$")
 
 # Operators that compare a column with one value cast to the column's type.
@@ -390,7 +389,6 @@ def unquote(text: str) -> str:
 
 
 LOGIC_KEYS = {"or", "and", "not.or", "not.and"}
-LEVEL_KEYS = {"order", "limit", "offset"}
 
 
 @dataclass
