@@ -509,3 +509,43 @@ def test_simulated_outage_answers_503_and_records_the_request(
     assert db.execute("select count(*) from harness_api.notes").fetchone() == (0,)
     anon.table("notes").insert({"body": "back"}, returning=ReturnMethod.minimal).execute()
     assert db.execute("select body from harness_api.notes").fetchall() == [("back",)]
+
+
+MALFORMED_BODIES: list[bytes] = [
+    b"",
+    b"null",
+    b"42",
+    b'"text"',
+    b"[]",
+    b"[1, 2]",
+    b"[{}, 3]",
+    b"{",
+    b"\xff\xfe\x00",
+    b'{"body": "\\u0000"}',
+    b'{"body": 1e999}',
+    b'{"rank": 99999999999999999999}',
+    b'{"rank": "ten"}',
+    b'{"tags": "not an array"}',
+    b'{"body": {"nested": true}}',
+    b'{"id": -1, "body": "x", "owner": "not-a-uuid"}',
+    b'{"\\"; drop table harness_api.notes; --": 1}',
+    b"[" * 5000 + b"]" * 5000,
+    b'{"body": "' + b"x" * 100_000 + b'"}',
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES, ids=range(len(MALFORMED_BODIES)))
+def test_malformed_bodies_get_4xx_never_500(api: PostgrestServer, db: psycopg.Connection[Any], body: bytes) -> None:
+    user = create_user(db)
+    headers = {"Authorization": f"Bearer {api.make_user_token(user.id, user.email)}",
+                "Content-Type": "application/json"}
+    created = 0
+    for method, path in (("POST", "notes"), ("PATCH", "notes?id=eq.1"), ("POST", "rpc/add_tag")):
+        response = raw(api, method, path, content=body, headers=headers)
+        assert 400 <= response.status_code < 500 or response.status_code in (201, 204), (method, response.text)
+        if response.status_code >= 400:
+            assert set(response.json()) == {"code", "details", "hint", "message"}
+        created += method == "POST" and path == "notes" and response.status_code == 201
+    # A JSON object for a text column is stored as its text, as PostgreSQL's json_populate_record does;
+    # nothing else gets in.
+    assert db.execute("select count(*) from harness_api.notes").fetchone() == (created,)

@@ -1208,8 +1208,8 @@ class PostgrestServer:
             raise ApiError(415, "PGRST107", f"None of these media types are available: {ctype}")
         try:
             return json.loads(req.body) if req.body else None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise bad_request("Empty or invalid json", str(exc), code="PGRST102") from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise bad_request("Empty or invalid json", str(exc)[:200], code="PGRST102") from None
 
     def _returning(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str], params: Params
                    ) -> sql.Composable | None:
