@@ -85,7 +85,9 @@ def purge_supabase_inquiries(settings: Settings) -> RetentionResult:
         raise RetentionError(f"Supabase refused the inquiry retention: {exc.message}") from exc
     except httpx.HTTPError as exc:
         raise RetentionError(f"Supabase could not be reached: {exc}") from exc
-    deleted = response.data if isinstance(response.data, int) else int(response.data or 0)
+    deleted = response.data
+    if isinstance(deleted, bool) or not isinstance(deleted, int):
+        raise RetentionError(f"unexpected answer from apply_inquiry_retention: {deleted!r}")
     return RetentionResult("supabase inquiries", deleted, f"older than {months} months")
 
 

@@ -1,0 +1,597 @@
+"""The contact handler, in process (httpx.ASGITransport), with the real local SQLite store.
+
+Helpers here (``write_site``, ``make_settings``, ``serve``...) are shared by the
+other contact/inquiry test modules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
+
+from edge.contact import create_app
+from edge.inquiries import Inquiry, LocalInquiryStore, StoreUnavailable
+from edge.notify import Notifier, webhook_sender
+from edge.ratelimit import RateLimiter
+from edge.settings import Settings, load_settings
+
+pytestmark = pytest.mark.anyio
+
+BASE = "http://testserver"
+JSON_HEADERS = {"Accept": "application/json"}
+
+
+def site_data(rate_per_minute: int = 1000, max_body: int = 16384, retention_months: int = 12) -> dict[str, Any]:
+    def urls(r: str) -> dict[str, str]:
+        return {
+            "home": f"/{r}/",
+            "contact": f"/{r}/contact/",
+            "thanks": f"/{r}/contact/thanks/",
+            "privacy": f"/{r}/legal/privacy/",
+            "portal": f"/{r}/portal/",
+        }
+
+    return {
+        "version": 1,
+        "generator": "sitegen test",
+        "production": False,
+        "title": "7Experts",
+        "base_url": "https://7expertspk.com",
+        "contact": {"company": "7Experts", "email": "info@7expertspk.com", "phone": "+92 336 6532777"},
+        "default_region": "intl",
+        "regions": {
+            "pk": {
+                "label": "Pakistan",
+                "countries": ["PK"],
+                "default": False,
+                "urls": urls("pk"),
+                "services": [
+                    {"id": "web-development", "name": "Web Development"},
+                    {"id": "branding", "name": "Branding"},
+                ],
+            },
+            "intl": {
+                "label": "International",
+                "countries": [],
+                "default": True,
+                "urls": urls("intl"),
+                "services": [
+                    {"id": "web-development", "name": "Web Development"},
+                    {"id": "ecommerce-management", "name": "E-commerce Management"},
+                ],
+            },
+        },
+        "retention": {"inquiries_months": retention_months, "portal_months_after_close": 24},
+        "edge": {"origin": "https://edge.7expertspk.com", "allowed_origins": ["https://7expertspk.com"]},
+        "contact_form": {
+            "max_body_bytes": max_body,
+            "rate_limit_per_minute": rate_per_minute,
+            "notify_webhook_env": "CONTACT_WEBHOOK_URL",
+            "turnstile": {"site_key": "", "secret_env": "TURNSTILE_SECRET_KEY"},
+        },
+    }
+
+
+def write_site(directory: Path, **kwargs: Any) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "site.json").write_text(json.dumps(site_data(**kwargs)), encoding="utf-8")
+    return directory
+
+
+def make_settings(tmp_path: Path, env: dict[str, str] | None = None, **kwargs: Any) -> Settings:
+    data = write_site(tmp_path / "edge-data", **kwargs)
+    return load_settings(environ=env or {}, data_dir=data, local_dir=tmp_path / "local")
+
+
+def valid(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "name": "Ayesha Khan",
+        "email": "ayesha@example.com",
+        "phone": "0336 6532777",
+        "company": "Khan Textiles",
+        "service": "web-development",
+        "message": "We need a new website for our textile shop in Karachi.",
+        "consent": "on",
+        "region": "pk",
+        "website": "",
+    }
+    fields.update(overrides)
+    return fields
+
+
+class FailingStore:
+    """A store whose backend is down, like Supabase during an outage."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def add(self, inquiry: Inquiry) -> None:
+        self.attempts += 1
+        raise StoreUnavailable("database is down")
+
+
+@contextmanager
+def serve(app: ASGIApp) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free loopback port in a thread; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            threading.Event().wait(0.01)
+        else:  # pragma: no cover - startup failure
+            raise RuntimeError("test server did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def free_port_url() -> str:
+    """A loopback URL nobody listens on (the port was bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def store(settings: Settings) -> LocalInquiryStore:
+    return LocalInquiryStore.in_dir(settings.local_dir)
+
+
+@pytest.fixture
+async def client(settings: Settings, store: LocalInquiryStore) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, store=store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as c:
+        yield c
+
+
+# --------------------------------------------------------------------------- success paths
+
+
+async def test_json_submission_is_stored_normalised(client: httpx.AsyncClient, store: LocalInquiryStore) -> None:
+    message = "Line one\r\nLine two\rLine three   \r\n"
+    response = await client.post(
+        "/",
+        json=valid(name="  Cafe\u0301  Owner ", email="Ayesha@EXAMPLE.com", message=message),
+        headers=JSON_HEADERS,
+    )
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
+    rows = store.all()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["name"] == "Caf\u00e9 Owner"  # NFC, trimmed, inner whitespace collapsed
+    assert row["email"] == "Ayesha@example.com"  # domain lower-cased by email-validator
+    assert row["phone"] == "+923366532777"  # national number completed with the region's country
+    assert row["message"] == "Line one\nLine two\nLine three"
+    assert row["service"] == "web-development"
+    assert row["region"] == "pk"
+    assert row["company"] == "Khan Textiles"
+    assert row["consent_at"] and row["created_at"]
+    # Nothing that identifies the connection is kept.
+    assert set(row) == {
+        "id", "created_at", "region", "service", "name", "email", "phone", "company", "message", "consent_at",
+    }
+
+
+async def test_form_post_without_javascript_redirects_to_thanks(
+    client: httpx.AsyncClient, store: LocalInquiryStore
+) -> None:
+    response = await client.post("/", data=valid(region="intl", phone="", service="", company=""))
+    assert response.status_code == 303
+    assert response.headers["location"] == "/intl/contact/thanks/"
+    [row] = store.all()
+    assert row["region"] == "intl"
+    assert row["phone"] is None and row["service"] is None and row["company"] is None
+
+
+async def test_other_service_and_json_boolean_consent(client: httpx.AsyncClient, store: LocalInquiryStore) -> None:
+    response = await client.post("/", json=valid(service="other", consent=True), headers=JSON_HEADERS)
+    assert response.status_code == 200
+    assert store.all()[0]["service"] == "other"
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"name": "Eve\r\nBcc: victim@example.com"}, "name"),
+        ({"email": "not-an-email"}, "email"),
+        ({"email": "eve@example.com\nBcc: victim@example.com"}, "email"),
+        ({"email": "a@" + "b" * 260 + ".com"}, "email"),
+        ({"phone": "12"}, "phone"),
+        ({"phone": "call me maybe"}, "phone"),
+        ({"company": "c" * 121}, "company"),
+        ({"company": "ACME\rX-Header: 1"}, "company"),
+        ({"service": "ecommerce-management"}, "service"),  # offered in intl only
+        ({"service": "../../etc/passwd"}, "service"),
+        ({"message": "short"}, "message"),
+        ({"message": "m" * 5001}, "message"),
+        ({"message": "\ud800 lone surrogate text"}, "message"),
+        ({"consent": ""}, "consent"),
+        ({"consent": "no"}, "consent"),
+        ({"region": "mars"}, "region"),
+        ({"region": ""}, "region"),
+        ({"name": ["a", "list"]}, "name"),
+        ({"message": 12345678901}, "message"),
+    ],
+)
+async def test_invalid_field_gets_422_with_reason(
+    client: httpx.AsyncClient, store: LocalInquiryStore, overrides: dict[str, Any], field: str
+) -> None:
+    # ensure_ascii: lone surrogates travel as JSON escapes, as a hostile client would send them.
+    content = json.dumps(valid(**overrides), ensure_ascii=True)
+    response = await client.post(
+        "/", content=content, headers={**JSON_HEADERS, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["ok"] is False
+    assert field in body["errors"], body
+    assert body["errors"][field]
+    assert store.all() == []
+
+
+async def test_intl_phone_needs_country_code(client: httpx.AsyncClient, store: LocalInquiryStore) -> None:
+    response = await client.post("/", json=valid(region="intl", phone="020 7946 0018"), headers=JSON_HEADERS)
+    assert response.status_code == 422
+    assert "country code" in response.json()["errors"]["phone"]
+    response = await client.post("/", json=valid(region="intl", phone="+44 20 7946 0018"), headers=JSON_HEADERS)
+    assert response.status_code == 200
+    assert store.all()[0]["phone"] == "+442079460018"
+
+
+async def test_control_and_bidi_characters_are_removed(client: httpx.AsyncClient, store: LocalInquiryStore) -> None:
+    response = await client.post(
+        "/",
+        json=valid(name="Ali\u0000\u0007 \u202eKhan", message="Hello\u0000 there\tfriend, \u2066how\u2069 are you?"),
+        headers=JSON_HEADERS,
+    )
+    assert response.status_code == 200
+    row = store.all()[0]
+    assert row["name"] == "Ali Khan"
+    assert row["message"] == "Hello there friend, how are you?"
+
+
+async def test_fullwidth_digits_in_phone_are_normalised(
+    client: httpx.AsyncClient, store: LocalInquiryStore
+) -> None:
+    response = await client.post("/", json=valid(phone="０３３６ ６５３２７７７"), headers=JSON_HEADERS)
+    assert response.status_code == 200
+    assert store.all()[0]["phone"] == "+923366532777"
+
+
+async def test_no_js_error_page_reshows_typed_values_escaped(
+    client: httpx.AsyncClient, store: LocalInquiryStore
+) -> None:
+    xss = '</textarea><script>alert("x")</script> & more text'
+    response = await client.post(
+        "/", data=valid(email="bad", name='"><img src=x onerror=alert(1)>', message=xss)
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;/textarea&gt;&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more text" in page
+    assert 'value="&#34;&gt;&lt;img src=x onerror=alert(1)&gt;"' in page
+    assert 'value="bad"' in page
+    assert "This does not look like an email address" in page
+    assert 'value="web-development" selected' in page
+    assert 'name="consent" value="on" required checked' in page
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert store.all() == []
+
+
+# --------------------------------------------------------------------------- honeypot, size, origin, type
+
+
+async def test_honeypot_looks_successful_but_stores_nothing(
+    client: httpx.AsyncClient, store: LocalInquiryStore
+) -> None:
+    response = await client.post("/", json=valid(website="http://spam.example"), headers=JSON_HEADERS)
+    assert response.status_code == 200 and response.json() == {"ok": True}
+    response = await client.post("/", data=valid(website="spam"))
+    assert response.status_code == 303 and response.headers["location"] == "/pk/contact/thanks/"
+    assert store.all() == []
+
+
+async def test_oversized_body_is_413(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, max_body=2000)
+    store = LocalInquiryStore.in_dir(settings.local_dir)
+    app = create_app(settings, store=store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        big = valid(message="a" * 3000)
+        response = await client.post("/", json=big, headers=JSON_HEADERS)
+        assert response.status_code == 413
+        assert "too long" in response.json()["error"]
+
+        # Without a Content-Length (chunked), the limit still holds while streaming.
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(10):
+                yield b"message=" + b"a" * 500 + b"&"
+
+        response = await client.post(
+            "/", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        assert response.status_code == 413
+        assert "Back button" in response.text
+    assert store.all() == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Origin": "https://evil.example"}, 403),
+        ({"Origin": "null"}, 403),
+        ({"Origin": "http://testserver.evil.example"}, 403),
+        ({"Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Origin": "https://7expertspk.com"}, 200),  # edge.allowed_origins
+        ({"Origin": "http://testserver"}, 200),  # same host
+        ({"Sec-Fetch-Site": "same-origin"}, 200),
+        ({}, 200),
+    ],
+)
+async def test_origin_check(
+    client: httpx.AsyncClient, store: LocalInquiryStore, headers: dict[str, str], status: int
+) -> None:
+    response = await client.post("/", json=valid(), headers={**JSON_HEADERS, **headers})
+    assert response.status_code == status
+    if status == 403:
+        assert "Cross-site" in response.json()["error"]
+    assert len(store.all()) == (1 if status == 200 else 0)
+
+
+@pytest.mark.parametrize(
+    ("content", "ctype", "status"),
+    [
+        (b"[1, 2]", "application/json", 400),
+        (b"{not json", "application/json", 400),
+        (b"\xff\xfe{}", "application/json", 400),
+        (b"name=%FF%FE", "application/x-www-form-urlencoded", 400),
+        (b"name=\xff", "application/x-www-form-urlencoded", 400),
+        (b"hello", "text/plain", 415),
+        (b"--x\r\n", "multipart/form-data; boundary=x", 415),
+    ],
+)
+async def test_malformed_bodies_get_4xx(
+    client: httpx.AsyncClient, content: bytes, ctype: str, status: int
+) -> None:
+    response = await client.post("/", content=content, headers={**JSON_HEADERS, "Content-Type": ctype})
+    assert response.status_code == status
+    assert response.json()["error"]
+
+
+async def test_only_post(client: httpx.AsyncClient) -> None:
+    response = await client.get("/", headers=JSON_HEADERS)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+# --------------------------------------------------------------------------- rate limit, outage
+
+
+async def test_rate_limit_per_client_with_retry_after(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, rate_per_minute=2)
+    store = LocalInquiryStore.in_dir(settings.local_dir)
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    app = create_app(settings, store=store, limiter=limiter)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        a = {"X-Forwarded-For": "203.0.113.7"}
+        for _ in range(2):
+            assert (await client.post("/", json=valid(), headers={**JSON_HEADERS, **a})).status_code == 200
+        blocked = await client.post("/", json=valid(), headers={**JSON_HEADERS, **a})
+        assert blocked.status_code == 429
+        assert int(blocked.headers["retry-after"]) == 30  # one token refills in 60/2 s
+        assert "wait 30 seconds" in blocked.json()["error"]
+        # The no-JS visitor gets the form back with the text.
+        page = await client.post("/", data=valid(message="Please keep this text for me"), headers=a)
+        assert page.status_code == 429 and "Please keep this text for me" in page.text
+        # Another client is unaffected.
+        other = await client.post("/", json=valid(), headers={**JSON_HEADERS, "X-Forwarded-For": "198.51.100.1"})
+        assert other.status_code == 200
+        now[0] += 30
+        assert (await client.post("/", json=valid(), headers={**JSON_HEADERS, **a})).status_code == 200
+    rows = store.all()
+    assert len(rows) == 4
+    assert all("203.0.113.7" not in json.dumps(r) for r in rows)
+
+
+async def test_storage_outage_is_503_and_keeps_the_text(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    failing = FailingStore()
+    app = create_app(settings, store=failing)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        response = await client.post("/", json=valid(), headers=JSON_HEADERS)
+        assert response.status_code == 503
+        assert response.json()["ok"] is False
+        assert "could not save your message" in response.json()["error"]
+        assert response.headers["retry-after"]
+        page = await client.post("/", data=valid(message="My carefully typed <b>message</b> survives"))
+        assert page.status_code == 503
+        assert "My carefully typed &lt;b&gt;message&lt;/b&gt; survives" in page.text
+        assert "info@7expertspk.com" in page.text
+    assert failing.attempts == 2
+
+
+async def test_local_store_failure_is_503(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the store's folder should be")
+    app = create_app(settings, store=LocalInquiryStore(blocker / "inquiries.sqlite3"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        response = await client.post("/", json=valid(), headers=JSON_HEADERS)
+    assert response.status_code == 503
+
+
+async def test_default_store_is_local_file(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    app = create_app(settings)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        assert (await client.post("/", json=valid(), headers=JSON_HEADERS)).status_code == 200
+    assert len(LocalInquiryStore(tmp_path / "local" / "inquiries.sqlite3").all()) == 1
+
+
+async def test_mounted_at_api_contact(settings: Settings, store: LocalInquiryStore) -> None:
+    outer = Starlette(routes=[Mount("/api/contact", app=create_app(settings, store=store))])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=outer), base_url=BASE) as client:
+        page = await client.post("/api/contact/", data=valid(email="nope"))
+        assert page.status_code == 422
+        assert 'action="/api/contact/"' in page.text
+        # Starlette's Mount answers the slash-less path with a 307, which browsers follow with the POST.
+        moved = await client.post("/api/contact", data=valid())
+        assert moved.status_code == 307 and moved.headers["location"].endswith("/api/contact/")
+        ok = await client.post("/api/contact/", data=valid())
+        assert ok.status_code == 303 and ok.headers["location"] == "/pk/contact/thanks/"
+    assert len(store.all()) == 1
+
+
+# --------------------------------------------------------------------------- turnstile
+
+
+class Siteverify:
+    """Stands in for Cloudflare's siteverify endpoint on loopback."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, str]] = []
+        self.app = Starlette(routes=[Route("/siteverify", self.verify, methods=["POST"])])
+
+    async def verify(self, request: Request) -> JSONResponse:
+        form = dict(parse_qsl((await request.body()).decode()))
+        self.calls.append(form)
+        ok = form.get("secret") == "test-secret" and form.get("response") == "good-token"
+        return JSONResponse({"success": ok, "error-codes": [] if ok else ["invalid-input-response"]})
+
+
+async def test_turnstile_verification_against_loopback_endpoint(tmp_path: Path) -> None:
+    siteverify = Siteverify()
+    with serve(siteverify.app) as url:
+        settings = make_settings(tmp_path, env={"TURNSTILE_SECRET_KEY": "test-secret"})
+        store = LocalInquiryStore.in_dir(settings.local_dir)
+        app = create_app(settings, store=store, turnstile_url=f"{url}/siteverify")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+            missing = await client.post("/", json=valid(), headers=JSON_HEADERS)
+            assert missing.status_code == 422
+            assert "cf-turnstile-response" in missing.json()["errors"]
+            bad = await client.post("/", json=valid(**{"cf-turnstile-response": "bad"}), headers=JSON_HEADERS)
+            assert bad.status_code == 422
+            good = await client.post(
+                "/", json=valid(**{"cf-turnstile-response": "good-token"}), headers=JSON_HEADERS
+            )
+            assert good.status_code == 200
+    assert len(store.all()) == 1
+    assert siteverify.calls == [
+        {"secret": "test-secret", "response": "bad"},
+        {"secret": "test-secret", "response": "good-token"},
+    ]  # the visitor's IP (remoteip) is never sent
+
+
+async def test_turnstile_endpoint_down_is_503(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, env={"TURNSTILE_SECRET_KEY": "s", "TURNSTILE_VERIFY_URL": free_port_url() + "/siteverify"}
+    )
+    store = LocalInquiryStore.in_dir(settings.local_dir)
+    app = create_app(settings, store=store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        response = await client.post("/", json=valid(**{"cf-turnstile-response": "t"}), headers=JSON_HEADERS)
+        assert response.status_code == 503
+        assert "spam check" in response.json()["error"]
+        page = await client.post("/", data=valid(**{"cf-turnstile-response": "t"}, message="keep me please"))
+        assert page.status_code == 503 and "keep me please" in page.text
+    assert store.all() == []
+
+
+# --------------------------------------------------------------------------- notification
+
+
+async def test_webhook_notification_never_blocks_the_response(tmp_path: Path) -> None:
+    received: list[dict[str, Any]] = []
+    release = threading.Event()
+
+    async def hook(request: Request) -> JSONResponse:
+        received.append(await request.json())
+        # Hold the webhook's answer until the test has seen the visitor's response.
+        await asyncio.get_running_loop().run_in_executor(None, release.wait, 10)
+        return JSONResponse({"ok": True})
+
+    async def broken(request: Request) -> JSONResponse:
+        return JSONResponse({"error": "down"}, status_code=500)
+
+    hook_app = Starlette(routes=[Route("/hook", hook, methods=["POST"]), Route("/broken", broken, methods=["POST"])])
+    with serve(hook_app) as url:
+        settings = make_settings(tmp_path, env={"CONTACT_WEBHOOK_URL": f"{url}/hook"})
+        store = LocalInquiryStore.in_dir(settings.local_dir)
+        notifier = Notifier([webhook_sender(f"{url}/hook"), webhook_sender(f"{url}/broken")])
+        app = create_app(settings, store=store, notifier=notifier)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+            response = await client.post("/", json=valid(), headers=JSON_HEADERS)
+            assert response.status_code == 200
+            assert not release.is_set()  # answered while the webhook is still pending
+            release.set()
+            await notifier.drain()
+    assert notifier.failures == 1  # the broken hook failed quietly
+    [payload] = received
+    assert payload["type"] == "inquiry"
+    assert payload["inquiry"]["email"] == "ayesha@example.com"
+    assert payload["inquiry"]["region"] == "pk"
+    assert set(payload["inquiry"]) == {
+        "region", "service", "name", "email", "phone", "company", "message", "consent_at", "created_at",
+    }
+    assert len(store.all()) == 1
+
+
+async def test_notifier_from_settings_uses_env_variable(tmp_path: Path) -> None:
+    from edge.notify import notifier_from_settings
+
+    assert not notifier_from_settings(make_settings(tmp_path)).enabled
+    enabled = notifier_from_settings(make_settings(tmp_path, env={"CONTACT_WEBHOOK_URL": "http://127.0.0.1:9/x"}))
+    assert enabled.enabled
+
+
+def test_created_at_is_timezone_aware_utc(tmp_path: Path) -> None:
+    store = LocalInquiryStore(tmp_path / "x.sqlite3")
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    store.add_sync(
+        Inquiry("pk", None, "A", "a@example.com", None, None, "hello world!", moment, moment)
+    )
+    assert store.all()[0]["created_at"] == "2026-01-02T03:04:05+00:00"
