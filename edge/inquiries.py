@@ -90,6 +90,11 @@ create table if not exists inquiries (
 create index if not exists inquiries_created_at on inquiries (created_at);
 """
 
+def _sortable(moment: datetime) -> str:
+    # One fixed-width UTC format, so text comparison in SQLite is chronological (the purge relies on it).
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
 _COLUMNS = ("created_at", "region", "service", "name", "email", "phone", "company", "message", "consent_at")
 
 
@@ -112,9 +117,8 @@ class LocalInquiryStore:
 
     def add_sync(self, inquiry: Inquiry) -> None:
         row = inquiry.row()
-        # Timestamps as UTC ISO strings sort chronologically, which the purge relies on.
-        row["created_at"] = inquiry.created_at.astimezone(UTC).isoformat()
-        row["consent_at"] = inquiry.consent_at.astimezone(UTC).isoformat()
+        row["created_at"] = _sortable(inquiry.created_at)
+        row["consent_at"] = _sortable(inquiry.consent_at)
         try:
             conn = self._connect()
             try:
@@ -154,7 +158,7 @@ class LocalInquiryStore:
         conn = self._connect()
         try:
             with conn:
-                cur = conn.execute("delete from inquiries where created_at < ?", (cutoff.isoformat(),))
+                cur = conn.execute("delete from inquiries where created_at < ?", (_sortable(cutoff),))
             return cur.rowcount
         finally:
             conn.close()

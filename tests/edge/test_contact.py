@@ -594,4 +594,4 @@ def test_created_at_is_timezone_aware_utc(tmp_path: Path) -> None:
     store.add_sync(
         Inquiry("pk", None, "A", "a@example.com", None, None, "hello world!", moment, moment)
     )
-    assert store.all()[0]["created_at"] == "2026-01-02T03:04:05+00:00"
+    assert store.all()[0]["created_at"] == "2026-01-02T03:04:05.000000+00:00"
