@@ -595,3 +595,80 @@ def test_created_at_is_timezone_aware_utc(tmp_path: Path) -> None:
         Inquiry("pk", None, "A", "a@example.com", None, None, "hello world!", moment, moment)
     )
     assert store.all()[0]["created_at"] == "2026-01-02T03:04:05.000000+00:00"
+
+
+class TinySMTP:
+    """Just enough SMTP (EHLO, MAIL, RCPT, DATA, QUIT) on loopback to receive one notification."""
+
+    def __init__(self) -> None:
+        import socketserver
+
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                self.wfile.write(b"220 tiny ESMTP\r\n")
+                sender, recipients = "", []
+                while line := self.rfile.readline():
+                    command = line.decode().strip()
+                    verb = command.split(" ")[0].upper()
+                    if verb in {"EHLO", "HELO"}:
+                        self.wfile.write(b"250 tiny\r\n")
+                    elif verb == "MAIL":
+                        sender = command.split(":", 1)[1].strip(" <>")
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == "RCPT":
+                        recipients.append(command.split(":", 1)[1].strip(" <>"))
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == "DATA":
+                        self.wfile.write(b"354 go\r\n")
+                        data = b""
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            data += chunk
+                        outer.messages.append((sender, recipients, data))
+                        self.wfile.write(b"250 queued\r\n")
+                    elif verb == "QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+
+    def __enter__(self) -> TinySMTP:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def test_email_notification_after_storing(tmp_path: Path) -> None:
+    from email import message_from_bytes
+    from email.policy import default
+
+    from edge.notify import notifier_from_settings
+
+    with TinySMTP() as smtp:
+        settings = make_settings(tmp_path, env={"CONTACT_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}"})
+        store = LocalInquiryStore.in_dir(settings.local_dir)
+        notifier = notifier_from_settings(settings)
+        app = create_app(settings, store=store, notifier=notifier)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+            response = await client.post(
+                "/", json=valid(name="Zoë Ali", message="Please call me about a shop.\nThanks!"), headers=JSON_HEADERS
+            )
+            assert response.status_code == 200
+            await notifier.drain()
+    assert notifier.failures == 0
+    [(sender, recipients, data)] = smtp.messages
+    assert recipients == ["info@7expertspk.com"]  # the site's contact email by default
+    mail = message_from_bytes(data, policy=default)
+    assert mail["Reply-To"] == "ayesha@example.com"
+    assert mail["Subject"] == "New inquiry (pk): Zoë Ali"
+    body = mail.get_body().get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+    assert "Please call me about a shop.\nThanks!" in body
+    assert "Phone: +923366532777" in body
