@@ -456,7 +456,7 @@ class ContactApp:
         if ctype == "application/json" or ctype.endswith("+json"):
             try:
                 data = json.loads(bytes(body).decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:
+            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
                 raise BadRequest(400, "The request body is not valid JSON.") from exc
             if not isinstance(data, dict):
                 raise BadRequest(400, "The JSON body must be an object of form fields.")

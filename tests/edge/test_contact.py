@@ -385,6 +385,8 @@ async def test_origin_check(
     ("content", "ctype", "status"),
     [
         (b"[1, 2]", "application/json", 400),
+        (b"[" * 16000, "application/json", 400),  # nesting deep enough to exhaust the parser's recursion
+        (b'{"name": ' + b"9" * 5000 + b"}", "application/json", 400),  # over Python's int-digits limit
         (b"{not json", "application/json", 400),
         (b"\xff\xfe{}", "application/json", 400),
         (b"name=%FF%FE", "application/x-www-form-urlencoded", 400),

@@ -30,7 +30,7 @@ from edge.inquiries import (
 )
 from tests.edge.test_contact import BASE, JSON_HEADERS, make_settings, valid
 from tests.edge.test_contact_hostile import payloads
-from tests.support.pg import as_role
+from tests.support.pg import as_role, run_cron_job
 
 COLUMNS = ("region", "service", "name", "email", "phone", "company", "message", "consent_at")
 INSERT = f"insert into public.inquiries ({', '.join(COLUMNS)}) values ({', '.join(['%s'] * len(COLUMNS))})"
@@ -204,12 +204,13 @@ def test_cron_job_purges_with_the_stored_period(db: psycopg.Connection[Any]) -> 
     assert job is not None
     schedule, command = job
     assert schedule == "17 3 * * *"
+    assert command == "select public.purge_old_inquiries()"
     insert_aged(db, AGES)
-    # Run exactly what pg_cron runs at 03:17.
-    assert db.execute(command).fetchone() == (2,)
+    # Run exactly what pg_cron runs at 03:17, as the job's role.
+    run_cron_job(db, "purge-inquiries")
     assert names(db) == {"yesterday", "five-months", "eleven-months"}
     db.execute("update public.retention_settings set months = 4 where name = 'inquiries_months'")
-    assert db.execute(command).fetchone() == (2,)
+    run_cron_job(db, "purge-inquiries")
     assert names(db) == {"yesterday"}
 
 
