@@ -36,10 +36,14 @@ async def _not_found(request: Request) -> JSONResponse:
 
 def create_app(settings: Settings) -> Starlette:
     """The edge app with every handler mounted under ``/api``."""
+    contact_app = contact.create_app(settings)
     app = Starlette(
         routes=[
             Route("/api/health", _health, methods=["GET"]),
-            Mount("/api/contact", app=contact.create_app(settings)),
+            # The exact path too: Mount alone answers POST /api/contact with a 307 to /api/contact/,
+            # which a fetch() behind a proxy may follow to another origin.
+            Route("/api/contact", contact_app, methods=["POST"]),
+            Mount("/api/contact", app=contact_app),
             Mount("/api/chat", app=chat.create_app(settings)),
             Mount("/api/portal", app=portal.create_app(settings)),
             Route("/api/{rest:path}", _not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),

@@ -674,3 +674,20 @@ async def test_email_notification_after_storing(tmp_path: Path) -> None:
     body = mail.get_body().get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
     assert "Please call me about a shop.\nThanks!" in body
     assert "Phone: +923366532777" in body
+
+
+async def test_edge_app_takes_post_at_api_contact_without_redirect(tmp_path: Path) -> None:
+    """The combined edge app (edge/app.py) stores into the local store by default, at the exact path."""
+    try:
+        from edge.app import create_app as create_edge_app
+    except ImportError as exc:  # chat/portal handlers are written by other engineers
+        pytest.skip(f"edge.app cannot be imported yet: {exc}")
+    settings = make_settings(tmp_path)
+    app = create_edge_app(settings)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        response = await client.post("/api/contact", data=valid())
+        assert response.status_code == 303
+        assert response.headers["location"] == "/pk/contact/thanks/"
+        response = await client.post("/api/contact", json=valid(), headers=JSON_HEADERS)
+        assert response.status_code == 200
+    assert len(LocalInquiryStore(tmp_path / "local" / "inquiries.sqlite3").all()) == 2
