@@ -691,3 +691,14 @@ async def test_edge_app_takes_post_at_api_contact_without_redirect(tmp_path: Pat
         response = await client.post("/api/contact", json=valid(), headers=JSON_HEADERS)
         assert response.status_code == 200
     assert len(LocalInquiryStore(tmp_path / "local" / "inquiries.sqlite3").all()) == 2
+
+
+async def test_concurrent_submissions_each_stored_once(client: httpx.AsyncClient, store: LocalInquiryStore) -> None:
+    async def send(i: int) -> int:
+        response = await client.post("/", json=valid(message=f"Concurrent inquiry number {i}"), headers=JSON_HEADERS)
+        return response.status_code
+
+    statuses = await asyncio.gather(*(send(i) for i in range(40)))
+    assert statuses == [200] * 40
+    messages = sorted(r["message"] for r in store.all())
+    assert messages == sorted(f"Concurrent inquiry number {i}" for i in range(40))
