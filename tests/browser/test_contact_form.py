@@ -212,3 +212,15 @@ def test_server_side_errors_are_shown_next_to_fields(site: dict[str, Any], page:
         assert "Please check the phone number" in page.content()
     assert page.input_value("#cf-message").startswith(marker)
     assert rows(site, marker) == []
+
+
+def test_service_preselected_from_query(site: dict[str, Any], browser: Any) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{site['url']}/pk/contact/?service=branding")
+        assert page.input_value("#cf-service") == "branding"
+        page.goto(f"{site['url']}/pk/contact/?service=ecommerce-management")  # not offered in pk
+        assert page.input_value("#cf-service") == ""
+    finally:
+        context.close()

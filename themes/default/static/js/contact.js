@@ -5,7 +5,16 @@
   "use strict";
 
   var form = document.querySelector("form[data-contact-form]");
-  if (!form || !window.fetch) return;
+  if (!form) return;
+
+  // Service pages link here with ?service=<id>: preselect it when the region offers it.
+  var wanted = new URLSearchParams(window.location.search).get("service");
+  var select = form.elements.namedItem("service");
+  if (wanted && select && select.querySelector('option[value="' + CSS.escape(wanted) + '"]')) {
+    select.value = wanted;
+  }
+
+  if (!window.fetch) return;
 
   var status = form.querySelector("[data-contact-status]") || document.getElementById("contact-form-status");
   var button = form.querySelector("button[type=submit]");
