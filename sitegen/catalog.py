@@ -1,0 +1,191 @@
+"""The service catalog: ``content/services/*.yaml``, one service per file.
+
+Each service becomes ``/<region>/services/<id>/`` in the regions it is
+offered in, and is listed on the services index and home pages there. Prices
+are per region and formatted for the region's locale.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sitegen.config import REGION_ID, SiteConfig, load_yaml
+from sitegen.errors import Problems, SitegenError
+from sitegen.markdown import convert, protect_expressions
+from sitegen.pages import Page, check_regions
+from sitegen.regions import format_price, is_region_map, resolve
+
+SERVICE_KEYS = {
+    "id": "Lowercase id, also the URL: /services/<id>/ (default: the file name).",
+    "name": "Service name; may differ per region.",
+    "summary": "One or two sentences for lists and meta descriptions.",
+    "body": "Markdown shown on the service page.",
+    "regions": "Region ids the service is offered in (default: all).",
+    "price": "Per region: amount, currency, unit (e.g. project, month), from (true for 'from' prices).",
+    "features": "List of short lines shown as bullet points.",
+    "order": "Position in lists (smaller first).",
+    "faq": "List of {q, a} pairs.",
+    "template": "Template name (default: service).",
+    "updated": "Date the service was last changed.",
+}
+PRICE_KEYS = {"amount", "currency", "unit", "from"}
+
+
+@dataclass
+class Price:
+    amount: float
+    currency: str
+    unit: str = ""
+    from_: bool = False
+    text: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"amount": self.amount, "currency": self.currency, "unit": self.unit, "from": self.from_, "text": self.text}
+
+
+@dataclass
+class Service:
+    id: str
+    file: str
+    data: dict[str, Any]
+    regions: list[str]
+    order: int
+    prices: dict[str, Price | None] = field(default_factory=dict)
+    page: Page | None = None
+
+    def view(self, region_id: str, config: SiteConfig, url: str) -> dict[str, Any]:
+        """The service as templates and content see it in one region."""
+        data = resolve(self.data, region_id, config.region_ids)
+        price = self.prices.get(region_id)
+        return {
+            "id": self.id,
+            "name": data.get("name", self.id),
+            "summary": data.get("summary", ""),
+            "features": data.get("features") or [],
+            "faq": data.get("faq") or [],
+            "order": self.order,
+            "url": url,
+            "price": price.as_dict() if price else None,
+            "price_text": price_text(price) if price else "Price on request",
+        }
+
+
+def price_text(price: Price) -> str:
+    text = ("from " if price.from_ else "") + price.text
+    return f"{text} per {price.unit}" if price.unit and price.unit not in {"project", "one-off"} else text
+
+
+def _read_price(raw: Any, region_id: str, config: SiteConfig, file: str, line: int, problems: Problems) -> Price | None:
+    value = resolve(raw, region_id, config.region_ids) if is_region_map(raw, config.region_ids) else raw
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = {"amount": value}
+    if not isinstance(value, dict):
+        problems.error(f"price for region '{region_id}' must be a mapping with amount and currency", file, line)
+        return None
+    for key in value:
+        if key not in PRICE_KEYS:
+            problems.warn(f"unknown price key '{key}' (known: amount, currency, unit, from)", file, line)
+    amount = value.get("amount")
+    if not isinstance(amount, (int, float)) or isinstance(amount, bool) or amount < 0:
+        problems.error(f"price for region '{region_id}' needs a non-negative 'amount', got {amount!r}", file, line)
+        return None
+    region = config.regions[region_id]
+    currency = value.get("currency", region.currency)
+    if not isinstance(currency, str) or not re.match(r"^[A-Z]{3}$", currency):
+        problems.error(f"price currency: expected a 3-letter ISO code, got {currency!r}", file, line)
+        return None
+    price = Price(amount, currency, str(value.get("unit") or ""), bool(value.get("from", False)))
+    price.text = format_price(amount, currency, region.locale)
+    return price
+
+
+def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Problems) -> Service | None:
+    source = PurePosixPath(path.relative_to(content_dir).as_posix())
+    file = f"{content_dir.name}/{source}"
+    try:
+        data, lines = load_yaml(path.read_text(encoding="utf-8"), file)
+    except SitegenError as exc:
+        problems.add(exc)
+        return None
+    if not isinstance(data, dict):
+        problems.error("a service file is a mapping: id, name, summary, price…", file, 1)
+        return None
+
+    def line(*key: str) -> int:
+        return lines.get(tuple(key), 1)
+
+    for key in data:
+        if key not in SERVICE_KEYS:
+            hint = difflib.get_close_matches(str(key), list(SERVICE_KEYS), n=1, cutoff=0.6)
+            did = f"; did you mean '{hint[0]}'?" if hint else ""
+            problems.warn(f"unknown service key '{key}'{did}", file, line(str(key)))
+    sid = data.get("id", path.stem)
+    if not isinstance(sid, str) or not REGION_ID.match(sid):
+        problems.error(f"service id must be lowercase letters, digits and '-', got {sid!r}", file, line("id"))
+        return None
+    if not data.get("name"):
+        problems.error("missing 'name'", file, 1)
+    regions = check_regions(data.get("regions"), config, file, line("regions"), problems)
+    order = data.get("order", 100)
+    if not isinstance(order, int):
+        problems.error("'order' must be a whole number", file, line("order"))
+        order = 100
+    service = Service(sid, file, data, regions, order)
+    for rid in regions:
+        service.prices[rid] = _read_price(data.get("price"), rid, config, file, line("price"), problems)
+    body = data.get("body") or ""
+    if not isinstance(body, str) and not is_region_map(body, config.region_ids):
+        problems.error("'body' must be Markdown text", file, line("body"))
+        body = ""
+    meta = {
+        "title": data.get("name", sid),
+        "description": data.get("summary", ""),
+        "updated": data.get("updated"),
+    }
+    page = Page(
+        file=file,
+        source=source,
+        path=f"/services/{sid}/",
+        meta=meta,
+        body=body if isinstance(body, str) else "",
+        body_line=line("body") + 1,
+        template=str(data.get("template") or "service"),
+        regions=regions,
+        kind="service",
+        template_line=line("template"),
+        service_id=sid,
+    )
+    if isinstance(body, str):
+        text, page.expressions = protect_expressions(body)
+        page.parsed = convert(text)
+    else:
+        # Region-specific bodies: rendered per region by the render stage.
+        page.parsed = None
+        page.meta["body_by_region"] = body
+    service.page = page
+    return service
+
+
+def read_catalog(config: SiteConfig, content_dir: Path, problems: Problems) -> list[Service]:
+    folder = content_dir / "services"
+    services: list[Service] = []
+    if not folder.is_dir():
+        return services
+    seen: dict[str, str] = {}
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        service = read_service(config, path, content_dir, problems)
+        if service is None:
+            continue
+        if service.id in seen:
+            problems.error(f"service id '{service.id}' is also used by {seen[service.id]}", service.file, 1)
+            continue
+        seen[service.id] = service.file
+        services.append(service)
+    services.sort(key=lambda s: (s.order, s.id))
+    return services

@@ -1,0 +1,142 @@
+"""Command line: parses arguments, calls the build, prints problems once."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from sitegen import __version__
+from sitegen.errors import BuildFailed, SitegenError
+
+
+def _fail(exc: SitegenError) -> NoReturn:
+    errors = exc.errors if isinstance(exc, BuildFailed) else [exc]
+    for warning in getattr(exc, "warnings", []):
+        click.echo(f"warning: {warning}", err=True)
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    if isinstance(exc, BuildFailed):
+        click.echo(f"{exc.message}", err=True)
+    sys.exit(1)
+
+
+def _progress(quiet: bool) -> object:
+    if quiet or not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    return lambda message: click.echo(f"  {message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sitegen")
+def main() -> None:
+    """sitegen: one content tree, one pre-rendered static site per region."""
+
+
+@main.command()
+@click.option("--region", "regions", multiple=True, metavar="ID", help="Build only this region (repeatable).")
+@click.option("--out", type=click.Path(path_type=Path), help="Output folder (default: dist/).")
+@click.option("--drafts", is_flag=True, help="Also build pages with draft: true.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--dev", is_flag=True, help="Development build: portal dev login allowed, robots disallow all.")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), help="Site folder (default: here).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+def build(regions: tuple[str, ...], out: Path | None, drafts: bool, strict: bool, dev: bool, root: Path, quiet: bool) -> None:
+    """Build every region of the site into dist/<region>/."""
+    from sitegen.build import BuildOptions
+    from sitegen.build import build as run
+
+    options = BuildOptions(
+        root=root, out=out, regions=list(regions) or None, drafts=drafts, strict=strict,
+        production=not dev, progress=_progress(quiet),  # type: ignore[arg-type]
+    )
+    try:
+        result = run(options)
+    except SitegenError as exc:
+        _fail(exc)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not quiet:
+        click.echo(result.summary())
+
+
+@main.command()
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), help="Site folder (default: here).")
+def check(strict: bool, root: Path) -> None:
+    """Validate config, content, templates and links; write nothing."""
+    from sitegen.build import BuildOptions
+    from sitegen.build import build as run
+
+    try:
+        result = run(BuildOptions(root=root, strict=strict, write=False))
+    except SitegenError as exc:
+        _fail(exc)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"ok: {sum(result.pages.values())} pages in {len(result.pages)} regions, no problems")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def new(directory: Path) -> None:
+    """Create a small working multi-region site in DIRECTORY."""
+    from sitegen.scaffold import create
+
+    try:
+        create(directory)
+    except SitegenError as exc:
+        _fail(exc)
+    click.echo(f"created {directory}/: cd {directory} && sitegen build")
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--country", default=None, metavar="CC", help="Pretend visitors come from this country (ISO code).")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), help="Site folder (default: here).")
+def serve(port: int, host: str, country: str | None, root: Path) -> None:
+    """Live preview of every region, with the edge handlers at /api/."""
+    from sitegen import serve as server
+
+    server.run(root=root, host=host, port=port, country=country)
+
+
+@main.command()
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), help="Site folder (default: here).")
+def retention(root: Path) -> None:
+    """Delete personal data past the retention periods in site.yaml (local store or Supabase)."""
+    from sitegen.build import BuildOptions
+    from sitegen.build import build as run
+
+    try:
+        result = run(BuildOptions(root=root, write=False))
+    except SitegenError as exc:
+        _fail(exc)
+    import json
+    import tempfile
+
+    from edge import retention as edge_retention
+    from edge.settings import load_settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        (data / "site.json").write_bytes(result.files["_edge/site.json"])
+        settings = load_settings(data_dir=data, local_dir=os.environ.get("SITEGEN_LOCAL_DIR") or root / ".sitegen-local")
+        report = edge_retention.run(settings)
+    click.echo(json.dumps(report, indent=2, default=str) if not isinstance(report, str) else report)
+
+
+@main.command("config-docs")
+def config_docs() -> None:
+    """Print the site.yaml reference (docs/configuration.md)."""
+    from sitegen.config import schema_markdown
+
+    click.echo(schema_markdown(), nl=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""``dist/_edge/``: everything the edge handlers read (they never import sitegen).
+
+site.json carries regions, contact details, catalogs with formatted prices,
+retention periods and handler settings; ``chat/<region>.prompt.txt`` is the
+chatbot's system prompt for the region; ``search/<region>.json`` holds the
+plain text of every page for the offline answerer. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from sitegen import __version__
+from sitegen.config import SiteConfig
+from sitegen.output import Output
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.metadata.get("internal")}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def site_json(
+    config: SiteConfig,
+    production: bool,
+    services: dict[str, list[dict[str, Any]]],
+    urls: dict[str, dict[str, str]],
+) -> dict[str, Any]:
+    regions = {}
+    for rid, region in config.regions.items():
+        regions[rid] = {
+            "label": region.label,
+            "hreflang": region.hreflang,
+            "locale": region.locale,
+            "currency": region.currency,
+            "countries": list(region.countries),
+            "default": region.default,
+            "params": _plain(region.params),
+            "urls": urls.get(rid, {}),
+            "services": [
+                {k: s[k] for k in ("id", "name", "summary", "url", "price", "price_text", "features")}
+                for s in services.get(rid, [])
+            ],
+        }
+    return {
+        "version": 1,
+        "generator": f"sitegen {__version__}",
+        "production": production,
+        "title": config.title,
+        "base_url": config.base_url,
+        "contact": _plain(config.contact),
+        "default_region": config.default_region.id,
+        "regions": regions,
+        "retention": _plain(config.privacy.retention),
+        "edge": _plain(config.edge),
+        "contact_form": _plain(config.contact_form),
+        "chat": _plain(config.chat),
+        "portal": _plain(config.portal),
+    }
+
+
+def system_prompt(config: SiteConfig, rid: str, services: list[dict[str, Any]]) -> str:
+    region = config.regions[rid]
+    contact = config.contact
+    lines = [
+        f"You are {config.chat.bot_name}, the assistant on the website of {config.title}"
+        f"{' (' + config.tagline + ')' if config.tagline else ''}.",
+        f"The visitor is browsing the {region.label} site; quote prices in {region.currency} exactly as listed below.",
+        "Answer briefly and only about the agency, its services, prices and how to get in touch.",
+        "Never invent services or prices that are not listed. If unsure, suggest the contact form.",
+        "Do not ask for sensitive personal information.",
+        "",
+        "Services offered in this region:",
+    ]
+    for s in services:
+        lines.append(f"- {s['name']} ({s['price_text']}): {s['summary']}")
+    lines += ["", "Contact:"]
+    if contact.email:
+        lines.append(f"- Email: {contact.email}")
+    phone = region.params.get("phone") or contact.phone
+    if phone:
+        lines.append(f"- Phone: {phone}")
+    if region.params.get("whatsapp"):
+        lines.append(f"- WhatsApp: https://wa.me/{region.params['whatsapp']}")
+    if region.params.get("hours"):
+        lines.append(f"- Hours: {region.params['hours']}")
+    if contact.address:
+        lines.append(f"- Address: {contact.address}")
+    return "\n".join(lines) + "\n"
+
+
+def write_edge_data(
+    output: Output,
+    config: SiteConfig,
+    production: bool,
+    services: dict[str, list[dict[str, Any]]],
+    urls: dict[str, dict[str, str]],
+    search: dict[str, list[dict[str, str]]],
+) -> None:
+    data = site_json(config, production, services, urls)
+    output.add("_edge/site.json", json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+    for rid in config.region_ids:
+        output.add(f"_edge/chat/{rid}.prompt.txt", system_prompt(config, rid, services.get(rid, [])))
+        output.add(f"_edge/search/{rid}.json", json.dumps(search.get(rid, []), ensure_ascii=False) + "\n")

@@ -1,0 +1,130 @@
+"""Internal links: rewritten to the region's URL, then checked in the output.
+
+Editors link to a region-less URL (``/about/``) or to the source file
+(``about.md``, which also works in a Git preview). Each region's build turns
+that into ``/<region>/about/``; linking to a page that is not built in that
+region is an error naming file and line.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from sitegen.markdown import Link
+from sitegen.pages import Page
+
+_HREF = re.compile(r'\s(?:href|src)="([^"]*)"')
+_ID = re.compile(r'\sid="([^"]+)"')
+
+
+@dataclass
+class Index:
+    """Every page by region-less URL and by source path."""
+
+    by_path: dict[str, Page]
+    by_source: dict[str, Page]
+    region_ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, pages: Iterable[Page], region_ids: Iterable[str]) -> Index:
+        pages = list(pages)
+        return cls({p.path: p for p in pages}, {str(p.source): p for p in pages}, tuple(region_ids))
+
+    def find(self, target: str, base: Page) -> tuple[Page | None, str]:
+        """The page a link points to, or (None, normalised target) when none."""
+        if target.endswith(".md") or ".md?" in target:
+            src = target.split("?", 1)[0]
+            if src.startswith("/"):
+                joined = src.lstrip("/")
+                if joined.startswith("content/"):
+                    joined = joined[len("content/") :]
+            else:
+                joined = posixpath.normpath(posixpath.join(str(base.source.parent), src))
+            return self.by_source.get(str(PurePosixPath(joined))), joined
+        if target.startswith("/"):
+            path = target
+        else:
+            path = posixpath.normpath(posixpath.join(base.path, target))
+            if not path.startswith("/"):
+                path = "/" + path
+        if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+            path += "/"
+        return self.by_path.get(path), path
+
+    def explicit_region(self, path: str) -> str | None:
+        first = path.strip("/").split("/", 1)[0]
+        return first if first in self.region_ids else None
+
+
+def region_url(region_id: str, path: str) -> str:
+    return f"/{region_id}{path}"
+
+
+def resolve_link(index: Index, link: Link, page: Page, region_id: str) -> tuple[str, str | None]:
+    """(href for this region, error message or None)."""
+    target, normalised = index.find(link.target, page)
+    fragment = f"#{link.fragment}" if link.fragment else ""
+    if target is None:
+        if link.is_source:
+            return link.target + fragment, f"link to '{link.target}': no such content file (looked for content/{normalised})"
+        if index.explicit_region(normalised):
+            return normalised + fragment, None  # already region-prefixed: checked in the output
+        if normalised.endswith("/"):
+            return normalised + fragment, f"link to '{link.target}': no page has the URL {normalised}; check the path"
+        return normalised + fragment, None  # a file (checked in the output)
+    if region_id not in target.regions:
+        where = ", ".join(target.regions) or "no region"
+        return (
+            region_url(region_id, target.path) + fragment,
+            f"link to '{link.target}' ({target.file}), which is not built in region '{region_id}' (only in {where}); "
+            f"wrap the link in '::: region {' '.join(target.regions)}' or remove it",
+        )
+    return region_url(region_id, target.path) + fragment, None
+
+
+def check_output(
+    files: Mapping[str, str], exists: Iterable[str]
+) -> list[tuple[str, str]]:
+    """Every internal href/src in the output HTML resolves, anchors included.
+
+    ``files`` maps output paths (``pk/about/index.html``) to HTML; ``exists``
+    lists every other output file. Returns (output file, problem) pairs.
+    """
+    present = set(exists) | set(files)
+    ids: dict[str, set[str]] = {}
+    problems: list[tuple[str, str]] = []
+
+    def ids_of(path: str) -> set[str]:
+        if path not in ids:
+            ids[path] = set(_ID.findall(files.get(path, "")))
+        return ids[path]
+
+    for out_path, html in files.items():
+        for href in _HREF.findall(html):
+            if not href or href.startswith(("http://", "https://", "//", "mailto:", "tel:", "data:", "javascript:")):
+                continue
+            url, _, fragment = href.partition("#")
+            url = url.split("?", 1)[0]
+            if not url:
+                target = out_path
+            elif url.startswith("/"):
+                target = url.lstrip("/")
+                if target == "" or target.endswith("/"):
+                    target += "index.html"
+                if url == "/":
+                    continue  # the un-prefixed root is answered by the routing rules
+            else:
+                base = posixpath.dirname(out_path)
+                target = posixpath.normpath(posixpath.join(base, url))
+                if url.endswith("/"):
+                    target += "/index.html"
+            if target not in present:
+                problems.append((out_path, f"broken link {href!r}: {url} does not exist in the output"))
+                continue
+            if fragment and target.endswith(".html") and fragment not in ids_of(target):
+                problems.append((out_path, f"broken anchor {href!r}: no element with id '{fragment}' on {url or 'this page'}"))
+    return problems

@@ -1,0 +1,174 @@
+"""The output folder: assets with hashed names, sitemaps, robots.txt, and a safe write.
+
+Nothing is written until every page rendered and every link checked. A
+build into an empty or missing folder is written next to it and renamed into
+place; a rebuild over a previous output writes only files whose bytes changed
+and removes files that are no longer produced. Either way a failed build
+leaves the output as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from sitegen.config import SiteConfig
+from sitegen.markdown import highlight_css
+from sitegen.pages import Page
+
+MANIFEST = ".sitegen-manifest"
+
+
+@dataclass
+class Output:
+    """Every file of the build, by path relative to the output folder."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def add(self, path: str, data: str | bytes) -> None:
+        self.files[path] = data.encode("utf-8") if isinstance(data, str) else data
+
+
+def collect_assets(static_dirs: Iterable[Path]) -> tuple[dict[str, str], dict[str, bytes]]:
+    """(logical name -> URL, output path -> bytes) for every static file; later dirs win."""
+    sources: dict[str, Path] = {}
+    for folder in static_dirs:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    sources[path.relative_to(folder).as_posix()] = path
+    contents: dict[str, bytes] = {name: path.read_bytes() for name, path in sources.items()}
+    contents["css/highlight.css"] = highlight_css().encode("utf-8")
+    urls: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for name, data in sorted(contents.items()):
+        digest = hashlib.blake2b(data, digest_size=4).hexdigest()
+        stem, dot, ext = name.rpartition(".")
+        hashed = f"{stem}.{digest}.{ext}" if dot and "/" not in ext else f"{name}.{digest}"
+        urls[name] = f"/assets/{hashed}"
+        files[f"assets/{hashed}"] = data
+    return urls, files
+
+
+def sitemap(config: SiteConfig, rid: str, pages: list[Page]) -> str:
+    base = config.base_url
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+    ]
+    for page in sorted(pages, key=lambda p: p.path):
+        lines.append(f"  <url><loc>{escape(base + '/' + rid + page.path)}</loc>")
+        updated = page.meta.get("updated")
+        if updated:
+            lines.append(f"    <lastmod>{escape(str(updated))}</lastmod>")
+        for other in config.region_ids:
+            if other in page.regions:
+                href = escape(f"{base}/{other}{page.path}")
+                lines.append(f'    <xhtml:link rel="alternate" hreflang="{config.regions[other].hreflang}" href="{href}"/>')
+        default = config.default_region.id
+        if default in page.regions:
+            lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{escape(f"{base}/{default}{page.path}")}"/>')
+        lines.append("  </url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def sitemap_index(config: SiteConfig, region_ids: Iterable[str]) -> str:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for rid in region_ids:
+        lines.append(f"  <sitemap><loc>{escape(config.base_url)}/{rid}/sitemap.xml</loc></sitemap>")
+    lines.append("</sitemapindex>")
+    return "\n".join(lines) + "\n"
+
+
+def robots(config: SiteConfig, production: bool) -> str:
+    if not production:
+        return "User-agent: *\nDisallow: /\n"
+    return f"User-agent: *\nAllow: /\nDisallow: /api/\n\nSitemap: {config.base_url}/sitemap.xml\n"
+
+
+def _read_manifest(out: Path) -> set[str]:
+    try:
+        return set((out / MANIFEST).read_text(encoding="utf-8").splitlines())
+    except OSError:
+        return set()
+
+
+def write(out: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
+    """Write the output safely; returns (files written, files removed)."""
+    out = out.resolve()
+    manifest = "\n".join(sorted(files)) + "\n"
+    previous = _read_manifest(out) if out.is_dir() else set()
+    if not out.exists() or (out.is_dir() and not previous and not any(out.iterdir())) or not previous:
+        return _write_fresh(out, files, manifest), 0
+    written = 0
+    for rel, data in files.items():
+        path = out / rel
+        try:
+            if path.stat().st_size == len(data) and path.read_bytes() == data:
+                continue
+        except OSError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, data)
+        written += 1
+    removed = 0
+    for rel in previous - set(files):
+        path = out / rel
+        try:
+            path.unlink()
+            removed += 1
+        except OSError:
+            continue
+        _prune_empty(path.parent, out)
+    _atomic_write(out / MANIFEST, manifest.encode())
+    return written, removed
+
+
+def _write_fresh(out: Path, files: Mapping[str, bytes], manifest: str) -> int:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        made: set[Path] = set()
+        for rel, data in files.items():
+            path = tmp / rel
+            parent = path.parent
+            if parent not in made:
+                parent.mkdir(parents=True, exist_ok=True)
+                made.add(parent)
+            with open(path, "wb") as f:
+                f.write(data)
+        (tmp / MANIFEST).write_text(manifest, encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rename(out, old / "x")
+            os.rename(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return len(files)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def _prune_empty(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_dir():
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

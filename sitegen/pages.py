@@ -1,0 +1,208 @@
+"""Content pages: ``content/**/*.md`` with YAML front matter, read and checked.
+
+``content/about.md`` becomes ``/about/`` (each region prefixes it), an
+``index.md`` is its folder's page, ``slug`` replaces the last segment and
+``url`` the whole path. The Markdown is converted once here; the render stage
+only selects region blocks and fills values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from sitegen.config import Loader, SiteConfig
+from sitegen.errors import Problems, SitegenError
+from sitegen.markdown import Parsed, convert, protect_expressions
+from sitegen.regions import is_region_map
+
+FRONT_MATTER_KEYS = {
+    "title": "Page title (required); may differ per region.",
+    "description": "Meta description; may differ per region.",
+    "template": "Template name without .html (default: page, or home for the top index.md).",
+    "slug": "Replaces the last segment of the URL.",
+    "url": "The whole region-less URL, e.g. /services/.",
+    "regions": "List of region ids the page is built in (default: all).",
+    "menu": "Menu the page appears in, e.g. main or footer.",
+    "weight": "Order within its menu (smaller first).",
+    "draft": "Drafts are only built with --drafts.",
+    "updated": "Date the page was last changed (YYYY-MM-DD).",
+    "params": "Free values available as page.params in templates and content.",
+}
+_STATEMENT = re.compile(r"\{%|\{#")
+
+
+@dataclass
+class Page:
+    """One source file and what the build needs to know about it."""
+
+    file: str  # as shown in messages: "content/about.md"
+    source: PurePosixPath  # relative to content/: "about.md"
+    path: str  # region-less URL: "/about/"
+    meta: dict[str, Any]
+    body: str
+    body_line: int  # line of the first body line in the file
+    template: str
+    regions: list[str]  # where the page is built
+    kind: str = "page"  # page | service
+    parsed: Parsed | None = None  # None for pages that need Jinja before Markdown
+    expressions: list[tuple[str, int]] = field(default_factory=list)
+    template_line: int = 1
+    lines: dict[str, int] = field(default_factory=dict)  # front-matter key -> line
+    service_id: str | None = None
+
+    @property
+    def dynamic(self) -> bool:
+        """The body uses Jinja statements, so it is rendered per region before Markdown."""
+        return self.parsed is None
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+
+def split_front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
+    """Return (front matter, key lines, body, first body line)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.startswith("---"):
+        raise SitegenError("missing front matter: start the file with '---', a 'title:' line and '---'", file, 1)
+    end = re.search(r"^(---|\.\.\.)[ \t]*$", text[3:], re.M)
+    first_nl = text.find("\n")
+    if end is None or first_nl < 0:
+        raise SitegenError("front matter is not closed: add a line '---' after it", file, 1)
+    raw = text[first_nl + 1 : 3 + end.start()]
+    body_start = 3 + end.end()
+    if body_start < len(text) and text[body_start] == "\n":
+        body_start += 1
+    body_line = text.count("\n", 0, body_start) + 1
+    try:
+        data = yaml.load(raw, Loader=Loader) if raw.strip() else {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 2) if mark else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SitegenError(f"malformed front matter: {problem}; check indentation, colons and quotes", file, line) from None
+    if not isinstance(data, dict):
+        raise SitegenError("front matter must be 'key: value' lines", file, 2)
+    lines: dict[str, int] = {}
+    for i, line_text in enumerate(raw.splitlines(), start=2):
+        m = re.match(r"^([A-Za-z_][\w-]*)\s*:", line_text)
+        if m and m.group(1) not in lines:
+            lines[m.group(1)] = i
+    return data, lines, text[body_start:], body_line
+
+
+def url_for_source(source: PurePosixPath, meta: dict[str, Any]) -> str:
+    """Region-less URL of a content file."""
+    url = meta.get("url")
+    if isinstance(url, str) and url.strip():
+        u = "/" + url.strip().strip("/") + "/"
+        return "/" if u == "//" else u
+    parts = list(source.with_suffix("").parts)
+    if parts and parts[-1] == "index":
+        parts.pop()
+    slug = meta.get("slug")
+    if isinstance(slug, str) and slug.strip() and parts:
+        parts[-1] = slug.strip().strip("/")
+    return "/" + "".join(f"{p}/" for p in parts)
+
+
+def check_regions(value: Any, config: SiteConfig, file: str, line: int, problems: Problems, what: str = "regions") -> list[str]:
+    ids = config.region_ids
+    if value is None:
+        return list(ids)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.error(f"'{what}' must be a list of region ids, e.g. [{ids[0]}]", file, line)
+        return list(ids)
+    unknown = [v for v in value if v not in ids]
+    for v in unknown:
+        hint = difflib.get_close_matches(v, ids, n=1)
+        did = f"; did you mean '{hint[0]}'?" if hint else ""
+        problems.error(f"unknown region id '{v}' in {what}{did} (known: {', '.join(ids)})", file, line)
+    return [v for v in ids if v in value]
+
+
+def read_page(config: SiteConfig, content_dir: Path, path: Path, problems: Problems, drafts: bool) -> Page | None:
+    source = PurePosixPath(path.relative_to(content_dir).as_posix())
+    file = f"{content_dir.name}/{source}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.error("not UTF-8 text: save the file as UTF-8", file, 1)
+        return None
+    try:
+        meta, lines, body, body_line = split_front_matter(text, file)
+    except SitegenError as exc:
+        problems.add(exc)
+        return None
+    if meta.get("draft") is True and not drafts:
+        return None
+    for key in meta:
+        if key not in FRONT_MATTER_KEYS:
+            hint = difflib.get_close_matches(str(key), list(FRONT_MATTER_KEYS), n=1, cutoff=0.6)
+            did = f"did you mean '{hint[0]}'?" if hint else "put free values under 'params:'"
+            problems.warn(f"unknown front matter key '{key}'; {did}", file, lines.get(str(key), 1))
+    ids = config.region_ids
+    title = meta.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        problems.error("missing 'title' in front matter", file, 1)
+    elif not isinstance(title, str) and not is_region_map(title, ids):
+        problems.error("'title' must be text (or a mapping of region ids to text)", file, lines.get("title", 1))
+    for key, kind in (("weight", int), ("draft", bool)):
+        if key in meta and not isinstance(meta[key], kind):
+            problems.error(f"'{key}' must be {'a whole number' if kind is int else 'true or false'}", file, lines.get(key, 1))
+    if "updated" in meta and not isinstance(meta["updated"], (dt.date, str)):
+        problems.error("'updated' must be a date like 2026-06-17", file, lines.get("updated", 1))
+    regions = check_regions(meta.get("regions"), config, file, lines.get("regions", 1), problems)
+    default_template = "home" if str(source) == "index.md" else "page"
+    template = meta.get("template") or default_template
+    if not isinstance(template, str):
+        problems.error("'template' must be a template name like 'page'", file, lines.get("template", 1))
+        template = default_template
+    page = Page(
+        file=file,
+        source=source,
+        path=url_for_source(source, meta),
+        meta=meta,
+        body=body,
+        body_line=body_line,
+        template=template.removesuffix(".html"),
+        regions=regions,
+        template_line=lines.get("template", 1),
+        lines=lines,
+    )
+    prepare_body(page, problems)
+    return page
+
+
+def prepare_body(page: Page, problems: Problems) -> None:
+    """Convert the Markdown once, unless it needs Jinja statements first."""
+    if _STATEMENT.search(page.body):
+        page.parsed = None
+        return
+    text, page.expressions = protect_expressions(page.body)
+    page.parsed = convert(text)
+    for line, message in page.parsed.errors:
+        problems.error(message, page.file, page.body_line + line - 1)
+
+
+def read_pages(config: SiteConfig, content_dir: Path, problems: Problems, drafts: bool = False) -> list[Page]:
+    pages: list[Page] = []
+    if not content_dir.is_dir():
+        problems.error("no content folder: create content/index.md", "content")
+        return pages
+    for path in sorted(content_dir.rglob("*.md")):
+        if any(part.startswith(".") for part in path.relative_to(content_dir).parts):
+            continue
+        page = read_page(config, content_dir, path, problems, drafts)
+        if page is not None:
+            pages.append(page)
+    return pages

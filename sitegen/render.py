@@ -1,0 +1,418 @@
+"""Rendering: page content per region, then the theme's Jinja2 templates.
+
+Two Jinja2 environments:
+
+- the theme environment renders layouts (the site's ``templates/`` first, then
+  ``themes/<theme>/templates/``, so a site overrides a theme template by name);
+- a sandboxed environment with StrictUndefined renders the values editors put
+  in Markdown (``{{ region.currency }}``, ``{{ price("web-development") }}``),
+  where an undefined name is an error naming file and line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as htmllib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from sitegen.catalog import Service, price_text
+from sitegen.config import Region, SiteConfig
+from sitegen.errors import Problems, SitegenError
+from sitegen.links import Index, region_url, resolve_link
+from sitegen.markdown import (
+    EXPR_CLOSE,
+    EXPR_OPEN,
+    LINK_CLOSE,
+    LINK_OPEN,
+    Parsed,
+    convert,
+    fill,
+    protect_expressions,
+    select_region,
+)
+from sitegen.pages import Page
+from sitegen.regions import resolve
+
+BUILTIN_THEMES = Path(__file__).resolve().parent.parent / "themes"
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def theme_dir(config: SiteConfig) -> Path:
+    """The site's own themes/<name>, else sitegen's built-in one."""
+    for base in (config.root / "themes", BUILTIN_THEMES):
+        candidate = base / config.theme
+        if (candidate / "templates").is_dir():
+            return candidate
+    raise SitegenError(
+        f"theme '{config.theme}' not found: looked in {config.root / 'themes'} and {BUILTIN_THEMES}",
+        config.file.name,
+        key="theme",
+    )
+
+
+def template_dirs(config: SiteConfig) -> list[Path]:
+    dirs = [config.root / "templates", theme_dir(config) / "templates"]
+    return [d for d in dirs if d.is_dir()]
+
+
+def strip_tags(html: str) -> str:
+    return re.sub(r"\s+", " ", htmllib.unescape(_TAGS.sub(" ", html))).strip()
+
+
+@dataclass
+class Assets:
+    """Hashed asset URLs by logical name ("css/site.css" -> "/assets/css/site.1a2b3c4d.css")."""
+
+    urls: dict[str, str] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        try:
+            return self.urls[name.lstrip("/")]
+        except KeyError:
+            raise jinja2.TemplateRuntimeError(f"asset('{name}'): no such file in static/ of the site or theme") from None
+
+
+class _PageError(Exception):
+    """Carries a SitegenError out of a template callback."""
+
+    def __init__(self, error: SitegenError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class Renderer:
+    """Renders every page of every region; one per build (per worker process)."""
+
+    def __init__(self, config: SiteConfig, pages: list[Page], services: list[Service], assets: Assets) -> None:
+        self.config = config
+        self.pages = pages
+        self.services = services
+        self.assets = assets
+        self.index = Index.of(pages, config.region_ids)
+        self.service_by_id = {s.id: s for s in services}
+        self.build_date = dt.date.today()
+        self.theme = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
+            autoescape=jinja2.select_autoescape(["html", "xml"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.ChainableUndefined,
+            auto_reload=False,
+            cache_size=400,
+        )
+        self.content_html = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
+        self.content_md = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        self._expr_cache: dict[str, jinja2.Template] = {}
+        self._service_views: dict[str, list[dict[str, Any]]] = {}
+        self._menus: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self.used_templates: dict[str, set[str]] = {}
+
+    # ------------------------------------------------------------------ per region data
+
+    def service_views(self, rid: str) -> list[dict[str, Any]]:
+        if rid not in self._service_views:
+            self._service_views[rid] = [
+                s.view(rid, self.config, region_url(rid, f"/services/{s.id}/")) for s in self.services if rid in s.regions
+            ]
+        return self._service_views[rid]
+
+    def menus(self, rid: str) -> dict[str, list[dict[str, Any]]]:
+        if rid not in self._menus:
+            menus: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
+            for page in self.pages:
+                if rid not in page.regions:
+                    continue
+                menu = resolve(page.meta.get("menu"), rid, self.config.region_ids)
+                names = menu if isinstance(menu, list) else [menu] if menu else []
+                for name in names:
+                    title = resolve(page.meta.get("title"), rid, self.config.region_ids)
+                    entry = {"title": str(title), "url": region_url(rid, page.path), "path": page.path}
+                    menus.setdefault(str(name), []).append((int(page.meta.get("weight") or 0), page.path, entry))
+            self._menus[rid] = {k: [e for _, _, e in sorted(v, key=lambda t: (t[0], t[1]))] for k, v in menus.items()}
+        return self._menus[rid]
+
+    def price(self, rid: str, page: Page) -> Callable[[str], str]:
+        def price(service_id: str) -> str:
+            service = self.service_by_id.get(service_id)
+            if service is None:
+                raise _PageError(SitegenError(f"price('{service_id}'): no service with that id in content/services/", page.file))
+            if rid not in service.regions:
+                raise _PageError(
+                    SitegenError(f"price('{service_id}'): the service is not offered in region '{rid}'; wrap it in '::: region {' '.join(service.regions)}'", page.file)
+                )
+            p = service.prices.get(rid)
+            return price_text(p) if p else "price on request"
+
+        return price
+
+    def service_lookup(self, rid: str) -> Callable[[str], dict[str, Any]]:
+        views = {v["id"]: v for v in self.service_views(rid)}
+
+        def service(service_id: str) -> dict[str, Any]:
+            if service_id not in views:
+                raise jinja2.UndefinedError(f"service('{service_id}') is not offered in region '{rid}'")
+            return views[service_id]
+
+        return service
+
+    def content_context(self, page: Page, region: Region) -> dict[str, Any]:
+        rid = region.id
+        return {
+            "site": self.config,
+            "region": region,
+            "regions": list(self.config.regions.values()),
+            "page": self.page_meta(page, rid),
+            "services": self.service_views(rid),
+            "price": self.price(rid, page),
+            "service": self.service_lookup(rid),
+        }
+
+    def page_meta(self, page: Page, rid: str) -> dict[str, Any]:
+        meta = resolve(page.meta, rid, self.config.region_ids)
+        meta.setdefault("params", {})
+        meta["url"] = region_url(rid, page.path)
+        meta["path"] = page.path
+        meta["kind"] = page.kind
+        meta["template"] = page.template
+        meta["source"] = str(page.source)
+        return meta
+
+    # ------------------------------------------------------------------ content
+
+    def _expr(self, source: str) -> jinja2.Template:
+        tpl = self._expr_cache.get(source)
+        if tpl is None:
+            tpl = self._expr_cache[source] = self.content_html.from_string(source)
+        return tpl
+
+    def content(self, page: Page, region: Region, problems: Problems) -> tuple[str, Parsed | None]:
+        """The page's HTML for one region (region blocks chosen, values and links filled)."""
+        rid = region.id
+        ctx = self.content_context(page, region)
+        parsed = page.parsed
+        expressions = page.expressions
+        if parsed is None:
+            # Jinja statements: render the Markdown source for this region, then convert it.
+            body = page.meta.get("body_by_region")
+            source = resolve(body, rid, self.config.region_ids) if body is not None else page.body
+            try:
+                text = self.content_md.from_string(source or "").render(ctx)
+            except (jinja2.TemplateError, _PageError) as exc:
+                problems.add(self._template_error(exc, page))
+                return "", None
+            text, expressions = protect_expressions(text)
+            parsed = convert(text)
+            for line, message in parsed.errors:
+                problems.error(message, page.file, page.body_line + line - 1)
+        html = select_region(parsed.html, rid)
+
+        def value(i: int) -> str:
+            source, line = expressions[i]
+            try:
+                return str(self._expr(source).render(ctx))
+            except _PageError as exc:
+                problems.add(SitegenError(exc.error.message, page.file, page.body_line + line - 1))
+            except jinja2.TemplateSyntaxError as exc:
+                problems.error(f"template syntax error in {source}: {exc.message}", page.file, page.body_line + line - 1)
+            except jinja2.TemplateError as exc:
+                problems.error(
+                    f"{_undefined_message(exc)} in {source}; check the spelling, or define it in site.yaml",
+                    page.file,
+                    page.body_line + line - 1,
+                )
+            return ""
+
+        html = fill(html, EXPR_OPEN, EXPR_CLOSE, value)
+
+        def link(i: int) -> str:
+            ref = parsed.links[i]
+            href, error = resolve_link(self.index, ref, page, rid)
+            if error and self._link_shown(parsed, i, rid):
+                problems.error(error, page.file, page.body_line + ref.line - 1)
+            return htmllib.escape(href, quote=True)
+
+        html = fill(html, LINK_OPEN, LINK_CLOSE, link)
+        return html, parsed
+
+    def _link_shown(self, parsed: Parsed, i: int, rid: str) -> bool:
+        # select_region already removed links in hidden blocks; fill only sees shown ones.
+        return True
+
+    def _template_error(self, exc: BaseException, page: Page) -> SitegenError:
+        if isinstance(exc, _PageError):
+            return exc.error
+        line = getattr(exc, "lineno", None) or _template_line(exc)
+        file_line = page.body_line + line - 1 if line else None
+        if isinstance(exc, jinja2.UndefinedError):
+            return SitegenError(f"{_undefined_message(exc)}; check the spelling, or define it in site.yaml", page.file, file_line)
+        message = getattr(exc, "message", None) or str(exc)
+        return SitegenError(f"template error: {message}", page.file, file_line)
+
+    # ------------------------------------------------------------------ layout
+
+    def alternates(self, page: Page) -> list[dict[str, str]]:
+        base = self.config.base_url
+        out = [
+            {"hreflang": self.config.regions[rid].hreflang, "href": f"{base}{region_url(rid, page.path)}", "region": rid}
+            for rid in self.config.region_ids
+            if rid in page.regions
+        ]
+        default = self.config.default_region.id
+        if default in page.regions:
+            out.append({"hreflang": "x-default", "href": f"{base}{region_url(default, page.path)}", "region": default})
+        return out
+
+    def switcher(self, page: Page | None, rid: str) -> list[dict[str, Any]]:
+        out = []
+        for other in self.config.regions.values():
+            has = page is not None and other.id in page.regions
+            out.append(
+                {
+                    "id": other.id,
+                    "label": other.label,
+                    "url": region_url(other.id, page.path if (has and page is not None) else "/"),
+                    "current": other.id == rid,
+                    "country": other.override_country,
+                    "same_page": has,
+                }
+            )
+        return out
+
+    def layout_context(self, page: Page, region: Region, content: str, parsed: Parsed | None) -> dict[str, Any]:
+        rid = region.id
+        ctx = self.content_context(page, region)
+        meta = ctx["page"]
+        meta["content"] = content
+        meta["toc"] = [{"level": lvl, "id": hid, "text": text} for lvl, hid, text in (parsed.headings if parsed else [])]
+        ctx.update(
+            {
+                "content": content,
+                "canonical": f"{self.config.base_url}{region_url(rid, page.path)}",
+                "alternates": self.alternates(page),
+                "switcher": self.switcher(page, rid),
+                "menus": self.menus(rid),
+                "url_for": self.url_for(page, rid),
+                "asset": self.assets.url,
+                "build_date": self.build_date,
+                "service": self.service_lookup(rid),
+                "home_url": region_url(rid, "/"),
+                "has_page": lambda path: (found := self.index.by_path.get(path)) is not None and rid in found.regions,
+            }
+        )
+        if page.service_id:
+            ctx["service_page"] = next((v for v in self.service_views(rid) if v["id"] == page.service_id), None)
+        return ctx
+
+    def url_for(self, page: Page | None, rid: str) -> Callable[[str], str]:
+        def url_for(target: str) -> str:
+            base = page if page is not None else self.pages[0]
+            found, normalised = self.index.find(target, base)
+            if found is None:
+                if target.endswith("/") or target.endswith(".md"):
+                    raise jinja2.TemplateRuntimeError(f"url_for('{target}'): no page has that URL or source")
+                return normalised
+            if rid not in found.regions:
+                raise jinja2.TemplateRuntimeError(f"url_for('{target}'): {found.file} is not built in region '{rid}'")
+            return region_url(rid, found.path)
+
+        return url_for
+
+    def render_page(self, page: Page, region: Region, problems: Problems) -> str | None:
+        n_errors = len(problems.errors)
+        content, parsed = self.content(page, region, problems)
+        if len(problems.errors) > n_errors:
+            return None
+        ctx = self.layout_context(page, region, content, parsed)
+        return self.render_template(page.template, ctx, page.file, page.template_line, problems)
+
+    def render_template(self, name: str, ctx: dict[str, Any], file: str, line: int, problems: Problems) -> str | None:
+        try:
+            template = self.theme.get_template(f"{name}.html")
+        except jinja2.TemplateNotFound as exc:
+            missing = exc.name or f"{name}.html"
+            where = " or ".join(str(d) for d in template_dirs(self.config))
+            problems.error(
+                f"template '{missing}' not found (looked in {where}); create it or pick an existing template",
+                file,
+                line,
+            )
+            return None
+        except jinja2.TemplateSyntaxError as exc:
+            problems.error(f"template syntax error: {exc.message}", exc.filename or name, exc.lineno)
+            return None
+        try:
+            return template.render(ctx)
+        except _PageError as exc:
+            problems.add(exc.error)
+        except jinja2.TemplateError as exc:
+            tline = _template_line(exc)
+            tfile = _template_file(exc) or template.filename
+            problems.error(f"while rendering {file}: {getattr(exc, 'message', None) or exc}", _rel(tfile, self.config.root), tline)
+        return None
+
+    def render_404(self, region: Region, problems: Problems) -> str | None:
+        page = Page(
+            file="404",
+            source=Path("404.md"),  # type: ignore[arg-type]
+            path="/404.html",
+            meta={"title": "Page not found", "description": ""},
+            body="",
+            body_line=1,
+            template="404",
+            regions=[region.id],
+        )
+        page.parsed = convert("")
+        ctx = self.layout_context(page, region, "", page.parsed)
+        ctx["canonical"] = None
+        ctx["alternates"] = []
+        ctx["switcher"] = self.switcher(None, region.id)
+        return self.render_template("404", ctx, "404", 1, problems)
+
+
+def _rel(path: str | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return path
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """Line of the innermost template frame in a Jinja2-rewritten traceback."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.endswith(".html") or code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _template_file(exc: BaseException) -> str | None:
+    tb = exc.__traceback__
+    name = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".html"):
+            name = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return name
+
+
+def _undefined_message(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    m = re.match(r"'(\w+)' is undefined", message)
+    if m:
+        return f"undefined name '{m.group(1)}'"
+    m = re.match(r"'(.+?)' has no attribute '(\w+)'", message)
+    if m:
+        return f"undefined value '{m.group(2)}' ({m.group(1)} has no such attribute)"
+    return f"undefined value: {message}"
