@@ -141,7 +141,9 @@ def build(options: BuildOptions) -> BuildResult:
 
     # Links are checked once every page rendered; a failed page would only add noise.
     problems.check(options.strict)
-    for rel, path_problem in check_output(html_files, [*asset_files, *output.files]):
+    # Regions left out with --region still exist on the deployed site.
+    elsewhere = [f"{rid}{p.path}index.html" for rid in config.region_ids if rid not in region_ids for p in pages if rid in p.regions]
+    for rel, path_problem in check_output(html_files, [*asset_files, *output.files, *elsewhere]):
         problems.error(path_problem, _source_of(rel, pages, region_ids))
     problems.check(options.strict)
 
