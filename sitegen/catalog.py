@@ -16,7 +16,7 @@ from typing import Any
 from sitegen.config import REGION_ID, SiteConfig, load_yaml
 from sitegen.errors import Problems, SitegenError
 from sitegen.markdown import convert, protect_expressions
-from sitegen.pages import Page, check_regions
+from sitegen.pages import Page, check_parsed, check_regions
 from sitegen.regions import format_price, is_region_map, resolve
 
 SERVICE_KEYS = {
@@ -164,6 +164,7 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
     if isinstance(body, str):
         text, page.expressions = protect_expressions(body)
         page.parsed = convert(text)
+        check_parsed(page, page.parsed, problems, config.region_ids)
     else:
         # Region-specific bodies: rendered per region by the render stage.
         page.parsed = None

@@ -79,4 +79,6 @@ class Problems:
                 for w in self.warnings
             ]
         if errors:
-            raise BuildFailed(errors, [] if strict else list(self.warnings))
+            # The same problem found once per region is reported once.
+            unique = list({str(e): e for e in errors}.values())
+            raise BuildFailed(unique, [] if strict else list({str(w): w for w in self.warnings}.values()))

@@ -179,19 +179,34 @@ def read_page(config: SiteConfig, content_dir: Path, path: Path, problems: Probl
         template_line=lines.get("template", 1),
         lines=lines,
     )
-    prepare_body(page, problems)
+    prepare_body(page, problems, config.region_ids)
     return page
 
 
-def prepare_body(page: Page, problems: Problems) -> None:
+def prepare_body(page: Page, problems: Problems, region_ids: list[str]) -> None:
     """Convert the Markdown once, unless it needs Jinja statements first."""
     if _STATEMENT.search(page.body):
         page.parsed = None
         return
     text, page.expressions = protect_expressions(page.body)
     page.parsed = convert(text)
-    for line, message in page.parsed.errors:
+    check_parsed(page, page.parsed, problems, region_ids)
+
+
+def check_parsed(page: Page, parsed: Parsed, problems: Problems, region_ids: list[str]) -> None:
+    """Report malformed region blocks and unknown region ids, with their lines."""
+    for line, message in parsed.errors:
         problems.error(message, page.file, page.body_line + line - 1)
+    for spec, line, info in parsed.regions:
+        for rid in spec.ids:
+            if rid not in region_ids:
+                hint = difflib.get_close_matches(rid, region_ids, n=1)
+                did = f"; did you mean '{hint[0]}'?" if hint else ""
+                problems.error(
+                    f"unknown region id '{rid}' in '::: {info}'{did} (known: {', '.join(region_ids)})",
+                    page.file,
+                    page.body_line + line - 1,
+                )
 
 
 def read_pages(config: SiteConfig, content_dir: Path, problems: Problems, drafts: bool = False) -> list[Page]:

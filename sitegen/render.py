@@ -37,7 +37,7 @@ from sitegen.markdown import (
     protect_expressions,
     select_region,
 )
-from sitegen.pages import Page
+from sitegen.pages import Page, check_parsed
 from sitegen.regions import resolve
 
 BUILTIN_THEMES = Path(__file__).resolve().parent.parent / "themes"
@@ -209,8 +209,7 @@ class Renderer:
                 return "", None
             text, expressions = protect_expressions(text)
             parsed = convert(text)
-            for line, message in parsed.errors:
-                problems.error(message, page.file, page.body_line + line - 1)
+            check_parsed(page, parsed, problems, self.config.region_ids)
         html = select_region(parsed.html, rid)
 
         def value(i: int) -> str:
@@ -337,9 +336,9 @@ class Renderer:
             template = self.theme.get_template(f"{name}.html")
         except jinja2.TemplateNotFound as exc:
             missing = exc.name or f"{name}.html"
-            where = " or ".join(str(d) for d in template_dirs(self.config))
             problems.error(
-                f"template '{missing}' not found (looked in {where}); create it or pick an existing template",
+                f"template '{missing}' not found in templates/ or theme '{self.config.theme}'; "
+                "create it or pick an existing template",
                 file,
                 line,
             )
@@ -414,5 +413,5 @@ def _undefined_message(exc: BaseException) -> str:
         return f"undefined name '{m.group(1)}'"
     m = re.match(r"'(.+?)' has no attribute '(\w+)'", message)
     if m:
-        return f"undefined value '{m.group(2)}' ({m.group(1)} has no such attribute)"
+        return f"undefined value '{m.group(2)}'"
     return f"undefined value: {message}"
