@@ -110,7 +110,7 @@ def highlight_code(code: str, lang: str, attrs: str) -> str:
     body = _highlight_cached(code, lang.lower())
     if body is None:
         return ""
-    return f'<pre class="highlight"><code class="language-{lang}">{body}</code></pre>\n'
+    return f'<pre class="highlight"><code class="language-{lang}">{body}</code></pre>'
 
 
 def highlight_css() -> str:
