@@ -1,0 +1,76 @@
+// sitegen serve: live reload, build-error overlay and region badge.
+// Served only by the dev server (/__sitegen/reload.js); never part of a build.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var generation = Number(script.getAttribute("data-generation"));
+  var region = script.getAttribute("data-region");
+  var label = script.getAttribute("data-label");
+
+  function badge() {
+    if (!region) return;
+    var el = document.createElement("div");
+    el.id = "sitegen-badge";
+    el.setAttribute("role", "status");
+    el.textContent = "sitegen serve \u00b7 " + region + " (" + label + ")";
+    el.title = "Switch with ?country=XX on an un-prefixed URL, or the nf_country cookie";
+    document.body.appendChild(el);
+  }
+
+  function clearOverlay() {
+    var old = document.getElementById("sitegen-overlay");
+    if (old) old.remove();
+  }
+
+  function showErrors(errors) {
+    clearOverlay();
+    var box = document.createElement("section");
+    box.id = "sitegen-overlay";
+    box.setAttribute("role", "alert");
+    var title = document.createElement("h2");
+    title.textContent = "Build failed: " + errors.length + " problem" + (errors.length === 1 ? "" : "s") +
+      " (showing the last good page)";
+    box.appendChild(title);
+    var list = document.createElement("ol");
+    errors.forEach(function (error) {
+      var item = document.createElement("li");
+      if (error.where) {
+        var where = document.createElement("code");
+        where.textContent = error.where;
+        item.appendChild(where);
+        item.appendChild(document.createTextNode(" "));
+      }
+      item.appendChild(document.createTextNode((error.key ? error.key + ": " : "") + error.message));
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "Hide";
+    close.addEventListener("click", clearOverlay);
+    box.appendChild(close);
+    document.body.appendChild(box);
+  }
+
+  function connect() {
+    var source = new EventSource("/__sitegen/events");
+    source.addEventListener("hello", function (event) {
+      var state = JSON.parse(event.data);
+      if (state.errors.length) {
+        showErrors(state.errors);
+      } else if (state.generation !== generation) {
+        // A build finished while this page was loading (or the server restarted).
+        window.location.reload();
+      }
+    });
+    source.addEventListener("reload", function () {
+      window.location.reload();
+    });
+    source.addEventListener("build-error", function (event) {
+      showErrors(JSON.parse(event.data).errors);
+    });
+  }
+
+  badge();
+  connect();
+})();

@@ -1,0 +1,210 @@
+"""`sitegen serve` over a real uvicorn server on loopback: pages, routing, reload, errors, /api streaming."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from sitegen.serve import DevServer
+from tests.serve.conftest import Running, serving
+
+Start = Callable[..., AbstractContextManager[Running]]
+
+
+def test_region_pages_pretty_urls_and_404s(start: Start) -> None:
+    with start() as run:
+        page = run.client.get("/pk/about/")
+        assert page.status_code == 200
+        assert "About us, version one." in page.text
+        # The dev client is injected as external files, and the page keeps the production CSP.
+        assert '<script src="/__sitegen/reload.js" defer' in page.text
+        assert 'data-region="pk"' in page.text and 'data-label="Pakistan"' in page.text
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert run.client.get("/__sitegen/reload.js").headers["content-type"].startswith("text/javascript")
+
+        bare = run.client.get("/pk/about")
+        assert (bare.status_code, bare.headers["location"]) == (301, "/pk/about/")
+
+        css = re.search(r'href="(/assets/css/site\.[0-9a-f]+\.css)"', page.text)
+        assert css is not None
+        asset = run.client.get(css.group(1))
+        assert asset.status_code == 200 and "margin: 0" in asset.text
+
+        missing = run.client.get("/intl/no-such-page/")
+        assert missing.status_code == 404 and 'data-region="intl"' in missing.text
+        assert run.client.get("/_edge/site.json").status_code == 404
+        assert run.client.get("/pk/local/").status_code == 200
+        assert run.client.get("/intl/local/").status_code == 404
+        assert any("/pk/about/ -> 200 region pk" in line for line in run.logs)
+
+
+def test_unprefixed_paths_are_routed_by_query_cookie_and_option(start: Start) -> None:
+    with start() as run:
+        def where(path: str, **kwargs: object) -> str:
+            response = run.client.get(path, **kwargs)  # type: ignore[arg-type]
+            assert response.status_code == 302, response.text
+            return response.headers["location"]
+
+        assert where("/") == "/intl/"
+        assert where("/?country=PK") == "/pk/"
+        assert where("/?country=pk") == "/pk/"
+        assert where("/about/?country=US") == "/intl/about/"
+        assert where("/about/?country=PK") == "/pk/about/"
+        # The override cookie wins over the detected country, as in production.
+        assert where("/about/?country=US", headers={"cookie": "nf_country=PK"}) == "/pk/about/"
+        assert where("/", headers={"cookie": "nf_country=US"}) == "/intl/"
+        # A page that exists only in Pakistan is where a US visitor is sent too.
+        assert where("/local/?country=US") == "/pk/local/"
+        bad = run.client.get("/?country=P1")
+        assert bad.status_code == 400 and "two-letter" in bad.text
+        assert any("/about/ [US, cookie nf_country=PK] -> 302 /pk/about/" in line for line in run.logs)
+
+    with start(country="PK") as run:
+        assert run.client.get("/services/").headers["location"] == "/pk/services/"
+        assert run.client.get("/?country=GB").headers["location"] == "/intl/"
+
+
+def test_saving_a_page_sends_reload_and_serves_the_new_content(start: Start, site: Path) -> None:
+    with start() as run:
+        events = run.events()
+        try:
+            hello = events.wait_for("hello")
+            assert hello["errors"] == []
+            generation = hello["generation"]
+            (site / "content" / "about.md").write_text("---\ntitle: About\n---\nAbout us, version two.\n")
+            reload = events.wait_for("reload")
+            assert reload["generation"] == generation + 1  # type: ignore[operator]
+            for region in ("pk", "intl"):
+                assert "About us, version two." in run.client.get(f"/{region}/about/").text
+            # The new generation is in the page, so a page loaded now does not reload again.
+            assert f'data-generation="{reload["generation"]}"' in run.client.get("/pk/").text
+        finally:
+            events.close()
+
+
+def test_many_changes_at_once_are_one_batch(start: Start, site: Path) -> None:
+    with start() as run:
+        events = run.events()
+        try:
+            events.wait_for("hello")
+            before = run.dev.builds
+            # Like a `git checkout`: 200 files written back to back.
+            for i in range(200):
+                (site / "content" / f"note-{i:03}.md").write_text(f"---\ntitle: Note {i}\n---\nNote number {i}.\n")
+            events.wait_for("reload")
+            # Wait until the last file is in the served site, then count the builds it took.
+            for _ in range(20):
+                if run.client.get("/pk/note-199/").status_code == 200:
+                    break
+                events.wait_for("reload")
+            assert "Note number 199." in run.client.get("/intl/note-199/").text
+            assert run.client.get("/pk/note-000/").status_code == 200
+            # Batched: far fewer builds than files (normally exactly one).
+            assert run.dev.builds - before < 10, run.logs
+        finally:
+            events.close()
+
+
+def test_build_error_overlay_keeps_last_good_pages_and_clears_when_fixed(start: Start, site: Path) -> None:
+    layout = site / "themes" / "mini" / "templates" / "page.html"
+    good = layout.read_text()
+    with start() as run:
+        events = run.events()
+        try:
+            events.wait_for("hello")
+            layout.write_text("<!doctype html><html><head><title>x</title></head>\n<body>{% if %}</body></html>\n")
+            failed = events.wait_for("build-error")
+            errors = failed["errors"]
+            assert isinstance(errors, list) and errors
+            assert any(str(e["where"]).endswith("page.html:2") for e in errors), errors
+            # The server still answers, with the last good page.
+            page = run.client.get("/pk/about/")
+            assert page.status_code == 200 and "About us, version one." in page.text
+            assert run.client.get("/__sitegen/status").json()["errors"] == errors
+            assert any("build failed" in line for line in run.logs)
+            assert any("page.html:2" in line for line in run.logs)
+
+            # A page opened now learns about the error as soon as it connects.
+            late = run.events()
+            try:
+                assert late.wait_for("hello")["errors"] == errors
+            finally:
+                late.close()
+
+            layout.write_text(good.replace("<main>", "<main><p>fixed</p>"))
+            fixed = events.wait_for("reload")
+            assert fixed["errors"] == []
+            assert "<p>fixed</p>" in run.client.get("/pk/about/").text
+        finally:
+            events.close()
+
+
+def test_a_site_that_never_built_gets_an_error_page_not_a_crash(site: Path, tmp_path: Path) -> None:
+    (site / "site.yaml").write_text("title: Broken\nregions: {}\n")
+    logs: list[str] = []
+    dev = DevServer(site, out=tmp_path / "out", log=logs.append)
+    assert dev.rebuild("start") is False
+    with serving(dev, logs) as run:
+        page = run.client.get("/pk/")
+        assert page.status_code == 503
+        assert "site.yaml" in page.text and "/__sitegen/reload.js" in page.text
+        assert run.client.get("/api/health").status_code == 503
+
+
+class _TwoChunks:
+    """An edge app that sends its second chunk only after the client has received the first."""
+
+    def __init__(self) -> None:
+        self.first_received = threading.Event()
+
+
+
+async def _two_chunk_app(app: _TwoChunks, scope: Scope, receive: Receive, send: Send) -> None:
+    import anyio
+
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+    await send({"type": "http.response.body", "body": b"data: one\n\n", "more_body": True})
+    # If anything between the app and the client buffered, the client would never see chunk one.
+    released = await anyio.to_thread.run_sync(app.first_received.wait, 20)
+    await send({"type": "http.response.body", "body": b"data: two\n\n" if released else b"data: buffered\n\n"})
+
+
+def test_api_responses_stream_through_unbuffered(start: Start) -> None:
+    probe = _TwoChunks()
+
+    def factory(data_dir: Path, local_dir: Path) -> object:
+        assert (data_dir / "site.json").is_file()  # the edge data was written for the handlers
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await _two_chunk_app(probe, scope, receive, send)
+
+        return app
+
+    with (
+        start(edge_factory=factory) as run,
+        httpx.Client(base_url=run.url, timeout=30) as client,
+        client.stream("POST", "/api/stream") as response,
+    ):
+        assert response.headers["content-type"] == "text/event-stream"
+        chunks = response.iter_raw()
+        assert next(chunks) == b"data: one\n\n"
+        probe.first_received.set()
+        assert b"".join(chunks) == b"data: two\n\n"
+
+
+def test_pages_are_served_when_the_edge_app_cannot_start(start: Start) -> None:
+    def broken(data_dir: Path, local_dir: Path) -> object:
+        raise RuntimeError("no handler today")
+
+    with start(edge_factory=broken) as run:
+        assert run.client.get("/pk/about/").status_code == 200
+        api = run.client.post("/api/contact", data={"name": "x"})
+        assert api.status_code == 503
+        assert "no handler today" in api.json()["error"]
