@@ -42,16 +42,28 @@ def main() -> None:
 @click.option("--drafts", is_flag=True, help="Also build pages with draft: true.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--dev", is_flag=True, help="Development build: portal dev login allowed, robots disallow all.")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), help="Site folder (default: here).")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    help="Site folder (default: here).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
-def build(regions: tuple[str, ...], out: Path | None, drafts: bool, strict: bool, dev: bool, root: Path, quiet: bool) -> None:
+def build(
+    regions: tuple[str, ...], out: Path | None, drafts: bool, strict: bool, dev: bool, root: Path, quiet: bool
+) -> None:
     """Build every region of the site into dist/<region>/."""
     from sitegen.build import BuildOptions
     from sitegen.build import build as run
 
     options = BuildOptions(
-        root=root, out=out, regions=list(regions) or None, drafts=drafts, strict=strict,
-        production=not dev, progress=_progress(quiet),  # type: ignore[arg-type]
+        root=root,
+        out=out,
+        regions=list(regions) or None,
+        drafts=drafts,
+        strict=strict,
+        production=not dev,
+        progress=_progress(quiet),  # type: ignore[arg-type]
     )
     try:
         result = run(options)
@@ -65,7 +77,12 @@ def build(regions: tuple[str, ...], out: Path | None, drafts: bool, strict: bool
 
 @main.command()
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), help="Site folder (default: here).")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    help="Site folder (default: here).",
+)
 def check(strict: bool, root: Path) -> None:
     """Validate config, content, templates and links; write nothing."""
     from sitegen.build import BuildOptions
@@ -96,8 +113,15 @@ def new(directory: Path) -> None:
 @main.command()
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--country", default=None, metavar="CC", help="Pretend visitors come from this country (ISO code).")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), help="Site folder (default: here).")
+@click.option(
+    "--country", default=None, metavar="CC", help="Pretend visitors come from this country (ISO code)."
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    help="Site folder (default: here).",
+)
 def serve(port: int, host: str, country: str | None, root: Path) -> None:
     """Live preview of every region, with the edge handlers at /api/."""
     from sitegen import serve as server
@@ -106,7 +130,12 @@ def serve(port: int, host: str, country: str | None, root: Path) -> None:
 
 
 @main.command()
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), help="Site folder (default: here).")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    help="Site folder (default: here).",
+)
 def retention(root: Path) -> None:
     """Delete personal data past the retention periods in site.yaml (local store or Supabase)."""
     from sitegen.build import BuildOptions
@@ -125,7 +154,9 @@ def retention(root: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         (data / "site.json").write_bytes(result.files["_edge/site.json"])
-        settings = load_settings(data_dir=data, local_dir=os.environ.get("SITEGEN_LOCAL_DIR") or root / ".sitegen-local")
+        settings = load_settings(
+            data_dir=data, local_dir=os.environ.get("SITEGEN_LOCAL_DIR") or root / ".sitegen-local"
+        )
         report = edge_retention.run(settings)
     click.echo(json.dumps(report, indent=2, default=str) if not isinstance(report, str) else report)
 

@@ -76,15 +76,28 @@ class Region:
     """One regional variant of the site, built into ``dist/<id>/``."""
 
     label: str = doc("Name shown in the region switcher, e.g. 'Pakistan'.")
-    currency: str = doc("ISO 4217 code of the prices shown in this region, e.g. 'PKR'.", check=_pattern(CURRENCY, "a 3-letter ISO code"))
-    hreflang: str = doc("BCP 47 language tag for hreflang alternates, e.g. 'en-PK'.", check=_pattern(HREFLANG, "a language tag like 'en' or 'en-PK'"))
-    locale: str = doc("Locale used to format numbers and prices, e.g. 'en_PK'.", check=_pattern(LOCALE, "a locale like 'en_PK'"))
+    currency: str = doc(
+        "ISO 4217 code of the prices shown in this region, e.g. 'PKR'.",
+        check=_pattern(CURRENCY, "a 3-letter ISO code"),
+    )
+    hreflang: str = doc(
+        "BCP 47 language tag for hreflang alternates, e.g. 'en-PK'.",
+        check=_pattern(HREFLANG, "a language tag like 'en' or 'en-PK'"),
+    )
+    locale: str = doc(
+        "Locale used to format numbers and prices, e.g. 'en_PK'.",
+        check=_pattern(LOCALE, "a locale like 'en_PK'"),
+    )
     countries: list[str] = doc(
         "ISO 3166 alpha-2 codes of visitors routed here. The default region also gets every unlisted country.",
         factory=list,
     )
-    default: bool = doc("Exactly one region is the default: the x-default alternate and the fallback for routing.", False)
-    params: dict[str, Any] = doc("Free per-region values (phone, address, hours…), available as region.params.", factory=dict)
+    default: bool = doc(
+        "Exactly one region is the default: the x-default alternate and the fallback for routing.", False
+    )
+    params: dict[str, Any] = doc(
+        "Free per-region values (phone, address, hours…), available as region.params.", factory=dict
+    )
     id: str = field(default="", metadata={"doc": "", "internal": True})
 
     @property
@@ -97,7 +110,15 @@ class Region:
 class Analytics:
     """Cookieless analytics; the CSP and the processors list follow this setting."""
 
-    provider: str = doc("One of: none, vercel, netlify.", "none", check=lambda v: None if v in {"none", "vercel", "netlify"} else f"expected one of none, vercel, netlify, got {v!r}")
+    provider: str = doc(
+        "One of: none, vercel, netlify.",
+        "none",
+        check=lambda v: (
+            None
+            if v in {"none", "vercel", "netlify"}
+            else f"expected one of none, vercel, netlify, got {v!r}"
+        ),
+    )
     speed_insights: bool = doc("Also load Vercel Speed Insights (only with provider: vercel).", False)
 
 
@@ -112,8 +133,14 @@ class SearchConsole:
 class Edge:
     """Where the edge handlers (contact, chat, portal) run."""
 
-    origin: str = doc("Origin the host proxies /api/* to, e.g. https://edge.example.com.", "", check=lambda v: None if not v else _url(v))
-    allowed_origins: list[str] = doc("Extra origins allowed to post to the handlers (the site's own are always allowed).", factory=list)
+    origin: str = doc(
+        "Origin the host proxies /api/* to, e.g. https://edge.example.com.",
+        "",
+        check=lambda v: None if not v else _url(v),
+    )
+    allowed_origins: list[str] = doc(
+        "Extra origins allowed to post to the handlers (the site's own are always allowed).", factory=list
+    )
 
 
 @dataclass
@@ -121,7 +148,9 @@ class Retention:
     """How long personal data is kept; the database schedules and the privacy policy read these."""
 
     inquiries_months: int = doc("Months a contact-form inquiry is kept.", 12, check=_positive)
-    portal_months_after_close: int = doc("Months client-portal data is kept after its project is closed.", 24, check=_positive)
+    portal_months_after_close: int = doc(
+        "Months client-portal data is kept after its project is closed.", 24, check=_positive
+    )
 
 
 @dataclass
@@ -150,7 +179,9 @@ class Privacy:
 
     last_updated: dt.date | None = doc("Date shown as 'Last updated' on the legal pages.", None)
     retention: Retention = doc("Retention periods.", factory=Retention)
-    processors: list[Processor] = doc("Third-party processors besides the AI providers of chat.", factory=list)
+    processors: list[Processor] = doc(
+        "Third-party processors besides the AI providers of chat.", factory=list
+    )
     cookies: list[Cookie] = doc("Every cookie the site can set.", factory=list)
 
 
@@ -159,7 +190,11 @@ class Turnstile:
     """Optional Cloudflare Turnstile check on the contact form."""
 
     site_key: str = doc("Public site key; empty disables the widget.", "")
-    secret_env: str = doc("Environment variable holding the secret key.", "TURNSTILE_SECRET_KEY", check=_pattern(ENV_NAME, "an environment variable name"))
+    secret_env: str = doc(
+        "Environment variable holding the secret key.",
+        "TURNSTILE_SECRET_KEY",
+        check=_pattern(ENV_NAME, "an environment variable name"),
+    )
 
 
 @dataclass
@@ -168,7 +203,11 @@ class ContactForm:
 
     max_body_bytes: int = doc("Largest request body accepted.", 16384, check=_positive)
     rate_limit_per_minute: int = doc("Submissions allowed per visitor per minute.", 5, check=_positive)
-    notify_webhook_env: str = doc("Environment variable with a webhook URL notified of new inquiries.", "", check=lambda v: None if not v else _pattern(ENV_NAME, "an environment variable name")(v))
+    notify_webhook_env: str = doc(
+        "Environment variable with a webhook URL notified of new inquiries.",
+        "",
+        check=lambda v: None if not v else _pattern(ENV_NAME, "an environment variable name")(v),
+    )
     turnstile: Turnstile = doc("Cloudflare Turnstile settings.", factory=Turnstile)
 
 
@@ -178,10 +217,16 @@ class Provider:
 
     id: str = doc("Short id, e.g. 'groq'.", check=_pattern(REGION_ID, "a lowercase id"))
     name: str = doc("Name shown in the privacy policy.")
-    api: str = doc("Wire format: 'openai' (chat completions) or 'gemini' (streamGenerateContent).", check=lambda v: None if v in {"openai", "gemini"} else f"expected 'openai' or 'gemini', got {v!r}")
+    api: str = doc(
+        "Wire format: 'openai' (chat completions) or 'gemini' (streamGenerateContent).",
+        check=lambda v: None if v in {"openai", "gemini"} else f"expected 'openai' or 'gemini', got {v!r}",
+    )
     base_url: str = doc("API base URL.", check=_url)
     model: str = doc("Model name.")
-    api_key_env: str = doc("Environment variable holding the API key (keys never go in site.yaml).", check=_pattern(ENV_NAME, "an environment variable name"))
+    api_key_env: str = doc(
+        "Environment variable holding the API key (keys never go in site.yaml).",
+        check=_pattern(ENV_NAME, "an environment variable name"),
+    )
     timeout: float = doc("Seconds to wait for the first token before failing over.", 10.0, check=_positive)
     max_tokens: int = doc("Largest answer, in tokens.", 512, check=_positive)
     privacy_url: str = doc("Link to the provider's privacy policy.", "")
@@ -204,7 +249,9 @@ class Chat:
 
     enabled: bool = doc("Show the chat widget.", True)
     bot_name: str = doc("Name of the bot.", "Assistant")
-    providers: list[Provider] = doc("AI providers in failover order; none means the offline answerer only.", factory=list)
+    providers: list[Provider] = doc(
+        "AI providers in failover order; none means the offline answerer only.", factory=list
+    )
     limits: ChatLimits = doc("Request limits.", factory=ChatLimits)
 
 
@@ -230,7 +277,13 @@ class SiteConfig:
     language: str = doc("Language of the content (html lang).", "en")
     theme: str = doc("Theme folder under themes/ (the site's own or sitegen's built-in).", "default")
     contact: Contact = doc("Contact details.", factory=Contact)
-    hosting: str = doc("Where the site is hosted: vercel, netlify or other.", "netlify", check=lambda v: None if v in {"vercel", "netlify", "other"} else f"expected vercel, netlify or other, got {v!r}")
+    hosting: str = doc(
+        "Where the site is hosted: vercel, netlify or other.",
+        "netlify",
+        check=lambda v: (
+            None if v in {"vercel", "netlify", "other"} else f"expected vercel, netlify or other, got {v!r}"
+        ),
+    )
     analytics: Analytics = doc("Analytics settings.", factory=Analytics)
     search_console: SearchConsole = doc("Search Console settings.", factory=SearchConsole)
     edge: Edge = doc("Edge handler settings.", factory=Edge)
@@ -282,7 +335,9 @@ def load_yaml(text: str, file: str) -> tuple[Any, dict[tuple[str, ...], int]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SitegenError(f"malformed YAML: {problem}; check indentation, colons and quotes", file, line) from None
+        raise SitegenError(
+            f"malformed YAML: {problem}; check indentation, colons and quotes", file, line
+        ) from None
     except yaml.YAMLError as exc:
         raise SitegenError(f"malformed YAML: {exc}", file) from None
     return data, (key_lines(node) if node is not None else {})
@@ -301,9 +356,13 @@ def _type_name(tp: Any) -> str:
         return "a mapping"
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
-    return {str: "text", int: "a whole number", float: "a number", bool: "true or false", dt.date: "a date (YYYY-MM-DD)"}.get(
-        tp, str(tp)
-    )
+    return {
+        str: "text",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        dt.date: "a date (YYYY-MM-DD)",
+    }.get(tp, str(tp))
 
 
 class _Validator:
@@ -434,17 +493,26 @@ def validate(data: Any, file: str, lines: dict[tuple[str, ...], int], problems: 
             region.id = rid
             for i, code in enumerate(region.countries):
                 if not isinstance(code, str) or not COUNTRY.match(code):
-                    v.error(("regions", rid, "countries", str(i)), f"expected an ISO 3166 alpha-2 code like 'PK', got {code!r}")
+                    v.error(
+                        ("regions", rid, "countries", str(i)),
+                        f"expected an ISO 3166 alpha-2 code like 'PK', got {code!r}",
+                    )
     if regions and len(defaults) != 1:
         if not defaults:
             v.error(("regions",), "mark exactly one region with 'default: true' (none is)")
         else:
-            v.error(("regions", defaults[1], "default"), f"exactly one region may be the default, found {', '.join(defaults)}")
+            v.error(
+                ("regions", defaults[1], "default"),
+                f"exactly one region may be the default, found {', '.join(defaults)}",
+            )
     seen: dict[str, str] = {}
     for rid, region in regions.items():
         for code in region.countries if region else []:
             if code in seen:
-                v.error(("regions", rid, "countries"), f"country {code} is already routed to region '{seen[code]}'")
+                v.error(
+                    ("regions", rid, "countries"),
+                    f"country {code} is already routed to region '{seen[code]}'",
+                )
             seen[code] = rid
     ids = [p.id for p in config.chat.providers if p is not None]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
@@ -463,7 +531,9 @@ def load_config(path: str | Path, problems: Problems | None = None) -> SiteConfi
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SitegenError("no site.yaml here: run sitegen in a site folder, or create one with `sitegen new DIR`", name) from None
+        raise SitegenError(
+            "no site.yaml here: run sitegen in a site folder, or create one with `sitegen new DIR`", name
+        ) from None
     try:
         data, lines = load_yaml(text, name)
     except SitegenError as exc:
@@ -501,9 +571,15 @@ def schema_markdown() -> str:
             tp = hints[f.name]
             key = f"{prefix}{f.name}"
             required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-            default = "" if required or f.default_factory is not dataclasses.MISSING else f" (default: `{f.default!r}`)"
+            default = (
+                ""
+                if required or f.default_factory is not dataclasses.MISSING
+                else f" (default: `{f.default!r}`)"
+            )
             req = " **required**" if required else ""
-            out.append(f"{'  ' * depth}- `{key}` — {_type_name(tp)}{req}{default}. {f.metadata.get('doc', '')}")
+            out.append(
+                f"{'  ' * depth}- `{key}` — {_type_name(tp)}{req}{default}. {f.metadata.get('doc', '')}"
+            )
             inner = tp
             origin = typing.get_origin(tp)
             if origin in (list, dict):

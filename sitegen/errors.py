@@ -53,10 +53,14 @@ class Problems:
     errors: list[SitegenError] = field(default_factory=list)
     warnings: list[SitegenError] = field(default_factory=list)
 
-    def error(self, message: str, file: str | Path | None = None, line: int | None = None, key: str | None = None) -> None:
+    def error(
+        self, message: str, file: str | Path | None = None, line: int | None = None, key: str | None = None
+    ) -> None:
         self.errors.append(SitegenError(message, file, line, key))
 
-    def warn(self, message: str, file: str | Path | None = None, line: int | None = None, key: str | None = None) -> None:
+    def warn(
+        self, message: str, file: str | Path | None = None, line: int | None = None, key: str | None = None
+    ) -> None:
         self.warnings.append(SitegenError(message, file, line, key))
 
     def add(self, error: SitegenError) -> None:

@@ -53,11 +53,18 @@ def format_price(amount: float | int | Decimal, currency: str, locale: str) -> s
     """``Rs 80,000`` for PKR in en_PK, ``$900`` for USD in en_US; decimals only when needed."""
     value = Decimal(str(amount))
     if value == value.to_integral_value():
-        text = format_currency(value, currency, format=_pattern_without_fraction(locale), locale=locale, currency_digits=False)
+        text = format_currency(
+            value, currency, format=_pattern_without_fraction(locale), locale=locale, currency_digits=False
+        )
     else:
         text = format_currency(value, currency, locale=locale)
     symbol = get_currency_symbol(currency, locale=locale)
     # CLDR's currency spacing: a letter symbol next to a digit gets a space ("Rs 80,000").
-    if symbol and symbol[-1].isalpha() and text.startswith(symbol) and text[len(symbol) : len(symbol) + 1].isdigit():
-        text = f"{symbol} {text[len(symbol):]}"
+    if (
+        symbol
+        and symbol[-1].isalpha()
+        and text.startswith(symbol)
+        and text[len(symbol) : len(symbol) + 1].isdigit()
+    ):
+        text = f"{symbol} {text[len(symbol) :]}"
     return text

@@ -15,7 +15,9 @@ HOME = "---\ntitle: Home\n---\nHello.\n"
 CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "malformed front matter": (
         {"content/index.md": "---\ntitle: Home\nmenu: [main\n---\nx\n"},
-        ["error: content/index.md:4: malformed front matter: did not find expected ',' or ']'; check indentation, colons and quotes"],
+        [
+            "error: content/index.md:4: malformed front matter: did not find expected ',' or ']'; check indentation, colons and quotes"
+        ],
     ),
     "missing title": (
         {"content/index.md": "---\ndescription: no title\n---\nx\n"},
@@ -27,23 +29,33 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     ),
     "unknown block region": (
         {"content/index.md": "---\ntitle: Home\n---\n\n::: region pk inl\nx\n:::\n"},
-        ["error: content/index.md:5: unknown region id 'inl' in '::: region pk inl'; did you mean 'intl'? (known: pk, intl)"],
+        [
+            "error: content/index.md:5: unknown region id 'inl' in '::: region pk inl'; did you mean 'intl'? (known: pk, intl)"
+        ],
     ),
     "missing template": (
         {"content/index.md": "---\ntitle: Home\ntemplate: fancy\n---\nx\n"},
-        ["error: content/index.md:3: template 'fancy.html' not found in templates/ or theme 'default'; create it or pick an existing template"],
+        [
+            "error: content/index.md:3: template 'fancy.html' not found in templates/ or theme 'default'; create it or pick an existing template"
+        ],
     ),
     "two sources for one URL": (
         {"content/about.md": "---\ntitle: A\n---\nx\n", "content/about/index.md": "---\ntitle: B\n---\ny\n"},
-        ["error: content/about.md:1: two sources for the URL /about/: content/about/index.md and content/about.md; rename one or set 'slug'/'url'"],
+        [
+            "error: content/about.md:1: two sources for the URL /about/: content/about/index.md and content/about.md; rename one or set 'slug'/'url'"
+        ],
     ),
     "undefined variable": (
         {"content/index.md": "---\ntitle: Home\n---\n\nline\n\nHello {{ region.nope }}\n"},
-        ["error: content/index.md:7: undefined value 'nope' in {{ region.nope }}; check the spelling, or define it in site.yaml"],
+        [
+            "error: content/index.md:7: undefined value 'nope' in {{ region.nope }}; check the spelling, or define it in site.yaml"
+        ],
     ),
     "undefined name": (
         {"content/index.md": "---\ntitle: Home\n---\n\nHello {{ nope }}\n"},
-        ["error: content/index.md:5: undefined name 'nope' in {{ nope }}; check the spelling, or define it in site.yaml"],
+        [
+            "error: content/index.md:5: undefined name 'nope' in {{ nope }}; check the spelling, or define it in site.yaml"
+        ],
     ),
     "broken links": (
         {
@@ -59,7 +71,9 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     ),
     "malformed catalog YAML": (
         {"content/services/web.yaml": "id: web\nname: Web\nprice:\n  pk: {amount: 1\n"},
-        ["error: content/services/web.yaml:5: malformed YAML: did not find expected ',' or '}'; check indentation, colons and quotes"],
+        [
+            "error: content/services/web.yaml:5: malformed YAML: did not find expected ',' or '}'; check indentation, colons and quotes"
+        ],
     ),
     "unknown service": (
         {"content/index.md": "---\ntitle: Home\n---\n\n{{ price('nope') }}\n"},
@@ -74,7 +88,11 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         ["error: site.yaml:6: regions: mark exactly one region with 'default: true' (none is)"],
     ),
     "several config problems at once": (
-        {"site.yaml": SITE_YAML.replace("countries: [PK]", "countries: [pakistan]").replace("hreflang: en\n", "hreflang: 12\n")},
+        {
+            "site.yaml": SITE_YAML.replace("countries: [PK]", "countries: [pakistan]").replace(
+                "hreflang: en\n", "hreflang: 12\n"
+            )
+        },
         [
             "error: site.yaml:9: regions.pk.countries.0: expected an ISO 3166 alpha-2 code like 'PK', got 'pakistan'",
             "error: site.yaml:18: regions.intl.hreflang: expected a language tag like 'en' or 'en-PK', got '12'",
@@ -104,13 +122,18 @@ def test_exact_messages_and_dist_untouched(tmp_path: Path, name: str) -> None:
 
 
 def test_unknown_key_warns_with_did_you_mean_and_strict_makes_it_fatal(tmp_path: Path) -> None:
-    write_site(tmp_path, {"site.yaml": SITE_YAML.replace("title: Tiny", "title: Tiny\ntitel: Typo"), "content/index.md": HOME})
+    write_site(
+        tmp_path,
+        {"site.yaml": SITE_YAML.replace("title: Tiny", "title: Tiny\ntitel: Typo"), "content/index.md": HOME},
+    )
     code, lines, _ = run(tmp_path)
     assert code == 0
     assert lines == ["warning: site.yaml:2: titel: unknown key; did you mean 'title'?"]
     code, lines, _ = run(tmp_path, "--strict")
     assert code == 1
-    assert lines == ["error: site.yaml:2: titel: unknown key; did you mean 'title'? (a warning, fatal with --strict)"]
+    assert lines == [
+        "error: site.yaml:2: titel: unknown key; did you mean 'title'? (a warning, fatal with --strict)"
+    ]
 
 
 def test_unknown_front_matter_key_warns(tmp_path: Path) -> None:

@@ -117,11 +117,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_one_site_per_region_with_pretty_urls(site: Path) -> None:
     dist = site / "dist"
     for rid in ("pk", "intl"):
-        for rel in ("index.html", "about/index.html", "services/index.html", "services/web/index.html", "404.html", "sitemap.xml"):
+        for rel in (
+            "index.html",
+            "about/index.html",
+            "services/index.html",
+            "services/web/index.html",
+            "404.html",
+            "sitemap.xml",
+        ):
             assert (dist / rid / rel).is_file(), f"{rid}/{rel}"
     assert (dist / "pk/local/index.html").is_file()
     assert not (dist / "intl/local").exists()
-    assert (dist / "pk/services/branding/index.html").is_file() and not (dist / "intl/services/branding").exists()
+    assert (dist / "pk/services/branding/index.html").is_file() and not (
+        dist / "intl/services/branding"
+    ).exists()
     assert (dist / "intl/services/shop/index.html").is_file() and not (dist / "pk/services/shop").exists()
     assert (dist / "404.html").read_bytes() == (dist / "intl/404.html").read_bytes()
     assert "Sitemap: https://tiny.example/sitemap.xml" in (dist / "robots.txt").read_text()
@@ -137,7 +146,11 @@ def test_canonical_and_hreflang_alternates(site: Path) -> None:
         "en": "https://tiny.example/intl/about/",
         "x-default": "https://tiny.example/intl/about/",
     }
-    only_pk = {link["hreflang"]: link["href"] for link in parse(html(site, "pk/local/index.html")).links if link.get("rel") == "alternate"}
+    only_pk = {
+        link["hreflang"]: link["href"]
+        for link in parse(html(site, "pk/local/index.html")).links
+        if link.get("rel") == "alternate"
+    }
     assert only_pk == {"en-PK": "https://tiny.example/pk/local/"}
 
 
@@ -170,7 +183,9 @@ def test_region_switcher_links_same_page_or_home(site: Path) -> None:
     switch = {a["data-region"]: a for a in anchors if "data-region" in a}
     assert switch["intl"]["href"] == "/intl/"
     assert switch["intl"]["data-country"] == "ZZ"
-    switch = {a["data-region"]: a for a in parse(html(site, "intl/about/index.html")).anchors if "data-region" in a}
+    switch = {
+        a["data-region"]: a for a in parse(html(site, "intl/about/index.html")).anchors if "data-region" in a
+    }
     assert switch["pk"]["href"] == "/pk/about/" and switch["pk"]["data-country"] == "PK"
 
 
@@ -188,7 +203,9 @@ def test_assets_are_hashed_and_shared(site: Path) -> None:
     assets = sorted(p.relative_to(site / "dist").as_posix() for p in (site / "dist/assets").rglob("*.css"))
     assert any(a.startswith("assets/css/site.") for a in assets)
     css = next(a for a in assets if a.startswith("assets/css/site."))
-    assert f'href="/{css}"' in html(site, "pk/index.html") and f'href="/{css}"' in html(site, "intl/index.html")
+    assert f'href="/{css}"' in html(site, "pk/index.html") and f'href="/{css}"' in html(
+        site, "intl/index.html"
+    )
 
 
 def test_edge_data_for_the_handlers(site: Path) -> None:

@@ -18,7 +18,11 @@ from markdown_it import MarkdownIt
 
 from sitegen.markdown import LINK_CLOSE, LINK_OPEN, engine, fill
 
-SPEC = Path(os.environ.get("SITEGEN_COMMONMARK_SPEC", Path(__file__).resolve().parents[2] / ".venv" / "commonmark-spec.md"))
+SPEC = Path(
+    os.environ.get(
+        "SITEGEN_COMMONMARK_SPEC", Path(__file__).resolve().parents[2] / ".venv" / "commonmark-spec.md"
+    )
+)
 # markdown-it-py's own known deviations (empty blockquotes, a reference inside a blockquote).
 KNOWN_ENGINE_DEVIATIONS = {218, 239, 240}
 
@@ -54,7 +58,12 @@ def _undo_our_additions(md: MarkdownIt, source: str) -> str:
     # Highlighted code: same text, Pygments spans and a class on <pre>.
     return re.sub(
         r'<pre class="highlight">(<code class="[^"]*">)(.*?)</code></pre>',
-        lambda m: "<pre>" + m.group(1) + htmllib.escape(htmllib.unescape(re.sub(r"<[^>]+>", "", m.group(2))), quote=False) + "</code></pre>",
+        lambda m: (
+            "<pre>"
+            + m.group(1)
+            + htmllib.escape(htmllib.unescape(re.sub(r"<[^>]+>", "", m.group(2))), quote=False)
+            + "</code></pre>"
+        ),
         out,
         flags=re.S,
     )

@@ -1,8 +1,17 @@
-from sitegen.markdown import EXPR_OPEN, LINK_OPEN, convert, parse_region_spec, protect_expressions, select_region
+from sitegen.markdown import (
+    EXPR_OPEN,
+    LINK_OPEN,
+    convert,
+    parse_region_spec,
+    protect_expressions,
+    select_region,
+)
 
 
 def test_region_blocks_selected_after_one_parse() -> None:
-    parsed = convert("Intro\n\n::: region pk\nPK only\n:::\n\n::: region not pk\nElsewhere\n:::\n\n::: region pk eu\nPK or EU\n:::\n")
+    parsed = convert(
+        "Intro\n\n::: region pk\nPK only\n:::\n\n::: region not pk\nElsewhere\n:::\n\n::: region pk eu\nPK or EU\n:::\n"
+    )
     pk = select_region(parsed.html, "pk")
     intl = select_region(parsed.html, "intl")
     eu = select_region(parsed.html, "eu")
@@ -28,12 +37,16 @@ def test_nested_region_blocks() -> None:
 
 def test_malformed_region_block_is_reported_with_line() -> None:
     parsed = convert("text\n\n::: region\nx\n:::\n")
-    assert parsed.errors == [(3, "malformed region block '::: region': write '::: region ID [ID…]' or '::: region not ID'")]
+    assert parsed.errors == [
+        (3, "malformed region block '::: region': write '::: region ID [ID…]' or '::: region not ID'")
+    ]
     assert parse_region_spec("region not") is None
 
 
 def test_expressions_and_internal_links_are_marked() -> None:
-    text, exprs = protect_expressions('Price {{ price("web") }}\n\nSee [a](/about/) [b](team.md#x) [c](https://e.com) [d](#top)')
+    text, exprs = protect_expressions(
+        'Price {{ price("web") }}\n\nSee [a](/about/) [b](team.md#x) [c](https://e.com) [d](#top)'
+    )
     parsed = convert(text)
     assert exprs == [('{{ price("web") }}', 1)]
     assert EXPR_OPEN in parsed.html and "&quot;" not in parsed.html
