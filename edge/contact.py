@@ -634,9 +634,7 @@ def create_app(
         store=store if store is not None else store_from_settings(settings),
         notifier=notifier if notifier is not None else notifier_from_settings(settings),
         limiter=limiter if limiter is not None else RateLimiter(per_minute),
-        turnstile_url=turnstile_url
-        or settings.env.get("TURNSTILE_VERIFY_URL")
-        or TURNSTILE_VERIFY_URL,
+        turnstile_url=turnstile_url or settings.env.get("TURNSTILE_VERIFY_URL") or TURNSTILE_VERIFY_URL,
         clock=clock or (lambda: datetime.now(UTC)),
         http_client=http_client,
     )

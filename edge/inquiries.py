@@ -90,6 +90,7 @@ create table if not exists inquiries (
 create index if not exists inquiries_created_at on inquiries (created_at);
 """
 
+
 def _sortable(moment: datetime) -> str:
     # One fixed-width UTC format, so text comparison in SQLite is chronological (the purge relies on it).
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")

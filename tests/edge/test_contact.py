@@ -38,7 +38,9 @@ BASE = "http://testserver"
 JSON_HEADERS = {"Accept": "application/json"}
 
 
-def site_data(rate_per_minute: int = 1000, max_body: int = 16384, retention_months: int = 12) -> dict[str, Any]:
+def site_data(
+    rate_per_minute: int = 1000, max_body: int = 16384, retention_months: int = 12
+) -> dict[str, Any]:
     def urls(r: str) -> dict[str, str]:
         return {
             "home": f"/{r}/",
@@ -184,7 +186,9 @@ async def client(settings: Settings, store: LocalInquiryStore) -> AsyncIterator[
 # --------------------------------------------------------------------------- success paths
 
 
-async def test_json_submission_is_stored_normalised(client: httpx.AsyncClient, store: LocalInquiryStore) -> None:
+async def test_json_submission_is_stored_normalised(
+    client: httpx.AsyncClient, store: LocalInquiryStore
+) -> None:
     message = "Line one\r\nLine two\rLine three   \r\n"
     response = await client.post(
         "/",
@@ -206,7 +210,16 @@ async def test_json_submission_is_stored_normalised(client: httpx.AsyncClient, s
     assert row["consent_at"] and row["created_at"]
     # Nothing that identifies the connection is kept.
     assert set(row) == {
-        "id", "created_at", "region", "service", "name", "email", "phone", "company", "message", "consent_at",
+        "id",
+        "created_at",
+        "region",
+        "service",
+        "name",
+        "email",
+        "phone",
+        "company",
+        "message",
+        "consent_at",
     }
 
 
@@ -221,7 +234,9 @@ async def test_form_post_without_javascript_redirects_to_thanks(
     assert row["phone"] is None and row["service"] is None and row["company"] is None
 
 
-async def test_other_service_and_json_boolean_consent(client: httpx.AsyncClient, store: LocalInquiryStore) -> None:
+async def test_other_service_and_json_boolean_consent(
+    client: httpx.AsyncClient, store: LocalInquiryStore
+) -> None:
     response = await client.post("/", json=valid(service="other", consent=True), headers=JSON_HEADERS)
     assert response.status_code == 200
     assert store.all()[0]["service"] == "other"
@@ -276,15 +291,21 @@ async def test_intl_phone_needs_country_code(client: httpx.AsyncClient, store: L
     response = await client.post("/", json=valid(region="intl", phone="020 7946 0018"), headers=JSON_HEADERS)
     assert response.status_code == 422
     assert "country code" in response.json()["errors"]["phone"]
-    response = await client.post("/", json=valid(region="intl", phone="+44 20 7946 0018"), headers=JSON_HEADERS)
+    response = await client.post(
+        "/", json=valid(region="intl", phone="+44 20 7946 0018"), headers=JSON_HEADERS
+    )
     assert response.status_code == 200
     assert store.all()[0]["phone"] == "+442079460018"
 
 
-async def test_control_and_bidi_characters_are_removed(client: httpx.AsyncClient, store: LocalInquiryStore) -> None:
+async def test_control_and_bidi_characters_are_removed(
+    client: httpx.AsyncClient, store: LocalInquiryStore
+) -> None:
     response = await client.post(
         "/",
-        json=valid(name="Ali\u0000\u0007 \u202eKhan", message="Hello\u0000 there\tfriend, \u2066how\u2069 are you?"),
+        json=valid(
+            name="Ali\u0000\u0007 \u202eKhan", message="Hello\u0000 there\tfriend, \u2066how\u2069 are you?"
+        ),
         headers=JSON_HEADERS,
     )
     assert response.status_code == 200
@@ -430,7 +451,9 @@ async def test_rate_limit_per_client_with_retry_after(tmp_path: Path) -> None:
         page = await client.post("/", data=valid(message="Please keep this text for me"), headers=a)
         assert page.status_code == 429 and "Please keep this text for me" in page.text
         # Another client is unaffected.
-        other = await client.post("/", json=valid(), headers={**JSON_HEADERS, "X-Forwarded-For": "198.51.100.1"})
+        other = await client.post(
+            "/", json=valid(), headers={**JSON_HEADERS, "X-Forwarded-For": "198.51.100.1"}
+        )
         assert other.status_code == 200
         now[0] += 30
         assert (await client.post("/", json=valid(), headers={**JSON_HEADERS, **a})).status_code == 200
@@ -559,7 +582,9 @@ async def test_webhook_notification_never_blocks_the_response(tmp_path: Path) ->
     async def broken(request: Request) -> JSONResponse:
         return JSONResponse({"error": "down"}, status_code=500)
 
-    hook_app = Starlette(routes=[Route("/hook", hook, methods=["POST"]), Route("/broken", broken, methods=["POST"])])
+    hook_app = Starlette(
+        routes=[Route("/hook", hook, methods=["POST"]), Route("/broken", broken, methods=["POST"])]
+    )
     with serve(hook_app) as url:
         settings = make_settings(tmp_path, env={"CONTACT_WEBHOOK_URL": f"{url}/hook"})
         store = LocalInquiryStore.in_dir(settings.local_dir)
@@ -577,7 +602,15 @@ async def test_webhook_notification_never_blocks_the_response(tmp_path: Path) ->
     assert payload["inquiry"]["email"] == "ayesha@example.com"
     assert payload["inquiry"]["region"] == "pk"
     assert set(payload["inquiry"]) == {
-        "region", "service", "name", "email", "phone", "company", "message", "consent_at", "created_at",
+        "region",
+        "service",
+        "name",
+        "email",
+        "phone",
+        "company",
+        "message",
+        "consent_at",
+        "created_at",
     }
     assert len(store.all()) == 1
 
@@ -586,16 +619,16 @@ async def test_notifier_from_settings_uses_env_variable(tmp_path: Path) -> None:
     from edge.notify import notifier_from_settings
 
     assert not notifier_from_settings(make_settings(tmp_path)).enabled
-    enabled = notifier_from_settings(make_settings(tmp_path, env={"CONTACT_WEBHOOK_URL": "http://127.0.0.1:9/x"}))
+    enabled = notifier_from_settings(
+        make_settings(tmp_path, env={"CONTACT_WEBHOOK_URL": "http://127.0.0.1:9/x"})
+    )
     assert enabled.enabled
 
 
 def test_created_at_is_timezone_aware_utc(tmp_path: Path) -> None:
     store = LocalInquiryStore(tmp_path / "x.sqlite3")
     moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    store.add_sync(
-        Inquiry("pk", None, "A", "a@example.com", None, None, "hello world!", moment, moment)
-    )
+    store.add_sync(Inquiry("pk", None, "A", "a@example.com", None, None, "hello world!", moment, moment))
     assert store.all()[0]["created_at"] == "2026-01-02T03:04:05.000000+00:00"
 
 
@@ -661,7 +694,9 @@ async def test_email_notification_after_storing(tmp_path: Path) -> None:
         app = create_app(settings, store=store, notifier=notifier)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
             response = await client.post(
-                "/", json=valid(name="Zoë Ali", message="Please call me about a shop.\nThanks!"), headers=JSON_HEADERS
+                "/",
+                json=valid(name="Zoë Ali", message="Please call me about a shop.\nThanks!"),
+                headers=JSON_HEADERS,
             )
             assert response.status_code == 200
             await notifier.drain()
@@ -693,9 +728,13 @@ async def test_edge_app_takes_post_at_api_contact_without_redirect(tmp_path: Pat
     assert len(LocalInquiryStore(tmp_path / "local" / "inquiries.sqlite3").all()) == 2
 
 
-async def test_concurrent_submissions_each_stored_once(client: httpx.AsyncClient, store: LocalInquiryStore) -> None:
+async def test_concurrent_submissions_each_stored_once(
+    client: httpx.AsyncClient, store: LocalInquiryStore
+) -> None:
     async def send(i: int) -> int:
-        response = await client.post("/", json=valid(message=f"Concurrent inquiry number {i}"), headers=JSON_HEADERS)
+        response = await client.post(
+            "/", json=valid(message=f"Concurrent inquiry number {i}"), headers=JSON_HEADERS
+        )
         return response.status_code
 
     statuses = await asyncio.gather(*(send(i) for i in range(40)))

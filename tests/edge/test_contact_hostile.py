@@ -34,7 +34,7 @@ XSS = [
     "javascript:alert(1)",
     "</textarea><script>alert(1)</script>",
     "'\"><iframe src=javascript:alert(1)>",
-    "<a href=\"javascript:alert(1)\">click</a>",
+    '<a href="javascript:alert(1)">click</a>',
     "{{ 7*7 }} {% raw %} ${7*7}",
     "<body onload=alert(1)>",
     "&lt;script&gt;alert(1)&lt;/script&gt;",
@@ -42,7 +42,7 @@ XSS = [
 ]
 SQLI = [
     "'; drop table inquiries; --",
-    "\" or 1=1 --",
+    '" or 1=1 --',
     "1); delete from inquiries where (1=1",
     "' union select * from sqlite_master --",
     "Robert'); DROP TABLE Students;--",
@@ -79,7 +79,9 @@ def legit(rng: random.Random, marker: str) -> dict[str, Any]:
     region = rng.choice(["pk", "intl"])
     services = {"pk": ["web-development", "branding"], "intl": ["web-development", "ecommerce-management"]}
     message = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 60)))
-    extra = rng.choice(["", "\nSecond line.", "\r\nWindows line.", " " + rng.choice(UNICODE[:5] + XSS + SQLI)])
+    extra = rng.choice(
+        ["", "\nSecond line.", "\r\nWindows line.", " " + rng.choice(UNICODE[:5] + XSS + SQLI)]
+    )
     return valid(
         name=rng.choice(NAMES),
         email=rng.choice(EMAILS),
@@ -123,8 +125,26 @@ class TagCollector(HTMLParser):
 
 
 ALLOWED_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "main", "h1", "div", "p", "ul", "li", "a",
-    "form", "input", "label", "select", "option", "textarea", "button",
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "main",
+    "h1",
+    "div",
+    "p",
+    "ul",
+    "li",
+    "a",
+    "form",
+    "input",
+    "label",
+    "select",
+    "option",
+    "textarea",
+    "button",
 }
 
 
@@ -208,7 +228,9 @@ async def test_hostile_payloads(tmp_path: Path) -> None:
             value = row[key] or ""
             assert "\r" not in value and "\n" not in value and "\x00" not in value
         assert "\x00" not in row["message"] and "\r" not in row["message"]
-        assert not any(ch in row["message"] for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+        assert not any(
+            ch in row["message"] for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+        )
     # Hostile text is kept as plain text, exactly as typed (escaping happens on output, never in storage).
     sqli_rows = [r for r in rows if any(text in r["message"] for text in SQLI)]
     assert sqli_rows, "the generator is expected to produce accepted SQL-injection text"

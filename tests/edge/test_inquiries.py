@@ -24,8 +24,17 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def inquiry(created_at: datetime, name: str = "Ayesha") -> Inquiry:
-    return Inquiry("pk", "web-development", name, "a@example.com", "+923366532777", None,
-                   "hello there, a message", created_at, created_at)
+    return Inquiry(
+        "pk",
+        "web-development",
+        name,
+        "a@example.com",
+        "+923366532777",
+        None,
+        "hello there, a message",
+        created_at,
+        created_at,
+    )
 
 
 @pytest.mark.parametrize(
@@ -102,13 +111,18 @@ def test_store_selection(tmp_path: Path) -> None:
     assert isinstance(local, LocalInquiryStore)
     assert local.path == tmp_path / "a" / "local" / "inquiries.sqlite3"
     # A URL alone is not enough: without the publishable key the local store stays in use.
-    only_url = store_from_settings(make_settings(tmp_path / "b", env={"SUPABASE_URL": "https://x.supabase.co"}))
+    only_url = store_from_settings(
+        make_settings(tmp_path / "b", env={"SUPABASE_URL": "https://x.supabase.co"})
+    )
     assert isinstance(only_url, LocalInquiryStore)
     remote = store_from_settings(
         make_settings(
             tmp_path / "c",
-            env={"SUPABASE_URL": "https://x.supabase.co", "SUPABASE_PUBLISHABLE_KEY": "sb_publishable_abc",
-                 "SUPABASE_SERVICE_ROLE_KEY": "service-secret"},
+            env={
+                "SUPABASE_URL": "https://x.supabase.co",
+                "SUPABASE_PUBLISHABLE_KEY": "sb_publishable_abc",
+                "SUPABASE_SERVICE_ROLE_KEY": "service-secret",
+            },
         )
     )
     assert isinstance(remote, SupabaseInquiryStore)
@@ -143,5 +157,15 @@ def test_local_file_is_plain_sqlite(tmp_path: Path) -> None:
     with sqlite3.connect(store.path) as conn:
         columns = [r[1] for r in conn.execute("pragma table_info(inquiries)")]
     assert "ip" not in columns and "user_agent" not in columns
-    assert columns == ["id", "created_at", "region", "service", "name", "email", "phone", "company", "message",
-                       "consent_at"]
+    assert columns == [
+        "id",
+        "created_at",
+        "region",
+        "service",
+        "name",
+        "email",
+        "phone",
+        "company",
+        "message",
+        "consent_at",
+    ]

@@ -87,9 +87,10 @@ def test_visitors_cannot_choose_created_at_or_id(db: psycopg.Connection[Any]) ->
             (old,),
         )
     # The identity column refuses a chosen id even before privileges are checked.
-    with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.GeneratedAlways)), as_role(
-        db, "anon"
-    ) as conn:
+    with (
+        pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.GeneratedAlways)),
+        as_role(db, "anon") as conn,
+    ):
         conn.execute(
             "insert into public.inquiries (id, region, name, email, message, consent_at) "
             "values (1, 'pk', 'A', 'a@example.com', 'hello world!', now())"
@@ -98,9 +99,10 @@ def test_visitors_cannot_choose_created_at_or_id(db: psycopg.Connection[Any]) ->
 
 
 def test_consent_must_be_given_now(db: psycopg.Connection[Any]) -> None:
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"), as_role(
-        db, "anon"
-    ) as conn:
+    with (
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"),
+        as_role(db, "anon") as conn,
+    ):
         conn.execute(INSERT, row(consent_at=datetime(2020, 1, 1, tzinfo=UTC)))
     assert count(db) == 0
 
@@ -156,7 +158,9 @@ def test_constraints_mirror_validation(db: psycopg.Connection[Any], overrides: d
     assert count(db) == 0
 
 
-def test_everything_the_handler_accepts_fits_the_constraints(tmp_path: Path, db: psycopg.Connection[Any]) -> None:
+def test_everything_the_handler_accepts_fits_the_constraints(
+    tmp_path: Path, db: psycopg.Connection[Any]
+) -> None:
     """Hostile and legitimate payloads through the handler; every accepted row must insert as anon."""
     import anyio
 
@@ -168,7 +172,9 @@ def test_everything_the_handler_accepts_fits_the_constraints(tmp_path: Path, db:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
             for _, payload, _ in payloads():
                 body = json.dumps(payload, ensure_ascii=True)
-                await client.post("/", content=body, headers={**JSON_HEADERS, "Content-Type": "application/json"})
+                await client.post(
+                    "/", content=body, headers={**JSON_HEADERS, "Content-Type": "application/json"}
+                )
 
     anyio.run(send_all)
     accepted = local.all()
@@ -222,7 +228,9 @@ def test_purge_rejects_nonsense_periods(db: psycopg.Connection[Any]) -> None:
     assert len(names(db)) == len(AGES)
 
 
-def test_retention_run_applies_site_yaml_period(tmp_path: Path, db: psycopg.Connection[Any], postgrest: Any) -> None:
+def test_retention_run_applies_site_yaml_period(
+    tmp_path: Path, db: psycopg.Connection[Any], postgrest: Any
+) -> None:
     insert_aged(db, AGES)
     env = {"SUPABASE_URL": postgrest.url, "SUPABASE_SERVICE_ROLE_KEY": postgrest.service_key}
 
@@ -236,7 +244,9 @@ def test_retention_run_applies_site_yaml_period(tmp_path: Path, db: psycopg.Conn
     results = retention.run(settings)
     assert results[1].deleted == 2
     assert names(db) == {"yesterday"}
-    stored = db.execute("select months from public.retention_settings where name = 'inquiries_months'").fetchone()
+    stored = db.execute(
+        "select months from public.retention_settings where name = 'inquiries_months'"
+    ).fetchone()
     assert stored == (3,)
 
     [rpc] = [r for r in postgrest.requests if r.path.endswith("/rpc/apply_inquiry_retention")][-1:]
@@ -251,7 +261,9 @@ def test_retention_without_service_key_is_skipped_not_failed(tmp_path: Path, pos
     assert supabase_result.deleted is None and "SUPABASE_SERVICE_ROLE_KEY" in supabase_result.note
 
 
-def test_publishable_key_cannot_run_retention(tmp_path: Path, db: psycopg.Connection[Any], postgrest: Any) -> None:
+def test_publishable_key_cannot_run_retention(
+    tmp_path: Path, db: psycopg.Connection[Any], postgrest: Any
+) -> None:
     insert_aged(db, AGES)
     settings = make_settings(
         tmp_path, env={"SUPABASE_URL": postgrest.url, "SUPABASE_SERVICE_ROLE_KEY": postgrest.publishable_key}
@@ -283,8 +295,9 @@ def test_handler_stores_through_supabase_request_by_request(
     async def submit() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
             return await client.post(
-                "/", json=valid(message="Hello from the Supabase path!"), headers={**JSON_HEADERS,
-                                                                                  "X-Forwarded-For": "203.0.113.9"}
+                "/",
+                json=valid(message="Hello from the Supabase path!"),
+                headers={**JSON_HEADERS, "X-Forwarded-For": "203.0.113.9"},
             )
 
     response = anyio.run(submit)
@@ -297,8 +310,14 @@ def test_handler_stores_through_supabase_request_by_request(
     assert len(stored) == 1
     region, service, name, email, phone, company, message, consented, created_at = stored[0]
     assert (region, service, name, email, phone, company, message, consented) == (
-        "pk", "web-development", "Ayesha Khan", "ayesha@example.com", "+923366532777", "Khan Textiles",
-        "Hello from the Supabase path!", True,
+        "pk",
+        "web-development",
+        "Ayesha Khan",
+        "ayesha@example.com",
+        "+923366532777",
+        "Khan Textiles",
+        "Hello from the Supabase path!",
+        True,
     )
     assert abs(datetime.now(UTC) - created_at) < timedelta(minutes=5)  # the database's own now()
 
