@@ -47,6 +47,10 @@ class BuildResult:
     seconds: float = 0.0
     warnings: list[SitegenError] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    # What `sitegen serve` needs to re-render one edited page without reading every source again.
+    sources: list[Page] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    asset_urls: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         per_region = ", ".join(f"{rid} {n}" for rid, n in self.pages.items())
@@ -151,6 +155,7 @@ def build(options: BuildOptions) -> BuildResult:
         output.add(rel, html)
     output.files.update(asset_files)
     result.files = output.files
+    result.sources, result.services, result.asset_urls = pages, services, asset_urls
     result.warnings = problems.warnings
     if options.write:
         result.written, result.removed = write(out, output.files)
