@@ -44,6 +44,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sitegen import routing
 from sitegen.build import BuildOptions, build
+from sitegen.devserver.incremental import Previous, rebuild_pages
 from sitegen.errors import BuildFailed, SitegenError
 from sitegen.output import write
 from sitegen.render import BUILTIN_THEMES
@@ -102,6 +103,8 @@ class DevServer:
         self.errors: list[SitegenError] = []
         self.generation = 0
         self.builds = 0
+        self.full_builds = 0
+        self._previous: Previous | None = None
         self.watching = False
         self._edge: ASGIApp | None = None
         self._edge_problem = "the site has not been built yet"
@@ -110,25 +113,22 @@ class DevServer:
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ building
 
-    def rebuild(self, reason: str = "start") -> bool:
-        """Build everything in memory; on success swap it in. Never raises for a site problem."""
+    def rebuild(self, reason: str = "start", changed: set[Path] | None = None) -> bool:
+        """Rebuild in memory (one page when that is safe, else everything); on success swap it in.
+
+        Never raises for a problem in the site: errors are kept for the overlay.
+        """
         started = time.perf_counter()
         with self._lock:
             self.builds += 1
-            try:
-                result = build(BuildOptions(root=self.root, out=self.out, production=False, write=False))
-            except BuildFailed as exc:
-                self.errors = list(exc.errors)
-            except SitegenError as exc:
-                self.errors = [exc]
-            except Exception as exc:  # a generator bug must not end the preview either
-                self.errors = [SitegenError(f"{type(exc).__name__}: {exc} (a sitegen bug?)")]
-            else:
-                self.errors = []
-                self._swap(result.files, result.config)
+            done = self._rebuild_pages(changed) if changed and self._previous and not self.errors else None
+            if done is None:
+                self.full_builds += 1
+                done = self._rebuild_all()
             ms = (time.perf_counter() - started) * 1000
         if self.errors:
             self.log(f"build failed ({reason}, {ms:.0f} ms); still serving the last good pages:")
@@ -136,9 +136,39 @@ class DevServer:
                 self.log(f"  {error}")
             return False
         self.generation += 1
-        pages = sum(len(p) for p in self.snapshot.pages.values()) if self.snapshot else 0
-        self.log(f"built {pages} pages in {ms:.0f} ms ({reason})")
+        self.log(f"{done} in {ms:.0f} ms ({reason})")
         return True
+
+    def _rebuild_all(self) -> str:
+        try:
+            result = build(BuildOptions(root=self.root, out=self.out, production=False, write=False))
+        except BuildFailed as exc:
+            self.errors = list(exc.errors)
+        except SitegenError as exc:
+            self.errors = [exc]
+        except Exception as exc:  # a generator bug must not end the preview either
+            self.errors = [SitegenError(f"{type(exc).__name__}: {exc} (a sitegen bug?)")]
+        else:
+            self.errors = []
+            self._previous = Previous.of(result)
+            self._swap(result.files, result.config)
+            return f"built {sum(result.pages.values())} pages"
+        return "failed"
+
+    def _rebuild_pages(self, changed: set[Path]) -> str | None:
+        try:
+            outcome = rebuild_pages(self._previous, changed) if self._previous else None
+        except Exception as exc:  # doubt about the fast path is never worse than a full build
+            self.log(f"one-page rebuild not possible ({type(exc).__name__}: {exc}); rebuilding everything")
+            return None
+        if outcome is None:
+            return None
+        if isinstance(outcome, list):
+            self.errors = outcome
+            return "failed"
+        self._previous = outcome.previous
+        self._swap(outcome.previous.files, outcome.previous.config)
+        return f"re-rendered {outcome.pages} page{'s' if outcome.pages != 1 else ''}"
 
     def _swap(self, files: dict[str, bytes], config: Any) -> None:
         site = json.loads(files["_edge/site.json"])
@@ -205,12 +235,21 @@ class DevServer:
                 continue
             names = sorted({os.path.relpath(p, self.root) for _, p in changes})
             reason = names[0] if len(names) == 1 else f"{len(names)} files changed"
-            ok = await anyio.to_thread.run_sync(self.rebuild, reason)
+            ok = await anyio.to_thread.run_sync(self.rebuild, reason, {Path(p) for _, p in changes})
             self._publish("reload" if ok else "build-error")
 
     def close(self) -> None:
         """End event streams and the watcher (called from the server's loop)."""
         self._stop.set()
+        self._end_streams()
+
+    def end_streams(self) -> None:
+        """Close every open event stream; callable from any thread (tests, shutdown hooks)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._end_streams)
+
+    def _end_streams(self) -> None:
         for queue in list(self._subscribers):
             queue.put_nowait(None)
 
@@ -247,6 +286,7 @@ class DevServer:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self._stop = asyncio.Event()
+                self._loop = asyncio.get_running_loop()
                 self._watcher = asyncio.create_task(self._watch())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

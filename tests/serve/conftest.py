@@ -93,8 +93,9 @@ class Events:
                 return data
 
     def close(self) -> None:
+        """Wait for the reader to finish once the server ended the stream (see Running.end_streams)."""
+        self._thread.join(10)
         self._client.close()
-        self._thread.join(5)
 
 
 @dataclass
@@ -103,9 +104,13 @@ class Running:
     url: str
     client: httpx.Client
     logs: list[str] = field(default_factory=list)
+    streams: list[Events] = field(default_factory=list)
 
     def events(self) -> Events:
-        return Events(self.url + "/__sitegen/events")
+        """A new event stream, ended by the server when the test's server block ends."""
+        events = Events(self.url + "/__sitegen/events")
+        self.streams.append(events)
+        return events
 
 
 def free_socket() -> socket.socket:
@@ -138,8 +143,13 @@ def serving(dev: DevServer, logs: list[str]) -> Iterator[Running]:
             if tries == 0 or not thread.is_alive():
                 raise AssertionError("dev server did not start watching")
             threading.Event().wait(0.05)
-        yield Running(dev=dev, url=url, client=client, logs=logs)
+        running = Running(dev=dev, url=url, client=client, logs=logs)
+        yield running
     finally:
+        # End the event streams first so shutdown does not wait on open connections.
+        dev.end_streams()
+        for events in running.streams if "running" in locals() else []:
+            events.close()
         client.close()
         server.should_exit = True
         thread.join(10)

@@ -74,42 +74,36 @@ def test_unprefixed_paths_are_routed_by_query_cookie_and_option(start: Start) ->
 def test_saving_a_page_sends_reload_and_serves_the_new_content(start: Start, site: Path) -> None:
     with start() as run:
         events = run.events()
-        try:
-            hello = events.wait_for("hello")
-            assert hello["errors"] == []
-            generation = hello["generation"]
-            (site / "content" / "about.md").write_text("---\ntitle: About\n---\nAbout us, version two.\n")
-            reload = events.wait_for("reload")
-            assert reload["generation"] == generation + 1  # type: ignore[operator]
-            for region in ("pk", "intl"):
-                assert "About us, version two." in run.client.get(f"/{region}/about/").text
-            # The new generation is in the page, so a page loaded now does not reload again.
-            assert f'data-generation="{reload["generation"]}"' in run.client.get("/pk/").text
-        finally:
-            events.close()
+        hello = events.wait_for("hello")
+        assert hello["errors"] == []
+        generation = hello["generation"]
+        (site / "content" / "about.md").write_text("---\ntitle: About\n---\nAbout us, version two.\n")
+        reload = events.wait_for("reload")
+        assert reload["generation"] == generation + 1  # type: ignore[operator]
+        for region in ("pk", "intl"):
+            assert "About us, version two." in run.client.get(f"/{region}/about/").text
+        # The new generation is in the page, so a page loaded now does not reload again.
+        assert f'data-generation="{reload["generation"]}"' in run.client.get("/pk/").text
 
 
 def test_many_changes_at_once_are_one_batch(start: Start, site: Path) -> None:
     with start() as run:
         events = run.events()
-        try:
-            events.wait_for("hello")
-            before = run.dev.builds
-            # Like a `git checkout`: 200 files written back to back.
-            for i in range(200):
-                (site / "content" / f"note-{i:03}.md").write_text(f"---\ntitle: Note {i}\n---\nNote number {i}.\n")
+        events.wait_for("hello")
+        before = run.dev.builds
+        # Like a `git checkout`: 200 files written back to back.
+        for i in range(200):
+            (site / "content" / f"note-{i:03}.md").write_text(f"---\ntitle: Note {i}\n---\nNote number {i}.\n")
+        events.wait_for("reload")
+        # Wait until the last file is in the served site, then count the builds it took.
+        for _ in range(20):
+            if run.client.get("/pk/note-199/").status_code == 200:
+                break
             events.wait_for("reload")
-            # Wait until the last file is in the served site, then count the builds it took.
-            for _ in range(20):
-                if run.client.get("/pk/note-199/").status_code == 200:
-                    break
-                events.wait_for("reload")
-            assert "Note number 199." in run.client.get("/intl/note-199/").text
-            assert run.client.get("/pk/note-000/").status_code == 200
-            # Batched: far fewer builds than files (normally exactly one).
-            assert run.dev.builds - before < 10, run.logs
-        finally:
-            events.close()
+        assert "Note number 199." in run.client.get("/intl/note-199/").text
+        assert run.client.get("/pk/note-000/").status_code == 200
+        # Batched: far fewer builds than files (normally exactly one).
+        assert run.dev.builds - before < 10, run.logs
 
 
 def test_build_error_overlay_keeps_last_good_pages_and_clears_when_fixed(start: Start, site: Path) -> None:
@@ -117,33 +111,27 @@ def test_build_error_overlay_keeps_last_good_pages_and_clears_when_fixed(start: 
     good = layout.read_text()
     with start() as run:
         events = run.events()
-        try:
-            events.wait_for("hello")
-            layout.write_text("<!doctype html><html><head><title>x</title></head>\n<body>{% if %}</body></html>\n")
-            failed = events.wait_for("build-error")
-            errors = failed["errors"]
-            assert isinstance(errors, list) and errors
-            assert any(str(e["where"]).endswith("page.html:2") for e in errors), errors
-            # The server still answers, with the last good page.
-            page = run.client.get("/pk/about/")
-            assert page.status_code == 200 and "About us, version one." in page.text
-            assert run.client.get("/__sitegen/status").json()["errors"] == errors
-            assert any("build failed" in line for line in run.logs)
-            assert any("page.html:2" in line for line in run.logs)
+        events.wait_for("hello")
+        layout.write_text("<!doctype html><html><head><title>x</title></head>\n<body>{% if %}</body></html>\n")
+        failed = events.wait_for("build-error")
+        errors = failed["errors"]
+        assert isinstance(errors, list) and errors
+        assert any(str(e["where"]).endswith("page.html:2") for e in errors), errors
+        # The server still answers, with the last good page.
+        page = run.client.get("/pk/about/")
+        assert page.status_code == 200 and "About us, version one." in page.text
+        assert run.client.get("/__sitegen/status").json()["errors"] == errors
+        assert any("build failed" in line for line in run.logs)
+        assert any("page.html:2" in line for line in run.logs)
 
-            # A page opened now learns about the error as soon as it connects.
-            late = run.events()
-            try:
-                assert late.wait_for("hello")["errors"] == errors
-            finally:
-                late.close()
+        # A page opened now learns about the error as soon as it connects.
+        late = run.events()
+        assert late.wait_for("hello")["errors"] == errors
 
-            layout.write_text(good.replace("<main>", "<main><p>fixed</p>"))
-            fixed = events.wait_for("reload")
-            assert fixed["errors"] == []
-            assert "<p>fixed</p>" in run.client.get("/pk/about/").text
-        finally:
-            events.close()
+        layout.write_text(good.replace("<main>", "<main><p>fixed</p>"))
+        fixed = events.wait_for("reload")
+        assert fixed["errors"] == []
+        assert "<p>fixed</p>" in run.client.get("/pk/about/").text
 
 
 def test_a_site_that_never_built_gets_an_error_page_not_a_crash(site: Path, tmp_path: Path) -> None:
@@ -208,3 +196,47 @@ def test_pages_are_served_when_the_edge_app_cannot_start(start: Start) -> None:
         api = run.client.post("/api/contact", data={"name": "x"})
         assert api.status_code == 503
         assert "no handler today" in api.json()["error"]
+
+
+def _fresh_build(site: Path) -> dict[str, bytes]:
+    from sitegen.build import BuildOptions, build
+
+    return build(BuildOptions(root=site, production=False, write=False)).files
+
+
+def test_one_page_rebuild_gives_the_same_output_as_a_full_build(site: Path, tmp_path: Path) -> None:
+    (site / "content" / "links.md").write_text(
+        "---\ntitle: Links\n---\n## Team\n\nSee [about](about.md) and [home](/).\n"
+    )
+    logs: list[str] = []
+    dev = DevServer(site, out=tmp_path / "out", log=logs.append)
+    assert dev.rebuild("start") and dev.full_builds == 1
+
+    about = site / "content" / "about.md"
+    about.write_text("---\ntitle: About\n---\nAbout us, **version three**, see [links](links.md#team).\n")
+    assert dev.rebuild("about.md", {about})
+    assert dev.full_builds == 1, logs  # the body-only edit took the one-page path
+    assert "re-rendered 2 pages" in logs[-1]
+    assert dev.snapshot is not None
+    assert dev.snapshot.files == _fresh_build(site)
+    assert "version three" in (tmp_path / "out" / "_edge" / "search" / "pk.json").read_text()
+
+    # A broken link in the body is still an error, and the last good output stays.
+    served = dict(dev.snapshot.files)
+    about.write_text("---\ntitle: About\n---\nSee [nowhere](missing.md).\n")
+    assert dev.rebuild("about.md", {about}) is False
+    assert any("missing.md" in e.message or "nowhere" in e.message for e in dev.errors), dev.errors
+    assert dev.snapshot.files == served
+
+    # Front matter changes (titles feed menus and search) always rebuild everything.
+    about.write_text("---\ntitle: About the team\n---\nAbout us, see [links](links.md#team).\n")
+    assert dev.rebuild("about.md", {about})
+    assert dev.full_builds == 2 and dev.errors == []  # the broken-link error was found without a full build
+    assert dev.snapshot.files == _fresh_build(site)
+    builds = dev.full_builds
+    # So do changed anchors (other pages may link to them) and new files.
+    links = site / "content" / "links.md"
+    links.write_text("---\ntitle: Links\n---\n## People\n\nSee [about](about.md) and [home](/).\n")
+    assert dev.rebuild("links.md", {links}) is False  # about.md links to #team: the full build reports it
+    assert dev.full_builds == builds + 1
+    assert any("team" in e.message for e in dev.errors), dev.errors

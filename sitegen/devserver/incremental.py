@@ -1,0 +1,130 @@
+"""One-page rebuild for ``sitegen serve``: a body-only edit re-renders that page alone.
+
+Nothing else in the output depends on a page's body. Other pages see its front
+matter (titles in menus, the URL in the link index, its regions); sitemaps,
+routing rules and edge data use front matter and URLs too, except the page's
+own entry in ``_edge/search/<region>.json``, which is updated here. So the fast
+path is taken only when the edited file is an existing Markdown page (not a
+catalog entry) whose front matter, URL, regions and template are unchanged and
+whose element ids (anchors other pages may link to) stay the same. Anything
+else returns None and the caller runs the full build: correctness first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sitegen.build import BuildResult, _main
+from sitegen.catalog import Service
+from sitegen.config import SiteConfig
+from sitegen.errors import Problems, SitegenError
+from sitegen.links import check_output, region_url
+from sitegen.pages import Page, read_page
+from sitegen.render import Assets, Renderer, strip_tags
+
+_ID = re.compile(r"""\sid=["']([^"']+)["']""")
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the last good build produced, enough to redo one page of it."""
+
+    config: SiteConfig
+    sources: list[Page]
+    services: list[Service]
+    asset_urls: dict[str, str]
+    files: dict[str, bytes]
+
+    @classmethod
+    def of(cls, result: BuildResult) -> Previous | None:
+        sources = getattr(result, "sources", None)
+        if not sources:
+            return None  # a generator without these fields: always rebuild everything
+        return cls(result.config, list(sources), list(result.services), dict(result.asset_urls), result.files)
+
+
+class _Overlay(Mapping[str, str]):
+    """The re-rendered pages (iterated, so only they are link-checked) over the rest of the output (looked up)."""
+
+    def __init__(self, changed: dict[str, str], files: dict[str, bytes]) -> None:
+        self.changed = changed
+        self.files = files
+
+    def __getitem__(self, key: str) -> str:
+        if key in self.changed:
+            return self.changed[key]
+        return self.files[key].decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.changed)
+
+    def __len__(self) -> int:
+        return len(self.changed)
+
+
+@dataclass
+class Outcome:
+    previous: Previous
+    pages: int  # HTML files re-rendered
+
+
+def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenError] | None:
+    """New output after `changed` files were edited, the errors it has, or None: do a full build."""
+    config = prev.config
+    content = config.root / "content"
+    by_file = {page.file: i for i, page in enumerate(prev.sources)}
+    sources = list(prev.sources)
+    edited: list[Page] = []
+    problems = Problems()
+    for path in changed:
+        try:
+            rel = path.resolve().relative_to(content.resolve())
+        except ValueError:
+            return None
+        if path.suffix != ".md" or not path.is_file() or rel.parts[0] == "services" or any(p.startswith(".") for p in rel.parts):
+            return None
+        new = read_page(config, content, path, problems, drafts=False)
+        index = by_file.get(f"{content.name}/{rel.as_posix()}")
+        if new is None or problems.errors or index is None:
+            return None  # a new, removed, draft or broken page: the full build decides (and reports)
+        old = sources[index]
+        if (old.kind, old.path, old.meta, old.regions, old.template) != (new.kind, new.path, new.meta, new.regions, new.template):
+            return None
+        sources[index] = new
+        edited.append(new)
+
+    renderer = Renderer(config, sources, prev.services, Assets(prev.asset_urls))
+    html: dict[str, str] = {}
+    for page in edited:
+        for rid in page.regions:
+            rendered = renderer.render_page(page, config.regions[rid], problems)
+            rel_out = f"{rid}{page.path}index.html"
+            if rendered is None or rel_out not in prev.files:
+                continue
+            if set(_ID.findall(rendered)) != set(_ID.findall(prev.files[rel_out].decode("utf-8"))):
+                return None  # anchors changed: links from other pages may break
+            html[rel_out] = rendered
+    if problems.errors:
+        return problems.errors
+    for rel_out, problem in check_output(_Overlay(html, prev.files), prev.files.keys()):
+        page = next(p for p in edited if rel_out.endswith(f"{p.path}index.html"))
+        problems.error(problem, page.file)
+    if problems.errors:
+        return problems.errors
+
+    files = dict(prev.files)
+    for rel_out, text in html.items():
+        files[rel_out] = text.encode("utf-8")
+    for rid in {rel_out.split("/", 1)[0] for rel_out in html}:
+        name = f"_edge/search/{rid}.json"
+        entries = json.loads(files[name])
+        for entry in entries:
+            for page in edited:
+                if entry["url"] == region_url(rid, page.path):
+                    entry["text"] = strip_tags(_main(html[f"{rid}{page.path}index.html"]))
+        files[name] = (json.dumps(entries, ensure_ascii=False) + "\n").encode("utf-8")
+    return Outcome(replace(prev, sources=sources, files=files), len(html))
