@@ -56,6 +56,8 @@
     var source = new EventSource("/__sitegen/events");
     source.addEventListener("hello", function (event) {
       var state = JSON.parse(event.data);
+      // Lets tests (and curious developers) see that live reload is connected.
+      document.documentElement.setAttribute("data-sitegen", "connected");
       if (state.errors.length) {
         showErrors(state.errors);
       } else if (state.generation !== generation) {
