@@ -131,7 +131,8 @@ class DevServer:
                 done = self._rebuild_all()
             ms = (time.perf_counter() - started) * 1000
         if self.errors:
-            self.log(f"build failed ({reason}, {ms:.0f} ms); still serving the last good pages:")
+            keeping = "still serving the last good pages" if self.snapshot else "nothing to serve until it builds"
+            self.log(f"build failed ({reason}, {ms:.0f} ms); {keeping}:")
             for error in self.errors:
                 self.log(f"  {error}")
             return False
@@ -452,10 +453,22 @@ def _attr(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def run(root: Path, host: str = "127.0.0.1", port: int = 8000, country: str | None = None) -> None:
-    """Build, then serve and rebuild on change until interrupted."""
+def uvicorn_server(dev: DevServer, host: str = "127.0.0.1", port: int = 8000) -> Any:
+    """A uvicorn server for `dev` that ends open event streams as soon as shutdown starts."""
     import uvicorn
 
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            # Open pages hold an event stream each; ending them lets shutdown finish at once.
+            dev.close()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(dev, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    return Server(config)
+
+
+def run(root: Path, host: str = "127.0.0.1", port: int = 8000, country: str | None = None) -> None:
+    """Build, then serve and rebuild on change until interrupted."""
     if country and not _COUNTRY.match(country):
         raise SitegenError(f"--country {country}: give a two-letter country code such as PK or US")
     dev = DevServer(Path(root), country=country)
@@ -463,10 +476,9 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8000, country: str | No
         dev.rebuild("start")
         dev.log(f"serving {dev.root} at http://{host}:{port}/ (country {dev.country or 'none'}; ?country=XX or the "
                 f"{routing.COOKIE} cookie switch it); edge handlers at /api/")
-        config = uvicorn.Config(dev, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
-        uvicorn.Server(config).run()
+        uvicorn_server(dev, host, port).run()
     finally:
         dev.cleanup()
 
 
-__all__ = ["DevServer", "run"]
+__all__ = ["DevServer", "run", "uvicorn_server"]

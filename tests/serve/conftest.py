@@ -14,10 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from httpx_sse import connect_sse
 
-from sitegen.serve import DevServer
+from sitegen.serve import DevServer, uvicorn_server
 
 SITE_YAML = """\
 title: Mini
@@ -125,8 +124,7 @@ def serving(dev: DevServer, logs: list[str]) -> Iterator[Running]:
     """Run `dev` under uvicorn in a thread until the block ends; waits until files are watched."""
     sock = free_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(dev, lifespan="on", log_level="warning", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
+    server = uvicorn_server(dev)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
