@@ -108,7 +108,10 @@ class Renderer:
             cache_size=400,
         )
         self.content_html = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
-        self.content_md = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        # trim/lstrip blocks: a {% for %} line inside a Markdown table or list leaves no blank line behind.
+        self.content_md = SandboxedEnvironment(
+            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True
+        )
         self._expr_cache: dict[str, jinja2.Template] = {}
         self._service_views: dict[str, list[dict[str, Any]]] = {}
         self._menus: dict[str, dict[str, list[dict[str, Any]]]] = {}
