@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -167,8 +167,17 @@ class DevServer:
         if isinstance(outcome, list):
             self.errors = outcome
             return "failed"
+        old = self._previous
         self._previous = outcome.previous
-        self._swap(outcome.previous.files, outcome.previous.config)
+        if self.snapshot is None or old is None:
+            self._swap(outcome.previous.files, outcome.previous.config)
+        else:
+            # Same pages, regions and config: only file contents changed.
+            updated = {rel: data for rel, data in outcome.previous.files.items() if old.files.get(rel) is not data}
+            self.snapshot = replace(self.snapshot, files=outcome.previous.files)
+            for rel, data in updated.items():
+                if rel.startswith("_edge/"):
+                    _write_atomic(self.out / rel, data)
         return f"re-rendered {outcome.pages} page{'s' if outcome.pages != 1 else ''}"
 
     def _swap(self, files: dict[str, bytes], config: Any) -> None:
@@ -447,6 +456,12 @@ class DevServer:
         )
         # 503: the server is fine and the request too; the site is not available until the build succeeds.
         return Response(html, status_code=503, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def _attr(value: str) -> str:

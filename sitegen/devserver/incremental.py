@@ -15,14 +15,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sitegen.build import BuildResult, _main
 from sitegen.catalog import Service
 from sitegen.config import SiteConfig
 from sitegen.errors import Problems, SitegenError
-from sitegen.links import check_output, region_url
+from sitegen.links import Index, check_output, region_url
 from sitegen.pages import Page, read_page
 from sitegen.render import Assets, Renderer, strip_tags
 
@@ -38,6 +39,9 @@ class Previous:
     services: list[Service]
     asset_urls: dict[str, str]
     files: dict[str, bytes]
+    # Reused between one-page rebuilds: compiled templates and menus stay valid while front matter,
+    # templates and catalog are unchanged (anything else is a full build and a new Previous).
+    cache: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, result: BuildResult) -> Previous | None:
@@ -97,7 +101,12 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
         sources[index] = new
         edited.append(new)
 
-    renderer = Renderer(config, sources, prev.services, Assets(prev.asset_urls))
+    renderer = prev.cache.get("renderer")
+    if renderer is None:
+        renderer = prev.cache["renderer"] = Renderer(config, sources, prev.services, Assets(prev.asset_urls))
+    else:
+        renderer.pages = sources
+        renderer.index = Index.of(sources, config.region_ids)
     html: dict[str, str] = {}
     for page in edited:
         for rid in page.regions:
@@ -119,9 +128,12 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
     files = dict(prev.files)
     for rel_out, text in html.items():
         files[rel_out] = text.encode("utf-8")
+    search: dict[str, list[dict[str, str]]] = prev.cache.setdefault("search", {})
     for rid in {rel_out.split("/", 1)[0] for rel_out in html}:
         name = f"_edge/search/{rid}.json"
-        entries = json.loads(files[name])
+        if rid not in search:
+            search[rid] = json.loads(files[name])
+        entries = search[rid]
         for entry in entries:
             for page in edited:
                 if entry["url"] == region_url(rid, page.path):
