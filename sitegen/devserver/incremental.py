@@ -89,6 +89,8 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
             rel = path.resolve().relative_to(content.resolve())
         except ValueError:
             return None
+        if not path.exists() and path.suffix not in (".md", ".yaml", ".yml"):
+            continue  # an editor's deleted temp file (vim's "4913", atomic-save leftovers): never read by the build
         if path.suffix != ".md" or not path.is_file() or rel.parts[0] == "services" or any(p.startswith(".") for p in rel.parts):
             return None
         new = read_page(config, content, path, problems, drafts=False)
@@ -117,6 +119,8 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
             if set(_ID.findall(rendered)) != set(_ID.findall(prev.files[rel_out].decode("utf-8"))):
                 return None  # anchors changed: links from other pages may break
             html[rel_out] = rendered
+    if not edited:
+        return None
     if problems.errors:
         return problems.errors
     for rel_out, problem in check_output(_Overlay(html, prev.files), prev.files.keys()):
