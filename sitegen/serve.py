@@ -348,6 +348,9 @@ class DevServer:
         if snap is None:
             return self._no_build()
         path = request.url.path
+        if request.method not in ("GET", "HEAD"):
+            return Response(f"{request.method} is not allowed on the static site; the handlers live under /api/\n",
+                            status_code=405, media_type="text/plain", headers={"Allow": "GET, HEAD"})
         if "\x00" in path or any(part == ".." for part in path.split("/")):
             return Response("bad path\n", status_code=400, media_type="text/plain")
         rel = path.lstrip("/")

@@ -43,6 +43,9 @@ def test_region_pages_pretty_urls_and_404s(start: Start) -> None:
         assert run.client.get("/pk/local/").status_code == 200
         assert run.client.get("/intl/local/").status_code == 404
         assert any("/pk/about/ -> 200 region pk" in line for line in run.logs)
+        posted = run.client.post("/pk/about/", data={"x": "1"})
+        assert posted.status_code == 405 and posted.headers["allow"] == "GET, HEAD"
+        assert run.client.get("/pk/../_edge/site.json").status_code in (400, 404)
 
 
 def test_unprefixed_paths_are_routed_by_query_cookie_and_option(start: Start) -> None:
