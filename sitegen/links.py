@@ -107,6 +107,8 @@ def check_output(
         for href in _HREF.findall(html):
             if not href or href.startswith(("http://", "https://", "//", "mailto:", "tel:", "data:", "javascript:")):
                 continue
+            if href.startswith("/_vercel/"):
+                continue  # served by the host itself (Vercel Web Analytics / Speed Insights), not by the build
             url, _, fragment = href.partition("#")
             url = url.split("?", 1)[0]
             if not url:

@@ -122,6 +122,10 @@ def netlify_redirects(config: SiteConfig, pages: Mapping[str, set[str]]) -> str:
                     else ""
                 )
                 lines.append(f"{path}  /{target}{path}  302{cond}")
+    lines += ["", "# Region-prefixed paths and assets are never redirected: a missing one is a 404"]
+    for rid in region_ids:
+        lines.append(f"/{rid}/*  /{rid}/404.html  404")
+    lines.append("/assets/*  /404.html  404")
     lines += [
         "",
         "# Any other un-prefixed path: the same path in the visitor's region (existing files are served as they are)",
@@ -164,7 +168,7 @@ def vercel_json(config: SiteConfig, pages: Mapping[str, set[str]]) -> dict[str, 
         ]
     )
     redirects: list[dict[str, object]] = [
-        {"source": "/_edge/:path*", "destination": "/404.html", "permanent": False}
+        {"source": "/_edge/:path*", "destination": "/404.html", "statusCode": 302}
     ]
 
     def by_country(source: str, destination: str, target: Callable[[Region], str] = lambda r: r.id) -> None:
@@ -176,7 +180,7 @@ def vercel_json(config: SiteConfig, pages: Mapping[str, set[str]]) -> dict[str, 
                 {
                     "source": source,
                     "destination": destination.format(r=target(region)),
-                    "permanent": False,
+                    "statusCode": 302,
                     "has": [{"type": "cookie", "key": COOKIE, "value": _country_regex(region)}],
                 }
             )
@@ -187,7 +191,7 @@ def vercel_json(config: SiteConfig, pages: Mapping[str, set[str]]) -> dict[str, 
                 {
                     "source": source,
                     "destination": destination.format(r=target(region)),
-                    "permanent": False,
+                    "statusCode": 302,
                     "has": [
                         {"type": "header", "key": VERCEL_COUNTRY_HEADER, "value": _country_regex(region)}
                     ],
@@ -196,7 +200,7 @@ def vercel_json(config: SiteConfig, pages: Mapping[str, set[str]]) -> dict[str, 
             )
         fallback = next((r for r in regions if r.default), regions[-1])
         redirects.append(
-            {"source": source, "destination": destination.format(r=target(fallback)), "permanent": False}
+            {"source": source, "destination": destination.format(r=target(fallback)), "statusCode": 302}
         )
 
     if regions:
@@ -219,7 +223,6 @@ def vercel_json(config: SiteConfig, pages: Mapping[str, set[str]]) -> dict[str, 
         "$schema": "https://openapi.vercel.sh/vercel.json",
         "buildCommand": "python build.py",
         "outputDirectory": "dist",
-        "trailingSlash": True,
         "redirects": redirects,
         "rewrites": rewrites,
         "headers": headers,
