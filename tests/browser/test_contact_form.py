@@ -270,3 +270,100 @@ def test_form_and_error_states_are_accessible(site: dict[str, Any], browser: Any
         assert axe_violations(page, "body") == []
     finally:
         native.close()
+
+
+# --------------------------------------------------------------------------- the real build
+
+
+def _csp_from_headers_file(dist: Path) -> str:
+    """The Content-Security-Policy the generated ``_headers`` file gives every page."""
+    in_root_block = False
+    for line in (dist / "_headers").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith((" ", "\t", "#")):
+            in_root_block = line.strip() == "/*"
+        elif in_root_block and line.strip().lower().startswith("content-security-policy:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError("no Content-Security-Policy for /* in _headers")
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """This repository's site, built by sitegen, served with its CSP, the contact app at /api/contact."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not installed at {CHROMIUM}")
+    from starlette.middleware import Middleware
+    from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+    from starlette.responses import Response
+
+    from edge.settings import load_settings
+    from sitegen.build import BuildOptions, build
+
+    tmp = tmp_path_factory.mktemp("contact-real")
+    dist = tmp / "dist"
+    build(BuildOptions(root=REPO, out=dist, production=False))
+    settings = load_settings(environ={}, data_dir=dist / "_edge", local_dir=tmp / "local")
+    store = LocalInquiryStore.in_dir(settings.local_dir)
+    csp = _csp_from_headers_file(dist)
+
+    async def add_csp(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith(("/pk/", "/intl/")):
+            response.headers["Content-Security-Policy"] = csp
+        return response
+
+    app = Starlette(
+        routes=[
+            Route("/api/contact", create_app(settings, store=store), methods=["POST"]),
+            Mount("/", app=StaticFiles(directory=dist, html=True)),
+        ],
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=add_csp)],
+    )
+    with serve(app) as url:
+        yield {"url": url, "store": store}
+
+
+@pytest.mark.parametrize("region", ["pk", "intl"])
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_real_contact_page_under_the_site_csp(
+    real_site: dict[str, Any], browser: Any, region: str, js: bool
+) -> None:
+    context = browser.new_context(java_script_enabled=js)
+    problems: list[str] = []
+    try:
+        page = context.new_page()
+        # Resource 404s are judged by URL below (Vercel's analytics scripts exist only on Vercel).
+        page.on(
+            "console",
+            lambda msg: (
+                problems.append(msg.text)
+                if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.on(
+            "response",
+            lambda r: (
+                problems.append(f"{r.status} {r.url}")
+                if r.status >= 400 and "/_vercel/" not in r.url
+                else None
+            ),
+        )
+        page.goto(f"{real_site['url']}/{region}/contact/")
+        marker = f"[real-{region}-{'js' if js else 'nojs'}]"
+        phone = "0336 6532777" if region == "pk" else "+44 20 7946 0018"
+        fill(page, marker, phone=phone)
+        page.click("button[type=submit]")
+        if js:
+            page.wait_for_function(
+                "document.getElementById('contact-form-status').textContent.includes('Thank you')"
+            )
+        else:
+            page.wait_for_url(f"**/{region}/contact/thanks/")
+            assert page.locator("h1").count() == 1
+        assert problems == []  # no CSP violation, no script error
+    finally:
+        context.close()
+    [row] = [r for r in real_site["store"].all() if marker in r["message"]]
+    assert row["region"] == region
+    assert row["service"] == "web-development"
