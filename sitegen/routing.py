@@ -220,9 +220,8 @@ def vercel_json(config: SiteConfig, pages: Mapping[str, set[str]]) -> dict[str, 
         ),
     ]
     return {
+        # Deployed as the root of `vercel deploy dist`: static files, no build step there.
         "$schema": "https://openapi.vercel.sh/vercel.json",
-        "buildCommand": "python build.py",
-        "outputDirectory": "dist",
         "redirects": redirects,
         "rewrites": rewrites,
         "headers": headers,
