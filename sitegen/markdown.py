@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -241,9 +241,12 @@ def select_region(html: str, region_id: str) -> str:
 
 def fill(html: str, opener: str, closer: str, values: Callable[[int], str]) -> str:
     """Replace ``opener N closer`` markers with ``values(N)``."""
-    if opener not in html:
+    # Inside a link destination markdown-it percent-encodes the markers
+    # ([WhatsApp](https://wa.me/{{ region.params.whatsapp }})): match both forms.
+    enc_open, enc_close = quote(opener), quote(closer)
+    if opener not in html and enc_open not in html:
         return html
-    pattern = re.compile(f"{opener}(\\d+){closer}")
+    pattern = re.compile(f"(?:{opener}|{enc_open})(\\d+)(?:{closer}|{enc_close})")
     return pattern.sub(lambda m: values(int(m.group(1))), html)
 
 
