@@ -12,7 +12,7 @@ Host behaviour modelled:
   a rule without ``!`` does not shadow a file that exists; status 200 to an
   absolute URL is a proxy; custom headers from every matching ``_headers``
   block. Pretty URLs: ``/about`` with ``about/index.html`` is a 301 to ``/about/``.
-- Vercel: ``trailingSlash`` (if set) first, then ``redirects`` in order (before the
+- Vercel: files listed in ``.vercelignore`` are not uploaded; ``trailingSlash`` (if set) first, then ``redirects`` in order (before the
   filesystem) with ``has``/``missing`` conditions on headers and cookies,
   then the filesystem, then ``rewrites``, then ``404.html`` with status 404;
   ``headers`` from every matching source.
@@ -20,6 +20,7 @@ Host behaviour modelled:
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Mapping
@@ -267,6 +268,25 @@ def _condition(cond: Mapping[str, Any], headers: Mapping[str, str], cookies: Map
     return value is None or re.fullmatch(str(value), actual) is not None
 
 
+def _vercel_uploaded(files: Mapping[str, object], ignore: str) -> Mapping[str, object]:
+    """The files a deploy uploads: .vercelignore entries (names, folders, globs) left out."""
+    patterns = [
+        line.strip().strip("/") for line in ignore.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    if not patterns:
+        return files
+
+    def ignored(rel: str) -> bool:
+        parts = rel.split("/")
+        return any(
+            fnmatch.fnmatchcase(rel, pat)
+            or any(fnmatch.fnmatchcase("/".join(parts[: i + 1]), pat) for i in range(len(parts)))
+            for pat in patterns
+        )
+
+    return {rel: data for rel, data in files.items() if not ignored(rel)}
+
+
 def _vercel_headers(config: Mapping[str, Any], path: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for block in config.get("headers", []):
@@ -286,6 +306,7 @@ def _vercel(
         config = json.loads(text.get("vercel.json", "{}"))
     except json.JSONDecodeError as exc:
         raise RulesError(f"vercel.json: {exc}") from exc
+    files = _vercel_uploaded(files, text.get(".vercelignore", ""))
     request_headers = {VERCEL_COUNTRY_HEADER: country.upper()} if country else {}
     headers = _vercel_headers(config, path)
     last = path.rsplit("/", 1)[-1]
@@ -319,7 +340,7 @@ def _vercel(
 
 # ----------------------------------------------------------------------- API
 
-RULE_FILES = ("_redirects", "_headers", "vercel.json")
+RULE_FILES = ("_redirects", "_headers", "vercel.json", ".vercelignore")
 
 
 def resolve_files(
