@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sitegen import routing
+from sitegen import emulator, routing
 from sitegen.build import BuildOptions, build
 from sitegen.devserver.incremental import Previous, rebuild_pages
 from sitegen.errors import BuildFailed, SitegenError
@@ -65,7 +65,7 @@ class Snapshot:
     regions: dict[str, dict[str, Any]]  # region id -> site.json entry (label, countries, default)
     default_region: str
     csp: str
-    pages: dict[str, set[str]] = field(default_factory=dict)  # region -> page paths
+    host: emulator.Host  # whose rules are emulated: site.yaml's `hosting` (netlify unless vercel)
 
 
 def _default_edge(data_dir: Path, local_dir: Path) -> ASGIApp:
@@ -182,18 +182,13 @@ class DevServer:
 
     def _swap(self, files: dict[str, bytes], config: Any) -> None:
         site = json.loads(files["_edge/site.json"])
-        pages: dict[str, set[str]] = {rid: set() for rid in site["regions"]}
-        for rel in files:
-            rid, _, rest = rel.partition("/")
-            if rid in pages and rest.endswith("index.html"):
-                pages[rid].add("/" + rest.removesuffix("index.html"))
         self.snapshot = Snapshot(
             files=files,
             regions=site["regions"],
             default_region=site["default_region"],
             # The production policy, minus the https upgrade that would break http://127.0.0.1.
             csp=routing.csp(config).replace("; upgrade-insecure-requests", ""),
-            pages=pages,
+            host="vercel" if getattr(config, "hosting", "") == "vercel" else "netlify",
         )
         # The edge handlers read their data from disk, like in production.
         write(self.out, {rel: data for rel, data in files.items() if rel.startswith("_edge/")})
@@ -394,29 +389,9 @@ class DevServer:
         return self._not_found(snap, None, request.url.path)
 
     def _resolve(self, request: Request, snap: Snapshot, country: str | None, cookies: dict[str, str]) -> tuple[int, str | None]:
-        """Status and location from the routing emulator over the generated rules."""
-        try:
-            from sitegen import emulator  # type: ignore[attr-defined,unused-ignore]
-        except ImportError:
-            emulator = None
-        if emulator is not None and hasattr(emulator, "resolve_files"):
-            answer = emulator.resolve_files(snap.files, host="netlify", path=request.url.path, country=country, cookies=cookies)
-            return int(answer.status), answer.location
-        return self._resolve_fallback(snap, request.url.path, country, cookies)
-
-    @staticmethod
-    def _resolve_fallback(snap: Snapshot, path: str, country: str | None, cookies: dict[str, str]) -> tuple[int, str | None]:
-        # Used only while sitegen.emulator is missing: the same rules as sitegen.routing documents.
-        chosen = (cookies.get(routing.COOKIE) or country or "").upper()
-        rid = next(
-            (r for r, info in snap.regions.items() if chosen and chosen in [c.upper() for c in info.get("countries", [])]),
-            snap.default_region,
-        )
-        if path != "/" and path not in snap.pages.get(rid, set()):
-            having = [r for r in snap.regions if path in snap.pages.get(r, set())]
-            if having:
-                rid = having[0]
-        return 302, f"/{rid}{path}"
+        """Status and location from the routing emulator over the rules this build generated."""
+        answer = emulator.resolve_files(snap.files, host=snap.host, path=request.url.path, country=country, cookies=cookies)
+        return int(answer.status), answer.location
 
     def _not_found(self, snap: Snapshot, region: str | None, path: str) -> Response:
         page = f"{region}/404.html" if region and f"{region}/404.html" in snap.files else "404.html"

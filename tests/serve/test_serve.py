@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
+import pytest
 from starlette.types import Receive, Scope, Send
 
 from sitegen.serve import DevServer
@@ -48,8 +49,11 @@ def test_region_pages_pretty_urls_and_404s(start: Start) -> None:
         assert run.client.get("/pk/../_edge/site.json").status_code in (400, 404)
 
 
-def test_unprefixed_paths_are_routed_by_query_cookie_and_option(start: Start) -> None:
+@pytest.mark.parametrize("hosting", ["netlify", "vercel"])
+def test_unprefixed_paths_are_routed_by_query_cookie_and_option(start: Start, site: Path, hosting: str) -> None:
+    (site / "site.yaml").write_text((site / "site.yaml").read_text() + f"hosting: {hosting}\n")
     with start() as run:
+        assert run.dev.snapshot is not None and run.dev.snapshot.host == hosting
         def where(path: str, **kwargs: object) -> str:
             response = run.client.get(path, **kwargs)  # type: ignore[arg-type]
             assert response.status_code == 302, response.text
