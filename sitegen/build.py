@@ -105,7 +105,7 @@ def build(options: BuildOptions) -> BuildResult:
 
     static_dirs = [theme_dir(config) / "static", root / "static"]
     asset_urls, asset_files = collect_assets(static_dirs)
-    renderer = Renderer(config, pages, services, Assets(asset_urls))
+    renderer = Renderer(config, pages, services, Assets(asset_urls), production=options.production)
     output = Output()
     html_files: dict[str, str] = {}
     result = BuildResult(config=config, out=out)

@@ -90,8 +90,11 @@ class _PageError(Exception):
 class Renderer:
     """Renders every page of every region; one per build (per worker process)."""
 
-    def __init__(self, config: SiteConfig, pages: list[Page], services: list[Service], assets: Assets) -> None:
+    def __init__(
+        self, config: SiteConfig, pages: list[Page], services: list[Service], assets: Assets, production: bool = True
+    ) -> None:
         self.config = config
+        self.production = production
         self.pages = pages
         self.services = services
         self.assets = assets
@@ -305,6 +308,7 @@ class Renderer:
                 "build_date": self.build_date,
                 "service": self.service_lookup(rid),
                 "home_url": region_url(rid, "/"),
+                "production": self.production,
                 "has_page": lambda path: (found := self.index.by_path.get(path)) is not None and rid in found.regions,
             }
         )
