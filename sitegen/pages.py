@@ -30,6 +30,7 @@ FRONT_MATTER_KEYS = {
     "url": "The whole region-less URL, e.g. /services/.",
     "regions": "List of region ids the page is built in (default: all).",
     "menu": "Menu the page appears in, e.g. main or footer.",
+    "linktitle": "Shorter title used in menus (default: title).",
     "weight": "Order within its menu (smaller first).",
     "draft": "Drafts are only built with --drafts.",
     "updated": "Date the page was last changed (YYYY-MM-DD).",

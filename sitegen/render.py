@@ -138,7 +138,7 @@ class Renderer:
                 menu = resolve(page.meta.get("menu"), rid, self.config.region_ids)
                 names = menu if isinstance(menu, list) else [menu] if menu else []
                 for name in names:
-                    title = resolve(page.meta.get("title"), rid, self.config.region_ids)
+                    title = resolve(page.meta.get("linktitle") or page.meta.get("title"), rid, self.config.region_ids)
                     entry = {"title": str(title), "url": region_url(rid, page.path), "path": page.path}
                     menus.setdefault(str(name), []).append((int(page.meta.get("weight") or 0), page.path, entry))
             self._menus[rid] = {k: [e for _, _, e in sorted(v, key=lambda t: (t[0], t[1]))] for k, v in menus.items()}
