@@ -231,9 +231,8 @@ def select_region(html: str, region_id: str) -> str:
             stack.append(shown)
             if not shown:
                 hidden += 1
-        elif stack:
-            if not stack.pop():
-                hidden -= 1
+        elif stack and not stack.pop():
+            hidden -= 1
     if not hidden:
         out.append(html[pos:])
     return "".join(out)
