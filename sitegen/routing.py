@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from sitegen.config import Region, SiteConfig
 
@@ -243,3 +244,17 @@ def files(
         "vercel.json": json.dumps(vercel_json(config, pages), indent=2) + "\n",
         ".vercelignore": VERCEL_IGNORE,
     }
+
+
+def write_routing(out_dir: Path, config: SiteConfig, pages: Mapping[str, set[str]]) -> list[Path]:
+    """Write the deploy files into a finished output folder; returns the paths written.
+
+    ``sitegen.build`` adds :func:`files` to its output before the atomic swap
+    instead; this is for tools that post-process an existing ``dist/``.
+    """
+    written = []
+    for name, text in files(config, pages).items():
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

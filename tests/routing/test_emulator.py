@@ -232,3 +232,20 @@ def test_resolve_reads_a_build_on_disk(inline: BuildResult) -> None:
         emulator.resolve("vercel", "/gulf/offices/", "PK", out_dir=inline.out).file
         == "gulf/offices/index.html"
     )
+
+
+def test_write_routing_matches_the_build(inline: BuildResult, tmp_path: Path) -> None:
+    from sitegen.routing import write_routing
+
+    pages = {
+        rid: {
+            "/" + rel.removeprefix(f"{rid}/").removesuffix("index.html")
+            for rel in inline.files
+            if rel.startswith(f"{rid}/") and rel.endswith("index.html")
+        }
+        for rid in inline.config.region_ids
+    }
+    written = write_routing(tmp_path, inline.config, pages)
+    assert {p.name for p in written} == {"_redirects", "_headers", "vercel.json", ".vercelignore"}
+    for path in written:
+        assert path.read_bytes() == inline.files[path.name], path.name
