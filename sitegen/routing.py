@@ -165,7 +165,7 @@ def vercel_json(config: SiteConfig, pages: Mapping[str, set[str]]) -> dict[str, 
     regions = _ordered(config, region_ids)
     skip = "|".join(
         [
-            *(f"{r}/" for r in config.region_ids),
+            *(f"{r}(?:/|$)" for r in config.region_ids),
             "assets/",
             "api/",
             "_edge/",

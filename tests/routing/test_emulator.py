@@ -249,3 +249,11 @@ def test_write_routing_matches_the_build(inline: BuildResult, tmp_path: Path) ->
     assert {p.name for p in written} == {"_redirects", "_headers", "vercel.json", ".vercelignore"}
     for path in written:
         assert path.read_bytes() == inline.files[path.name], path.name
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_bare_region_prefix_is_that_regions_home(repo: BuildResult, host: str) -> None:
+    for region in ("pk", "intl"):
+        answer = ask(repo, host, f"/{region}", "US" if region == "pk" else "PK")
+        assert answer.location in (None, f"/{region}/"), answer
+        assert answer.file in (None, f"{region}/index.html"), answer
