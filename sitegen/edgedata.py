@@ -50,10 +50,7 @@ def site_json(
             "default": region.default,
             "params": _plain(region.params),
             "urls": urls.get(rid, {}),
-            "services": [
-                {k: s[k] for k in ("id", "name", "summary", "url", "price", "price_text", "features")}
-                for s in services.get(rid, [])
-            ],
+            "services": [_edge_service(s) for s in services.get(rid, [])],
         }
     return {
         "version": 1,
@@ -115,3 +112,11 @@ def write_edge_data(
     for rid in config.region_ids:
         output.add(f"_edge/chat/{rid}.prompt.txt", system_prompt(config, rid, services.get(rid, [])))
         output.add(f"_edge/search/{rid}.json", json.dumps(search.get(rid, []), ensure_ascii=False) + "\n")
+
+
+def _edge_service(view: dict[str, Any]) -> dict[str, Any]:
+    """A service as site.json carries it: price.text is the full phrase ("from Rs 80,000")."""
+    out = {k: view[k] for k in ("id", "name", "summary", "url", "price", "price_text", "features")}
+    if out["price"] is not None:
+        out["price"] = {**out["price"], "text": view["price_text"]}
+    return out
