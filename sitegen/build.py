@@ -19,7 +19,7 @@ from sitegen.catalog import Service, read_catalog
 from sitegen.config import SiteConfig, load_config
 from sitegen.edgedata import write_edge_data
 from sitegen.errors import BuildFailed, Problems, SitegenError
-from sitegen.links import check_output, region_url
+from sitegen.links import find_broken, region_url
 from sitegen.output import Output, collect_assets, robots, sitemap, sitemap_index, write
 from sitegen.pages import Page, read_pages
 from sitegen.render import Assets, Renderer, strip_tags, theme_dir
@@ -84,7 +84,10 @@ def load(options: BuildOptions, problems: Problems) -> tuple[SiteConfig, list[Pa
     if options.regions:
         for rid in options.regions:
             if rid not in config.regions:
-                problems.error(f"--region {rid}: no such region in site.yaml (known: {', '.join(config.region_ids)})", "site.yaml")
+                problems.error(
+                    f"--region {rid}: no such region in site.yaml (known: {', '.join(config.region_ids)})",
+                    "site.yaml",
+                )
     try:
         theme_dir(config)
     except SitegenError as exc:
@@ -123,7 +126,13 @@ def build(options: BuildOptions) -> BuildResult:
                 continue
             rel = f"{rid}{page.path}index.html"
             html_files[rel] = html
-            search[rid].append({"url": region_url(rid, page.path), "title": str(renderer.page_meta(page, rid).get("title", "")), "text": strip_tags(_main(html))})
+            search[rid].append(
+                {
+                    "url": region_url(rid, page.path),
+                    "title": str(renderer.page_meta(page, rid).get("title", "")),
+                    "text": strip_tags(_main(html)),
+                }
+            )
         not_found = renderer.render_404(region, problems)
         if not_found is not None:
             html_files[f"{rid}/404.html"] = not_found
@@ -146,9 +155,25 @@ def build(options: BuildOptions) -> BuildResult:
     # Links are checked once every page rendered; a failed page would only add noise.
     problems.check(options.strict)
     # Regions left out with --region still exist on the deployed site.
-    elsewhere = [f"{rid}{p.path}index.html" for rid in config.region_ids if rid not in region_ids for p in pages if rid in p.regions]
-    for rel, path_problem in check_output(html_files, [*asset_files, *output.files, *elsewhere]):
-        problems.error(path_problem, _source_of(rel, pages, region_ids))
+    elsewhere = [
+        f"{rid}{p.path}index.html"
+        for rid in config.region_ids
+        if rid not in region_ids
+        for p in pages
+        if rid in p.regions
+    ]
+    for broken in find_broken(html_files, [*asset_files, *output.files, *elsewhere]):
+        source = renderer.link_sources.get(broken.out_path, {}).get(broken.href)
+        if source is None:  # a link from a template
+            problems.error(broken.message, _source_of(broken.out_path, pages, region_ids))
+            continue
+        # Worded without the region, so the same mistake in every region is reported once.
+        line, written = source
+        if broken.fragment:
+            message = f"link to '{written}': that page has no heading or element with id '{broken.fragment}'; check the anchor"
+        else:
+            message = f"link to '{written}': no such file in the output; check the path"
+        problems.error(message, _source_of(broken.out_path, pages, region_ids), line)
     problems.check(options.strict)
 
     for rel, html in html_files.items():
@@ -170,7 +195,15 @@ def _main(html: str) -> str:
 
 
 def _known_urls(rid: str, paths: set[str]) -> dict[str, str]:
-    known = {"home": "/", "contact": "/contact/", "thanks": "/contact/thanks/", "privacy": "/legal/privacy/", "cookies": "/legal/cookies/", "portal": "/portal/", "services": "/services/"}
+    known = {
+        "home": "/",
+        "contact": "/contact/",
+        "thanks": "/contact/thanks/",
+        "privacy": "/legal/privacy/",
+        "cookies": "/legal/cookies/",
+        "portal": "/portal/",
+        "services": "/services/",
+    }
     return {name: region_url(rid, path) for name, path in known.items() if path in paths}
 
 

@@ -36,7 +36,7 @@ class Index:
 
     def find(self, target: str, base: Page) -> tuple[Page | None, str]:
         """The page a link points to, or (None, normalised target) when none."""
-        if target.endswith(".md") or ".md?" in target:
+        if target.split("?", 1)[0].endswith((".md", ".yaml", ".yml")):
             src = target.split("?", 1)[0]
             if src.startswith("/"):
                 joined = src.lstrip("/")
@@ -69,12 +69,20 @@ def resolve_link(index: Index, link: Link, page: Page, region_id: str) -> tuple[
     target, normalised = index.find(link.target, page)
     fragment = f"#{link.fragment}" if link.fragment else ""
     if target is None:
+        if link.is_source and normalised.endswith((".yaml", ".yml")):
+            return link.target + fragment, None  # not a catalog file: a static file, checked in the output
         if link.is_source:
-            return link.target + fragment, f"link to '{link.target}': no such content file (looked for content/{normalised})"
+            return (
+                link.target + fragment,
+                f"link to '{link.target}': no such content file (looked for content/{normalised})",
+            )
         if index.explicit_region(normalised):
             return normalised + fragment, None  # already region-prefixed: checked in the output
         if normalised.endswith("/"):
-            return normalised + fragment, f"link to '{link.target}': no page has the URL {normalised}; check the path"
+            return (
+                normalised + fragment,
+                f"link to '{link.target}': no page has the URL {normalised}; check the path",
+            )
         return normalised + fragment, None  # a file (checked in the output)
     if region_id not in target.regions:
         where = ", ".join(target.regions) or "no region"
@@ -86,17 +94,36 @@ def resolve_link(index: Index, link: Link, page: Page, region_id: str) -> tuple[
     return region_url(region_id, target.path) + fragment, None
 
 
-def check_output(
-    files: Mapping[str, str], exists: Iterable[str]
-) -> list[tuple[str, str]]:
+@dataclass
+class OutputProblem:
+    """One internal href/src in the output that leads nowhere."""
+
+    out_path: str  # output file holding the link, e.g. "pk/about/index.html"
+    href: str  # as written in the HTML
+    url: str  # the href without query and fragment
+    fragment: str  # set when the page exists but the anchor does not
+
+    @property
+    def message(self) -> str:
+        if self.fragment:
+            return f"broken anchor {self.href!r}: no element with id '{self.fragment}' on {self.url or 'this page'}"
+        return f"broken link {self.href!r}: {self.url} does not exist in the output"
+
+
+def check_output(files: Mapping[str, str], exists: Iterable[str]) -> list[tuple[str, str]]:
     """Every internal href/src in the output HTML resolves, anchors included.
 
     ``files`` maps output paths (``pk/about/index.html``) to HTML; ``exists``
     lists every other output file. Returns (output file, problem) pairs.
     """
+    return [(p.out_path, p.message) for p in find_broken(files, exists)]
+
+
+def find_broken(files: Mapping[str, str], exists: Iterable[str]) -> list[OutputProblem]:
+    """check_output with the details, so the build can point at the source line."""
     present = set(exists) | set(files)
     ids: dict[str, set[str]] = {}
-    problems: list[tuple[str, str]] = []
+    problems: list[OutputProblem] = []
 
     def ids_of(path: str) -> set[str]:
         if path not in ids:
@@ -105,7 +132,9 @@ def check_output(
 
     for out_path, html in files.items():
         for href in _HREF.findall(html):
-            if not href or href.startswith(("http://", "https://", "//", "mailto:", "tel:", "data:", "javascript:")):
+            if not href or href.startswith(
+                ("http://", "https://", "//", "mailto:", "tel:", "data:", "javascript:")
+            ):
                 continue
             if href.startswith("/_vercel/"):
                 continue  # served by the host itself (Vercel Web Analytics / Speed Insights), not by the build
@@ -125,8 +154,8 @@ def check_output(
                 if url.endswith("/"):
                     target += "/index.html"
             if target not in present:
-                problems.append((out_path, f"broken link {href!r}: {url} does not exist in the output"))
+                problems.append(OutputProblem(out_path, href, url, ""))
                 continue
             if fragment and target.endswith(".html") and fragment not in ids_of(target):
-                problems.append((out_path, f"broken anchor {href!r}: no element with id '{fragment}' on {url or 'this page'}"))
+                problems.append(OutputProblem(out_path, href, url, fragment))
     return problems

@@ -163,7 +163,8 @@ def _mark_link(token: Token, line: int, links: list[Link]) -> None:
     raw, _, fragment = href.partition("#")
     raw = unquote(raw)
     path_part = raw.split("?", 1)[0]
-    is_source = path_part.endswith(".md")
+    # .yaml: a catalog file (services/web.yaml) stands for its service page.
+    is_source = path_part.endswith((".md", ".yaml", ".yml"))
     links.append(Link(raw, fragment, line, is_source))
     token.attrSet("href", f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}")
 

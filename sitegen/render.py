@@ -76,7 +76,9 @@ class Assets:
         try:
             return self.urls[name.lstrip("/")]
         except KeyError:
-            raise jinja2.TemplateRuntimeError(f"asset('{name}'): no such file in static/ of the site or theme") from None
+            raise jinja2.TemplateRuntimeError(
+                f"asset('{name}'): no such file in static/ of the site or theme"
+            ) from None
 
 
 class _PageError(Exception):
@@ -91,7 +93,12 @@ class Renderer:
     """Renders every page of every region; one per build (per worker process)."""
 
     def __init__(
-        self, config: SiteConfig, pages: list[Page], services: list[Service], assets: Assets, production: bool = True
+        self,
+        config: SiteConfig,
+        pages: list[Page],
+        services: list[Service],
+        assets: Assets,
+        production: bool = True,
     ) -> None:
         self.config = config
         self.production = production
@@ -113,19 +120,27 @@ class Renderer:
         self.content_html = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
         # trim/lstrip blocks: a {% for %} line inside a Markdown table or list leaves no blank line behind.
         self.content_md = SandboxedEnvironment(
-            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
         )
         self._expr_cache: dict[str, jinja2.Template] = {}
         self._service_views: dict[str, list[dict[str, Any]]] = {}
         self._menus: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.used_templates: dict[str, set[str]] = {}
+        # output file -> href -> (source line, link as the editor wrote it)
+        self.link_sources: dict[str, dict[str, tuple[int, str]]] = {}
 
     # ------------------------------------------------------------------ per region data
 
     def service_views(self, rid: str) -> list[dict[str, Any]]:
         if rid not in self._service_views:
             self._service_views[rid] = [
-                s.view(rid, self.config, region_url(rid, f"/services/{s.id}/")) for s in self.services if rid in s.regions
+                s.view(rid, self.config, region_url(rid, f"/services/{s.id}/"))
+                for s in self.services
+                if rid in s.regions
             ]
         return self._service_views[rid]
 
@@ -138,20 +153,33 @@ class Renderer:
                 menu = resolve(page.meta.get("menu"), rid, self.config.region_ids)
                 names = menu if isinstance(menu, list) else [menu] if menu else []
                 for name in names:
-                    title = resolve(page.meta.get("linktitle") or page.meta.get("title"), rid, self.config.region_ids)
+                    title = resolve(
+                        page.meta.get("linktitle") or page.meta.get("title"), rid, self.config.region_ids
+                    )
                     entry = {"title": str(title), "url": region_url(rid, page.path), "path": page.path}
-                    menus.setdefault(str(name), []).append((int(page.meta.get("weight") or 0), page.path, entry))
-            self._menus[rid] = {k: [e for _, _, e in sorted(v, key=lambda t: (t[0], t[1]))] for k, v in menus.items()}
+                    menus.setdefault(str(name), []).append(
+                        (int(page.meta.get("weight") or 0), page.path, entry)
+                    )
+            self._menus[rid] = {
+                k: [e for _, _, e in sorted(v, key=lambda t: (t[0], t[1]))] for k, v in menus.items()
+            }
         return self._menus[rid]
 
     def price(self, rid: str, page: Page) -> Callable[[str], str]:
         def price(service_id: str) -> str:
             service = self.service_by_id.get(service_id)
             if service is None:
-                raise _PageError(SitegenError(f"price('{service_id}'): no service with that id in content/services/", page.file))
+                raise _PageError(
+                    SitegenError(
+                        f"price('{service_id}'): no service with that id in content/services/", page.file
+                    )
+                )
             if rid not in service.regions:
                 raise _PageError(
-                    SitegenError(f"price('{service_id}'): the service is not offered in region '{rid}'; wrap it in '::: region {' '.join(service.regions)}'", page.file)
+                    SitegenError(
+                        f"price('{service_id}'): the service is not offered in region '{rid}'; wrap it in '::: region {' '.join(service.regions)}'",
+                        page.file,
+                    )
                 )
             p = service.prices.get(rid)
             return price_text(p) if p else "price on request"
@@ -225,7 +253,9 @@ class Renderer:
             except _PageError as exc:
                 problems.add(SitegenError(exc.error.message, page.file, page.body_line + line - 1))
             except jinja2.TemplateSyntaxError as exc:
-                problems.error(f"template syntax error in {source}: {exc.message}", page.file, page.body_line + line - 1)
+                problems.error(
+                    f"template syntax error in {source}: {exc.message}", page.file, page.body_line + line - 1
+                )
             except jinja2.TemplateError as exc:
                 problems.error(
                     f"{_undefined_message(exc)} in {source}; check the spelling, or define it in site.yaml",
@@ -241,7 +271,14 @@ class Renderer:
             href, error = resolve_link(self.index, ref, page, rid)
             if error and self._link_shown(parsed, i, rid):
                 problems.error(error, page.file, page.body_line + ref.line - 1)
-            return htmllib.escape(href, quote=True)
+            escaped = htmllib.escape(href, quote=True)
+            # Lets the output check name the source line of a link that turns out broken.
+            written = ref.target + (f"#{ref.fragment}" if ref.fragment else "")
+            self.link_sources.setdefault(f"{rid}{page.path}index.html", {})[escaped] = (
+                page.body_line + ref.line - 1,
+                written,
+            )
+            return escaped
 
         html = fill(html, LINK_OPEN, LINK_CLOSE, link)
         return html, parsed
@@ -256,7 +293,11 @@ class Renderer:
         line = getattr(exc, "lineno", None) or _template_line(exc)
         file_line = page.body_line + line - 1 if line else None
         if isinstance(exc, jinja2.UndefinedError):
-            return SitegenError(f"{_undefined_message(exc)}; check the spelling, or define it in site.yaml", page.file, file_line)
+            return SitegenError(
+                f"{_undefined_message(exc)}; check the spelling, or define it in site.yaml",
+                page.file,
+                file_line,
+            )
         message = getattr(exc, "message", None) or str(exc)
         return SitegenError(f"template error: {message}", page.file, file_line)
 
@@ -265,13 +306,23 @@ class Renderer:
     def alternates(self, page: Page) -> list[dict[str, str]]:
         base = self.config.base_url
         out = [
-            {"hreflang": self.config.regions[rid].hreflang, "href": f"{base}{region_url(rid, page.path)}", "region": rid}
+            {
+                "hreflang": self.config.regions[rid].hreflang,
+                "href": f"{base}{region_url(rid, page.path)}",
+                "region": rid,
+            }
             for rid in self.config.region_ids
             if rid in page.regions
         ]
         default = self.config.default_region.id
         if default in page.regions:
-            out.append({"hreflang": "x-default", "href": f"{base}{region_url(default, page.path)}", "region": default})
+            out.append(
+                {
+                    "hreflang": "x-default",
+                    "href": f"{base}{region_url(default, page.path)}",
+                    "region": default,
+                }
+            )
         return out
 
     def switcher(self, page: Page | None, rid: str) -> list[dict[str, Any]]:
@@ -290,12 +341,16 @@ class Renderer:
             )
         return out
 
-    def layout_context(self, page: Page, region: Region, content: str, parsed: Parsed | None) -> dict[str, Any]:
+    def layout_context(
+        self, page: Page, region: Region, content: str, parsed: Parsed | None
+    ) -> dict[str, Any]:
         rid = region.id
         ctx = self.content_context(page, region)
         meta = ctx["page"]
         meta["content"] = content
-        meta["toc"] = [{"level": lvl, "id": hid, "text": text} for lvl, hid, text in (parsed.headings if parsed else [])]
+        meta["toc"] = [
+            {"level": lvl, "id": hid, "text": text} for lvl, hid, text in (parsed.headings if parsed else [])
+        ]
         ctx.update(
             {
                 "content": content,
@@ -309,11 +364,15 @@ class Renderer:
                 "service": self.service_lookup(rid),
                 "home_url": region_url(rid, "/"),
                 "production": self.production,
-                "has_page": lambda path: (found := self.index.by_path.get(path)) is not None and rid in found.regions,
+                "has_page": lambda path: (
+                    (found := self.index.by_path.get(path)) is not None and rid in found.regions
+                ),
             }
         )
         if page.service_id:
-            ctx["service_page"] = next((v for v in self.service_views(rid) if v["id"] == page.service_id), None)
+            ctx["service_page"] = next(
+                (v for v in self.service_views(rid) if v["id"] == page.service_id), None
+            )
         return ctx
 
     def url_for(self, page: Page | None, rid: str) -> Callable[[str], str]:
@@ -325,7 +384,9 @@ class Renderer:
                     raise jinja2.TemplateRuntimeError(f"url_for('{target}'): no page has that URL or source")
                 return normalised
             if rid not in found.regions:
-                raise jinja2.TemplateRuntimeError(f"url_for('{target}'): {found.file} is not built in region '{rid}'")
+                raise jinja2.TemplateRuntimeError(
+                    f"url_for('{target}'): {found.file} is not built in region '{rid}'"
+                )
             return region_url(rid, found.path)
 
         return url_for
@@ -338,7 +399,9 @@ class Renderer:
         ctx = self.layout_context(page, region, content, parsed)
         return self.render_template(page.template, ctx, page.file, page.template_line, problems)
 
-    def render_template(self, name: str, ctx: dict[str, Any], file: str, line: int, problems: Problems) -> str | None:
+    def render_template(
+        self, name: str, ctx: dict[str, Any], file: str, line: int, problems: Problems
+    ) -> str | None:
         try:
             template = self.theme.get_template(f"{name}.html")
         except jinja2.TemplateNotFound as exc:
@@ -360,7 +423,11 @@ class Renderer:
         except jinja2.TemplateError as exc:
             tline = _template_line(exc)
             tfile = _template_file(exc) or template.filename
-            problems.error(f"while rendering {file}: {getattr(exc, 'message', None) or exc}", _rel(tfile, self.config.root), tline)
+            problems.error(
+                f"while rendering {file}: {getattr(exc, 'message', None) or exc}",
+                _rel(tfile, self.config.root),
+                tline,
+            )
         return None
 
     def render_404(self, region: Region, problems: Problems) -> str | None:

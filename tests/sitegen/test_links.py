@@ -1,0 +1,118 @@
+"""links: editors' links become region URLs; the output is checked link by link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitegen.errors import BuildFailed
+from sitegen.links import check_output
+from tests.sitegen.sitefactory import build_site, html, write_site
+
+SERVICE = """
+    id: seo
+    name: Local SEO
+    regions: [pk]
+    price:
+      pk: {amount: 25000, unit: month}
+    body: |
+      See also [web](web.yaml) and [about](../about.md#team).
+"""
+WEB = """
+    id: web
+    name: Web
+    price:
+      pk: {amount: 80000}
+      intl: {amount: 900}
+    body: Built well.
+"""
+
+
+def test_every_link_form_becomes_the_region_url(tmp_path: Path) -> None:
+    root = write_site(
+        tmp_path,
+        {
+            "content/index.md": """
+                ---
+                title: Home
+                ---
+                [a](about.md) [b](/about/) [c](about) [d](./about.md#team) [e](/intl/about/)
+                [f](services/web.yaml) [g](/services/web/) [h](#top) [x](https://example.org/about/)
+
+                ::: region pk
+                [seo](services/seo.yaml)
+                :::
+
+                <p id="top">top</p>
+            """,
+            "content/about.md": "---\ntitle: About\n---\n## Team\n\n[home](index.md) [up](../)\n",
+            "content/services/seo.yaml": SERVICE,
+            "content/services/web.yaml": WEB,
+        },
+    )
+    build_site(root)
+    for rid in ("pk", "intl"):
+        page = html(root, f"{rid}/index.html")
+        for label, href in (
+            ("a", f"/{rid}/about/"),
+            ("b", f"/{rid}/about/"),
+            ("c", f"/{rid}/about/"),
+            ("d", f"/{rid}/about/#team"),
+            ("e", "/intl/about/"),  # an explicit region prefix is kept as written
+            ("f", f"/{rid}/services/web/"),
+            ("g", f"/{rid}/services/web/"),
+            ("h", "#top"),
+            ("x", "https://example.org/about/"),
+        ):
+            assert f'<a href="{href}">{label}</a>' in page, (rid, label)
+    assert '<a href="/pk/services/seo/">seo</a>' in html(root, "pk/index.html")
+    assert "seo" not in html(root, "intl/index.html").split("<main", 1)[1].split("</main>")[0]
+    seo = html(root, "pk/services/seo/index.html")
+    assert '<a href="/pk/services/web/">web</a>' in seo and '<a href="/pk/about/#team">about</a>' in seo
+    about = html(root, "intl/about/index.html")
+    assert '<a href="/intl/">home</a>' in about and '<a href="/intl/">up</a>' in about
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "[t](about.md#nope)",
+            "content/index.md:4: link to 'about.md#nope': that page has no heading or element with id 'nope'; check the anchor",
+        ),
+        (
+            "[t](services/seo.yaml)",
+            "content/index.md:4: link to 'services/seo.yaml' (content/services/seo.yaml), which is not built in region 'intl' (only in pk); wrap the link in '::: region pk' or remove it",
+        ),
+        (
+            "[t](gone.md)",
+            "content/index.md:4: link to 'gone.md': no such content file (looked for content/gone.md)",
+        ),
+    ],
+)
+def test_bad_links_name_file_and_line(tmp_path: Path, body: str, message: str) -> None:
+    root = write_site(
+        tmp_path,
+        {
+            "content/index.md": f"---\ntitle: Home\n---\n{body}\n",
+            "content/about.md": "---\ntitle: About\n---\n## Team\n",
+            "content/services/seo.yaml": SERVICE,
+            "content/services/web.yaml": WEB,
+        },
+    )
+    with pytest.raises(BuildFailed) as failed:
+        build_site(root)
+    assert [str(e) for e in failed.value.errors] == [message]
+
+
+def test_check_output_finds_missing_files_and_anchors() -> None:
+    files = {
+        "r/index.html": '<a href="/r/a/">a</a><a href="/r/a/#x">x</a><a href="/r/a/#y">y</a><img src="/assets/l.svg">',
+        "r/a/index.html": '<h2 id="x">X</h2><a href="../">up</a><a href="#x">self</a><a href="/r/b/">b</a>',
+    }
+    problems = check_output(files, exists=["assets/l.svg"])
+    assert problems == [
+        ("r/index.html", "broken anchor '/r/a/#y': no element with id 'y' on /r/a/"),
+        ("r/a/index.html", "broken link '/r/b/': /r/b/ does not exist in the output"),
+    ]
