@@ -101,36 +101,16 @@ def _read_manifest(out: Path) -> set[str]:
 
 
 def write(out: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
-    """Write the output safely; returns (files written, files removed)."""
+    """Write the output into a sibling temporary folder, then swap it in; returns (written, removed).
+
+    ``written`` counts files whose bytes changed: unchanged files of the previous
+    build are hard-linked into the new folder instead of written again, which
+    keeps a rebuild cheap while an interrupted build still leaves ``out`` as it was.
+    """
     out = out.resolve()
     manifest = "\n".join(sorted(files)) + "\n"
     previous = _read_manifest(out) if out.is_dir() else set()
-    if not out.exists() or (out.is_dir() and not previous and not any(out.iterdir())) or not previous:
-        return _write_fresh(out, files, manifest), 0
     written = 0
-    for rel, data in files.items():
-        path = out / rel
-        try:
-            if path.stat().st_size == len(data) and path.read_bytes() == data:
-                continue
-        except OSError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, data)
-        written += 1
-    removed = 0
-    for rel in previous - set(files):
-        path = out / rel
-        try:
-            path.unlink()
-            removed += 1
-        except OSError:
-            continue
-        _prune_empty(path.parent, out)
-    _atomic_write(out / MANIFEST, manifest.encode())
-    return written, removed
-
-
-def _write_fresh(out: Path, files: Mapping[str, bytes], manifest: str) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
@@ -141,34 +121,35 @@ def _write_fresh(out: Path, files: Mapping[str, bytes], manifest: str) -> int:
             if parent not in made:
                 parent.mkdir(parents=True, exist_ok=True)
                 made.add(parent)
+            if rel in previous and _link_if_same(out / rel, path, data):
+                continue
             with open(path, "wb") as f:
                 f.write(data)
+            written += 1
         (tmp / MANIFEST).write_text(manifest, encoding="utf-8")
         os.chmod(tmp, 0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.rename(out, old / "x")
-            os.rename(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
+        _swap(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return len(files)
+    return written, len(previous - set(files))
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+def _link_if_same(old: Path, new: Path, data: bytes) -> bool:
+    try:
+        if old.stat().st_size != len(data) or old.read_bytes() != data:
+            return False
+        os.link(old, new)
+    except OSError:
+        return False
+    return True
 
 
-def _prune_empty(folder: Path, root: Path) -> None:
-    while folder != root and folder.is_dir():
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
+def _swap(tmp: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rename(out, old / "x")
+    os.rename(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
