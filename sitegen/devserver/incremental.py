@@ -23,7 +23,7 @@ from sitegen.build import BuildResult, _main
 from sitegen.catalog import Service
 from sitegen.config import SiteConfig
 from sitegen.errors import Problems, SitegenError
-from sitegen.links import Index, check_output, region_url
+from sitegen.links import Index, find_broken, region_url
 from sitegen.pages import Page, read_page
 from sitegen.render import Assets, Renderer, strip_tags
 
@@ -68,6 +68,12 @@ class _Overlay(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self.changed)
+
+
+def _report(errors: list[SitegenError]) -> list[SitegenError]:
+    """As a full build reports them: sorted, and a mistake shared by every region once."""
+    unique = {str(e): e for e in errors}
+    return sorted(unique.values(), key=SitegenError.sort_key)
 
 
 @dataclass
@@ -122,12 +128,25 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
     if not edited:
         return None
     if problems.errors:
-        return problems.errors
-    for rel_out, problem in check_output(_Overlay(html, prev.files), prev.files.keys()):
-        page = next(p for p in edited if rel_out.endswith(f"{p.path}index.html"))
-        problems.error(problem, page.file)
+        return _report(problems.errors)
+    seen: set[tuple[str, int | None, str]] = set()
+    for broken in find_broken(_Overlay(html, prev.files), prev.files.keys()):
+        page = next(p for p in edited if broken.out_path.endswith(f"{p.path}index.html"))
+        # Worded as sitegen.build words it (source line of the link as written, once for all regions).
+        source = renderer.link_sources.get(broken.out_path, {}).get(broken.href)
+        line: int | None = None
+        message = broken.message
+        if source is not None:
+            line, written = source
+            if broken.fragment:
+                message = f"link to '{written}': that page has no heading or element with id '{broken.fragment}'; check the anchor"
+            else:
+                message = f"link to '{written}': no such file in the output; check the path"
+        if (page.file, line, message) not in seen:
+            seen.add((page.file, line, message))
+            problems.error(message, page.file, line)
     if problems.errors:
-        return problems.errors
+        return _report(problems.errors)
 
     files = dict(prev.files)
     for rel_out, text in html.items():
