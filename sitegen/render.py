@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from sitegen.catalog import Service, price_text
@@ -41,6 +42,9 @@ from sitegen.pages import Page, check_parsed
 from sitegen.regions import resolve
 
 BUILTIN_THEMES = Path(__file__).resolve().parent.parent / "themes"
+_INLINE_TAGS = re.compile(
+    r"</?(?:a|abbr|b|code|em|i|kbd|mark|q|s|small|span|strong|sub|sup|time|u)\b[^>]*>", re.I
+)
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -63,7 +67,9 @@ def template_dirs(config: SiteConfig) -> list[Path]:
 
 
 def strip_tags(html: str) -> str:
-    return re.sub(r"\s+", " ", htmllib.unescape(_TAGS.sub(" ", html))).strip()
+    # Inline tags vanish without a space ("<em>Tiny</em>." stays "Tiny."); others separate words.
+    text = _INLINE_TAGS.sub("", html)
+    return re.sub(r"\s+", " ", htmllib.unescape(_TAGS.sub(" ", text))).strip()
 
 
 @dataclass
@@ -256,6 +262,8 @@ class Renderer:
                 problems.error(
                     f"template syntax error in {source}: {exc.message}", page.file, page.body_line + line - 1
                 )
+            except SecurityError as exc:
+                problems.error(_unsafe_message(exc, source), page.file, page.body_line + line - 1)
             except jinja2.TemplateError as exc:
                 problems.error(
                     f"{_undefined_message(exc)} in {source}; check the spelling, or define it in site.yaml",
@@ -292,6 +300,8 @@ class Renderer:
             return exc.error
         line = getattr(exc, "lineno", None) or _template_line(exc)
         file_line = page.body_line + line - 1 if line else None
+        if isinstance(exc, SecurityError):
+            return SitegenError(_unsafe_message(exc, None), page.file, file_line)
         if isinstance(exc, jinja2.UndefinedError):
             return SitegenError(
                 f"{_undefined_message(exc)}; check the spelling, or define it in site.yaml",
@@ -478,6 +488,11 @@ def _template_file(exc: BaseException) -> str | None:
             name = tb.tb_frame.f_code.co_filename
         tb = tb.tb_next
     return name
+
+
+def _unsafe_message(exc: SecurityError, source: str | None) -> str:
+    where = f" in {source}" if source else ""
+    return f"not allowed in content{where}: {str(exc.message or exc).rstrip('.')}; use only site, region, page and the catalog"
 
 
 def _undefined_message(exc: BaseException) -> str:

@@ -69,6 +69,15 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "error: content/index.md:5: link to '/missing/': no page has the URL /missing/; check the path",
         ],
     ),
+    "broken anchor": (
+        {
+            "content/index.md": "---\ntitle: Home\n---\nSee [the team](about.md#team).\n",
+            "content/about.md": "---\ntitle: About\n---\nNo headings here.\n",
+        },
+        [
+            "error: content/index.md:4: link to 'about.md#team': that page has no heading or element with id 'team'; check the anchor"
+        ],
+    ),
     "malformed catalog YAML": (
         {"content/services/web.yaml": "id: web\nname: Web\nprice:\n  pk: {amount: 1\n"},
         [
