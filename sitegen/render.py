@@ -309,6 +309,8 @@ class Renderer:
                 file_line,
             )
         message = getattr(exc, "message", None) or str(exc)
+        if "end of comment" in message:
+            message += " ('{#' starts a hidden note that must end with '#}'; remove '{#...}' after headings)"
         return SitegenError(f"template error: {message}", page.file, file_line)
 
     # ------------------------------------------------------------------ layout

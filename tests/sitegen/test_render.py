@@ -94,3 +94,18 @@ def test_loops_in_content_run_per_region(tmp_path: Path) -> None:
     build_site(tmp_path)
     assert "<td>Web</td>\n<td>Rs 80,000</td>" in html(tmp_path, "pk/index.html")
     assert "<td>Web</td>\n<td>$900</td>" in html(tmp_path, "intl/index.html")
+
+
+def test_hidden_notes_and_an_unclosed_note(tmp_path: Path) -> None:
+    write_site(
+        tmp_path, {"content/index.md": "---\ntitle: Home\n---\nVisible {# a note for editors #}text.\n"}
+    )
+    build_site(tmp_path)
+    assert "<p>Visible text.</p>" in html(tmp_path, "pk/index.html")
+    (tmp_path / "content/index.md").write_text("---\ntitle: Home\n---\nIntro.\n\n## Team {#team}\n")
+    with pytest.raises(BuildFailed) as failed:
+        build_site(tmp_path)
+    assert [str(e) for e in failed.value.errors] == [
+        "content/index.md:6: template error: Missing end of comment tag"
+        " ('{#' starts a hidden note that must end with '#}'; remove '{#...}' after headings)"
+    ]
