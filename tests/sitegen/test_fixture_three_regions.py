@@ -200,3 +200,21 @@ def test_drafts_only_with_the_flag(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (root / "dist/ae/draft/index.html").is_file()
     assert not (root / "dist/pk").exists()
+
+
+def test_pages_are_accessible_and_csp_clean(built: tuple[Path, BuildResult]) -> None:
+    out, _ = built
+    for path in sorted(out.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(out).as_posix()
+        assert text.count("<h1") == 1, name
+        assert '<a class="skip-link" href="#main">' in text and '<main id="main"' in text, name
+        assert re.search(r"<nav[^>]*aria-label=\"Main\"", text) and re.search(
+            r"<nav[^>]*aria-label=\"Region\"", text
+        )
+        # The CSP allows no inline code or styles and no third-party hosts.
+        assert " style=" not in text and "<style" not in text, name
+        assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", text)), name
+        assert not re.search(r'(?:src|href)="https?://(?!three\.example)[^"]*\.(?:css|js|woff2?)"', text), (
+            name
+        )
