@@ -44,7 +44,13 @@ class Price:
     text: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"amount": self.amount, "currency": self.currency, "unit": self.unit, "from": self.from_, "text": self.text}
+        return {
+            "amount": self.amount,
+            "currency": self.currency,
+            "unit": self.unit,
+            "from": self.from_,
+            "text": self.text,
+        }
 
 
 @dataclass
@@ -79,21 +85,27 @@ def price_text(price: Price) -> str:
     return f"{text} per {price.unit}" if price.unit and price.unit not in {"project", "one-off"} else text
 
 
-def _read_price(raw: Any, region_id: str, config: SiteConfig, file: str, line: int, problems: Problems) -> Price | None:
+def _read_price(
+    raw: Any, region_id: str, config: SiteConfig, file: str, line: int, problems: Problems
+) -> Price | None:
     value = resolve(raw, region_id, config.region_ids) if is_region_map(raw, config.region_ids) else raw
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = {"amount": value}
     if not isinstance(value, dict):
-        problems.error(f"price for region '{region_id}' must be a mapping with amount and currency", file, line)
+        problems.error(
+            f"price for region '{region_id}' must be a mapping with amount and currency", file, line
+        )
         return None
     for key in value:
         if key not in PRICE_KEYS:
             problems.warn(f"unknown price key '{key}' (known: amount, currency, unit, from)", file, line)
     amount = value.get("amount")
     if not isinstance(amount, (int, float)) or isinstance(amount, bool) or amount < 0:
-        problems.error(f"price for region '{region_id}' needs a non-negative 'amount', got {amount!r}", file, line)
+        problems.error(
+            f"price for region '{region_id}' needs a non-negative 'amount', got {amount!r}", file, line
+        )
         return None
     region = config.regions[region_id]
     currency = value.get("currency", region.currency)
@@ -109,7 +121,8 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
     source = PurePosixPath(path.relative_to(content_dir).as_posix())
     file = f"{content_dir.name}/{source}"
     try:
-        data, lines = load_yaml(path.read_text(encoding="utf-8"), file)
+        text = path.read_text(encoding="utf-8")
+        data, lines = load_yaml(text, file)
     except SitegenError as exc:
         problems.add(exc)
         return None
@@ -154,7 +167,7 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
         path=f"/services/{sid}/",
         meta=meta,
         body=body if isinstance(body, str) else "",
-        body_line=line("body") + 1,
+        body_line=_body_start(text, line("body")),
         template=str(data.get("template") or "service"),
         regions=regions,
         kind="service",
@@ -171,6 +184,16 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
         page.meta["body_by_region"] = body
     service.page = page
     return service
+
+
+def _body_start(text: str, key_line: int) -> int:
+    """Line of the body's first text: the key's own line for `body: text`, the next for `body: |`."""
+    lines = text.splitlines()
+    if 0 < key_line <= len(lines):
+        after = lines[key_line - 1].split(":", 1)[-1].strip()
+        if after and not after.startswith(("|", ">")):
+            return key_line
+    return key_line + 1
 
 
 def read_catalog(config: SiteConfig, content_dir: Path, problems: Problems) -> list[Service]:

@@ -8,8 +8,8 @@ import pytest
 
 from sitegen.catalog import read_catalog
 from sitegen.config import load_config
-from sitegen.errors import Problems
-from tests.sitegen.sitefactory import write_site
+from sitegen.errors import BuildFailed, Problems
+from tests.sitegen.sitefactory import build_site, write_site
 
 SERVICES = {
     "content/services/b.yaml": """
@@ -120,4 +120,16 @@ def test_unknown_service_key_warns_with_did_you_mean(tmp_path: Path) -> None:
     read_catalog(load_config(tmp_path / "site.yaml"), tmp_path / "content", problems)
     assert [str(w) for w in problems.warnings] == [
         "content/services/x.yaml:3: unknown service key 'sumary'; did you mean 'summary'?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "line"), [("body: Hi {{ nope }}.\n", 3), ("body: |\n  Intro.\n\n  Hi {{ nope }}.\n", 6)]
+)
+def test_errors_in_a_service_body_point_at_its_line(tmp_path: Path, body: str, line: int) -> None:
+    write_site(tmp_path, {"content/services/w.yaml": "id: w\nname: W\n" + body})
+    with pytest.raises(BuildFailed) as failed:
+        build_site(tmp_path)
+    assert [str(e) for e in failed.value.errors] == [
+        f"content/services/w.yaml:{line}: undefined name 'nope' in {{{{ nope }}}}; check the spelling, or define it in site.yaml"
     ]
