@@ -150,6 +150,15 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
         problems.error("'order' must be a whole number", file, line("order"))
         order = 100
     service = Service(sid, file, data, regions, order)
+    raw_price = data.get("price")
+    if isinstance(raw_price, dict) and is_region_map(raw_price, config.region_ids):
+        unused = [k for k in raw_price if k != "default" and k not in regions]
+        if unused:
+            problems.warn(
+                f"price for {', '.join(unused)} is never shown: the service is offered only in {', '.join(regions)}",
+                file,
+                line("price"),
+            )
     for rid in regions:
         service.prices[rid] = _read_price(data.get("price"), rid, config, file, line("price"), problems)
     body = data.get("body") or ""

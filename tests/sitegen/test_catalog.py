@@ -133,3 +133,14 @@ def test_errors_in_a_service_body_point_at_its_line(tmp_path: Path, body: str, l
     assert [str(e) for e in failed.value.errors] == [
         f"content/services/w.yaml:{line}: undefined name 'nope' in {{{{ nope }}}}; check the spelling, or define it in site.yaml"
     ]
+
+
+def test_a_price_for_a_region_without_the_service_warns(tmp_path: Path) -> None:
+    text = "id: x\nname: X\nregions: [pk]\nprice:\n  pk: {amount: 1}\n  intl: {amount: 2}\n"
+    write_site(tmp_path, {"content/services/x.yaml": text})
+    problems = Problems()
+    read_catalog(load_config(tmp_path / "site.yaml"), tmp_path / "content", problems)
+    assert problems.errors == []
+    assert [str(w) for w in problems.warnings] == [
+        "content/services/x.yaml:4: price for intl is never shown: the service is offered only in pk"
+    ]
