@@ -37,7 +37,7 @@ def test_new_site_builds_with_no_edits(tmp_path: Path) -> None:
     target = tmp_path / "mysite"
     created = runner.invoke(main, ["new", str(target)])
     assert created.exit_code == 0, created.output
-    built = runner.invoke(main, ["build", "--root", str(target)])
+    built = runner.invoke(main, ["build", "--strict", "--root", str(target)])
     assert built.exit_code == 0, built.output
     assert built.output.startswith("built ")
     site = json.loads((target / "dist/_edge/site.json").read_text(encoding="utf-8"))
