@@ -19,6 +19,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from sitegen.config import SiteConfig
+from sitegen.errors import SitegenError
 from sitegen.markdown import highlight_css
 from sitegen.pages import Page
 
@@ -70,17 +71,24 @@ def sitemap(config: SiteConfig, rid: str, pages: list[Page]) -> str:
         for other in config.region_ids:
             if other in page.regions:
                 href = escape(f"{base}/{other}{page.path}")
-                lines.append(f'    <xhtml:link rel="alternate" hreflang="{config.regions[other].hreflang}" href="{href}"/>')
+                lines.append(
+                    f'    <xhtml:link rel="alternate" hreflang="{config.regions[other].hreflang}" href="{href}"/>'
+                )
         default = config.default_region.id
         if default in page.regions:
-            lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{escape(f"{base}/{default}{page.path}")}"/>')
+            lines.append(
+                f'    <xhtml:link rel="alternate" hreflang="x-default" href="{escape(f"{base}/{default}{page.path}")}"/>'
+            )
         lines.append("  </url>")
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"
 
 
 def sitemap_index(config: SiteConfig, region_ids: Iterable[str]) -> str:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
     for rid in region_ids:
         lines.append(f"  <sitemap><loc>{escape(config.base_url)}/{rid}/sitemap.xml</loc></sitemap>")
     lines.append("</sitemapindex>")
@@ -110,6 +118,13 @@ def write(out: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
     out = out.resolve()
     manifest = "\n".join(sorted(files)) + "\n"
     previous = _read_manifest(out) if out.is_dir() else set()
+    # The swap replaces the whole folder: never do that to a folder sitegen did not make.
+    if out.exists() and not previous and (not out.is_dir() or any(out.iterdir())):
+        raise SitegenError(
+            "the output folder exists and was not made by sitegen (no .sitegen-manifest in it); "
+            "empty or remove it, or choose another --out",
+            str(out),
+        )
     written = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.config import load_config
+from sitegen.errors import SitegenError
 from sitegen.output import collect_assets, robots, sitemap_index, write
 from tests.sitegen.sitefactory import SITE_YAML, write_site
 
@@ -76,3 +77,22 @@ def test_robots_and_sitemap_index(tmp_path: Path) -> None:
         "https://tiny.example/pk/sitemap.xml",
         "https://tiny.example/intl/sitemap.xml",
     ]
+
+
+def test_a_folder_not_made_by_sitegen_is_never_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.docx").write_bytes(b"precious")
+    with pytest.raises(SitegenError) as err:
+        write(out, {"index.html": b"x"})
+    assert str(err.value) == (
+        f"{out}: the output folder exists and was not made by sitegen (no .sitegen-manifest in it); "
+        "empty or remove it, or choose another --out"
+    )
+    assert (out / "thesis.docx").read_bytes() == b"precious" and sorted(p.name for p in out.iterdir()) == [
+        "thesis.docx"
+    ]
+    # An empty folder is fine.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert write(empty, {"index.html": b"x"}) == (1, 0)
