@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -97,3 +97,59 @@ def run(settings: Settings, now: datetime | None = None) -> list[RetentionResult
     if settings.supabase_url:
         results.append(purge_supabase_inquiries(settings))
     return results
+
+
+# --- Client portal (added by the portal engineer) ---------------------------
+
+DEFAULT_PORTAL_MONTHS = 24
+
+
+def portal_months(settings: Settings) -> int:
+    value: Any = settings.section("retention").get("portal_months_after_close", DEFAULT_PORTAL_MONTHS)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 120:
+        raise RetentionError(f"retention.portal_months_after_close must be a whole number 1-120, got {value!r}")
+    return value
+
+
+def purge_supabase_portal(settings: Settings, storage_client: httpx.Client | None = None) -> RetentionResult:
+    """Queue projects closed longer than the period, delete their Storage objects, then their rows.
+
+    SQL cannot delete Storage objects, so the nightly job only queues; this does the rest
+    with the service key (never used for a visitor's request).
+    """
+    from edge.storage import Storage, StorageError
+
+    months = portal_months(settings)
+    url, key = settings.supabase_url, service_key(settings)
+    if not url or not key:
+        return RetentionResult("supabase portal", None, "SUPABASE_URL / SUPABASE_SERVICE_ROLE_KEY not set")
+    from postgrest import APIError
+
+    from supabase import ClientOptions, create_client
+
+    client = create_client(url, key, ClientOptions(auto_refresh_token=False, persist_session=False))
+    storage = Storage(url, key, client=storage_client)
+    bucket = str(settings.section("portal").get("bucket", "portal-files"))
+    purged = 0
+    try:
+        client.table("retention_settings").upsert({"name": "portal_months_after_close", "months": months}).execute()
+        client.rpc("queue_portal_purge", {"months": months}).execute()
+        queued = cast(list[dict[str, Any]], client.table("projects").select("id").not_.is_("purge_queued_at", "null").execute().data)
+        for project in queued:
+            files = cast(
+                list[dict[str, Any]],
+                client.table("files").select("bucket,path").eq("project_id", project["id"]).execute().data,
+            )
+            by_bucket: dict[str, list[str]] = {}
+            for f in files:
+                by_bucket.setdefault(str(f["bucket"] or bucket), []).append(str(f["path"]))
+            for name, paths in by_bucket.items():
+                storage.delete(name, paths, key)
+            # Rows go only after their objects, so a failed delete is retried next run.
+            if client.rpc("purge_portal_project", {"p": project["id"]}).execute().data:
+                purged += 1
+    except APIError as exc:
+        raise RetentionError(f"Supabase refused the portal retention: {exc.message}") from exc
+    except (httpx.HTTPError, StorageError) as exc:
+        raise RetentionError(f"portal retention failed: {exc}") from exc
+    return RetentionResult("supabase portal", purged, f"projects closed over {months} months ago")
