@@ -1,8 +1,9 @@
 """Client portal API (mounted by the lead at ``/api/portal``).
 
-Local mode only for now: the SQLite store, a development login that mints
-short-lived local tokens, and file bytes kept under ``SITEGEN_LOCAL_DIR``.
-Supabase mode answers 503 until the Supabase store is finished.
+With Supabase configured every data call forwards the visitor's own token
+(RLS decides) and files go through Storage signed URLs. Without it, the
+local SQLite store, a development login minting short-lived local tokens
+(refused in production) and file bytes under ``SITEGEN_LOCAL_DIR``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from typing import Any
 
 import jwt
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from edge.auth import AuthError, User, bearer_token, verify_token
-from edge.portal_store import PROFILE_FIELDS, LocalPortalStore
+from edge.portal_store import PROFILE_FIELDS, LocalPortalStore, PortalStore, SupabasePortalStore
 from edge.settings import Settings
+from edge.storage import Storage, StorageError
 
 LOCAL_ISSUER = "sitegen-local-dev"
 KINDS = ("access", "correction", "deletion", "objection")
@@ -58,20 +61,38 @@ def create_app(settings: Settings) -> Starlette:
             token = bearer_token(request.headers.get("authorization"))
             if not local:
                 return verify_token(token, settings)
-            claims = jwt.decode(token, local_secret, algorithms=["HS256"], issuer=LOCAL_ISSUER,
-                                audience="authenticated", options={"require": ["exp", "sub"]})
-            return User(id=claims["sub"], email=claims.get("email"), role="authenticated", token=token, claims=claims)
+            claims = jwt.decode(
+                token,
+                local_secret,
+                algorithms=["HS256"],
+                issuer=LOCAL_ISSUER,
+                audience="authenticated",
+                options={"require": ["exp", "sub"]},
+            )
+            return User(
+                id=claims["sub"], email=claims.get("email"), role="authenticated", token=token, claims=claims
+            )
         except (AuthError, jwt.PyJWTError) as exc:
             return _error(401, f"not signed in: {exc}")
 
-    def need_store() -> LocalPortalStore | JSONResponse:
-        if store is None:
-            return _error(503, "the Supabase portal store is not available yet")
-        return store
+    storage = Storage(settings.supabase_url or "", settings.supabase_key or "") if not local else None
+
+    def store_for(user: User | JSONResponse) -> PortalStore | JSONResponse:
+        if isinstance(user, JSONResponse):
+            return user
+        if store is not None:
+            return store
+        return SupabasePortalStore(settings.supabase_url or "", settings.supabase_key or "", user.token)
 
     async def config(request: Request) -> JSONResponse:
-        return JSONResponse({"mode": "local" if local else "supabase", "supabase_url": settings.supabase_url,
-                             "supabase_key": settings.supabase_key, "dev_login": local and not settings.production})
+        return JSONResponse(
+            {
+                "mode": "local" if local else "supabase",
+                "supabase_url": settings.supabase_url,
+                "supabase_key": settings.supabase_key,
+                "dev_login": local and not settings.production,
+            }
+        )
 
     async def dev_login(request: Request) -> JSONResponse:
         if settings.production or not local or store is None:
@@ -84,55 +105,71 @@ def create_app(settings: Settings) -> Starlette:
             return _error(422, "email: enter a valid address")
         user_id = store.dev_login(email)
         now = int(time.time())
-        token = jwt.encode({"sub": user_id, "email": email, "aud": "authenticated", "iss": LOCAL_ISSUER,
-                            "iat": now, "exp": now + 3600}, local_secret, algorithm="HS256")
+        token = jwt.encode(
+            {
+                "sub": user_id,
+                "email": email,
+                "aud": "authenticated",
+                "iss": LOCAL_ISSUER,
+                "iat": now,
+                "exp": now + 3600,
+            },
+            local_secret,
+            algorithm="HS256",
+        )
         return JSONResponse({"ok": True, "access_token": token, "development": True})
 
     async def projects(request: Request) -> JSONResponse:
-        user, st = user_of(request), need_store()
+        user = user_of(request)
+        st = store_for(user)
         if isinstance(user, JSONResponse):
             return user
         if isinstance(st, JSONResponse):
             return st
-        return JSONResponse({"projects": st.projects(user.id)})
+        return JSONResponse({"projects": await run_in_threadpool(st.projects, user.id)})
 
     async def project(request: Request) -> JSONResponse:
-        user, st = user_of(request), need_store()
+        user = user_of(request)
+        st = store_for(user)
         if isinstance(user, JSONResponse):
             return user
         if isinstance(st, JSONResponse):
             return st
-        row = st.project(user.id, request.path_params["id"])
+        row = await run_in_threadpool(st.project, user.id, request.path_params["id"])
         # 404 rather than 403 so another client's project ids are not confirmed.
         return JSONResponse({"project": row}) if row else _error(404, "no such project")
 
     async def messages(request: Request) -> JSONResponse:
-        user, st = user_of(request), need_store()
+        user = user_of(request)
+        st = store_for(user)
         if isinstance(user, JSONResponse):
             return user
         if isinstance(st, JSONResponse):
             return st
         pid = request.path_params["id"]
-        if st.project(user.id, pid) is None:
+        if await run_in_threadpool(st.project, user.id, pid) is None:
             return _error(404, "no such project")
         if request.method == "GET":
-            return JSONResponse({"messages": st.messages(user.id, pid)})
+            return JSONResponse({"messages": await run_in_threadpool(st.messages, user.id, pid)})
         data = await _json_body(request)
         if isinstance(data, JSONResponse):
             return data
         body = str(data.get("body", "")).strip()
         if not body or len(body) > 10000:
             return _error(422, "body: write 1 to 10000 characters")
-        return JSONResponse({"message": st.add_message(user.id, pid, body)}, status_code=201)
+        return JSONResponse(
+            {"message": await run_in_threadpool(st.add_message, user.id, pid, body)}, status_code=201
+        )
 
     async def upload_url(request: Request) -> JSONResponse:
-        user, st = user_of(request), need_store()
+        user = user_of(request)
+        st = store_for(user)
         if isinstance(user, JSONResponse):
             return user
         if isinstance(st, JSONResponse):
             return st
         pid = request.path_params["id"]
-        if st.project(user.id, pid) is None:
+        if await run_in_threadpool(st.project, user.id, pid) is None:
             return _error(404, "no such project")
         data = await _json_body(request)
         if isinstance(data, JSONResponse):
@@ -144,26 +181,49 @@ def create_app(settings: Settings) -> Starlette:
         if not isinstance(size, int) or size <= 0 or size > max_bytes:
             return _error(422, f"size: files must be 1 to {max_bytes} bytes")
         if ctype not in types:
-            return _error(422, f"content_type: {ctype or 'empty'} is not accepted ({', '.join(sorted(types))})")
+            return _error(
+                422, f"content_type: {ctype or 'empty'} is not accepted ({', '.join(sorted(types))})"
+            )
         path = f"{pid}/{uuid.uuid4()}-{name}"
-        row = st.add_file(user.id, pid, {"bucket": bucket, "path": path, "size": size, "content_type": ctype,
-                                          "name": name})
-        ticket = jwt.encode({"f": row["id"], "op": "put", "exp": int(time.time()) + url_seconds}, local_secret,
-                            algorithm="HS256")
-        return JSONResponse({"file": row, "upload_url": f"{request.scope.get('root_path', '')}/local-files/{ticket}"},
-                            status_code=201)
+        row = await run_in_threadpool(
+            st.add_file,
+            user.id,
+            pid,
+            {"bucket": bucket, "path": path, "size": size, "content_type": ctype, "name": name},
+        )
+        if storage is not None:
+            url = await run_in_threadpool(storage.signed_upload_url, bucket, path, user.token)
+            return JSONResponse({"file": row, "upload_url": url}, status_code=201)
+        ticket = jwt.encode(
+            {"f": row["id"], "op": "put", "exp": int(time.time()) + url_seconds},
+            local_secret,
+            algorithm="HS256",
+        )
+        return JSONResponse(
+            {"file": row, "upload_url": f"{request.scope.get('root_path', '')}/local-files/{ticket}"},
+            status_code=201,
+        )
 
     async def download_url(request: Request) -> JSONResponse:
-        user, st = user_of(request), need_store()
+        user = user_of(request)
+        st = store_for(user)
         if isinstance(user, JSONResponse):
             return user
         if isinstance(st, JSONResponse):
             return st
-        row = st.file(user.id, request.path_params["id"])
+        row = await run_in_threadpool(st.file, user.id, request.path_params["id"])
         if row is None:
             return _error(404, "no such file")
-        ticket = jwt.encode({"f": row["id"], "op": "get", "exp": int(time.time()) + url_seconds}, local_secret,
-                            algorithm="HS256")
+        if storage is not None:
+            url = await run_in_threadpool(
+                storage.signed_download_url, row["bucket"], row["path"], user.token, url_seconds
+            )
+            return JSONResponse({"download_url": url})
+        ticket = jwt.encode(
+            {"f": row["id"], "op": "get", "exp": int(time.time()) + url_seconds},
+            local_secret,
+            algorithm="HS256",
+        )
         return JSONResponse({"download_url": f"{request.scope.get('root_path', '')}/local-files/{ticket}"})
 
     async def local_file(request: Request) -> Response:
@@ -185,20 +245,30 @@ def create_app(settings: Settings) -> Starlette:
             target.write_bytes(body)
             return JSONResponse({"ok": True})
         if request.method == "GET" and ticket.get("op") == "get" and target.exists():
-            return Response(target.read_bytes(), media_type=row["content_type"],
-                            headers={"content-disposition": f'attachment; filename="{row["name"]}"'})
-        return _error(404, "nothing to download yet" if request.method == "GET" else "this link is for downloading")
+            return Response(
+                target.read_bytes(),
+                media_type=row["content_type"],
+                headers={"content-disposition": f'attachment; filename="{row["name"]}"'},
+            )
+        return _error(
+            404, "nothing to download yet" if request.method == "GET" else "this link is for downloading"
+        )
 
     async def me_export(request: Request) -> JSONResponse:
-        user, st = user_of(request), need_store()
+        user = user_of(request)
+        st = store_for(user)
         if isinstance(user, JSONResponse):
             return user
         if isinstance(st, JSONResponse):
             return st
-        return JSONResponse(st.export(user.id), headers={"content-disposition": 'attachment; filename="my-data.json"'})
+        return JSONResponse(
+            await run_in_threadpool(st.export, user.id),
+            headers={"content-disposition": 'attachment; filename="my-data.json"'},
+        )
 
     async def me_patch(request: Request) -> JSONResponse:
-        user, st = user_of(request), need_store()
+        user = user_of(request)
+        st = store_for(user)
         if isinstance(user, JSONResponse):
             return user
         if isinstance(st, JSONResponse):
@@ -208,30 +278,50 @@ def create_app(settings: Settings) -> Starlette:
             return data
         unknown = sorted(set(data) - set(PROFILE_FIELDS))
         if unknown or not data:
-            return _error(422, f"only {', '.join(PROFILE_FIELDS)} can be corrected" + (
-                f" (not {', '.join(unknown)})" if unknown else ""))
+            return _error(
+                422,
+                f"only {', '.join(PROFILE_FIELDS)} can be corrected"
+                + (f" (not {', '.join(unknown)})" if unknown else ""),
+            )
         if any(not isinstance(v, str) or len(v) > 200 for v in data.values()):
             return _error(422, "each field must be text of at most 200 characters")
-        return JSONResponse({"profile": st.update_profile(user.id, data)})
+        return JSONResponse({"profile": await run_in_threadpool(st.update_profile, user.id, data)})
 
     async def me_deletion(request: Request) -> JSONResponse:
-        user, st = user_of(request), need_store()
+        user = user_of(request)
+        st = store_for(user)
         if isinstance(user, JSONResponse):
             return user
         if isinstance(st, JSONResponse):
             return st
-        return JSONResponse({"request": st.add_request(user.id, "deletion", "")}, status_code=201)
+        return JSONResponse(
+            {"request": await run_in_threadpool(st.add_request, user.id, "deletion", "")}, status_code=201
+        )
 
-    return Starlette(routes=[
-        Route("/config", config, methods=["GET"]),
-        Route("/dev-login", dev_login, methods=["POST"]),
-        Route("/projects", projects, methods=["GET"]),
-        Route("/projects/{id}", project, methods=["GET"]),
-        Route("/projects/{id}/messages", messages, methods=["GET", "POST"]),
-        Route("/projects/{id}/files/upload-url", upload_url, methods=["POST"]),
-        Route("/files/{id}/download-url", download_url, methods=["GET"]),
-        Route("/local-files/{ticket}", local_file, methods=["GET", "PUT"]),
-        Route("/me/export", me_export, methods=["GET"]),
-        Route("/me", me_patch, methods=["PATCH"]),
-        Route("/me/deletion-request", me_deletion, methods=["POST"]),
-    ])
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        # The database or Storage said no (RLS, constraint): a 4xx with its reason, never a 500.
+        if isinstance(exc, StorageError):
+            return _error(403, f"storage refused: {exc}")
+        code = str(getattr(exc, "code", ""))
+        return _error(
+            403 if code == "42501" else 422, f"refused by the database: {getattr(exc, 'message', exc)}"
+        )
+
+    from postgrest import APIError
+
+    return Starlette(
+        exception_handlers={APIError: refused, StorageError: refused},
+        routes=[
+            Route("/config", config, methods=["GET"]),
+            Route("/dev-login", dev_login, methods=["POST"]),
+            Route("/projects", projects, methods=["GET"]),
+            Route("/projects/{id}", project, methods=["GET"]),
+            Route("/projects/{id}/messages", messages, methods=["GET", "POST"]),
+            Route("/projects/{id}/files/upload-url", upload_url, methods=["POST"]),
+            Route("/files/{id}/download-url", download_url, methods=["GET"]),
+            Route("/local-files/{ticket}", local_file, methods=["GET", "PUT"]),
+            Route("/me/export", me_export, methods=["GET"]),
+            Route("/me", me_patch, methods=["PATCH"]),
+            Route("/me/deletion-request", me_deletion, methods=["POST"]),
+        ],
+    )

@@ -71,7 +71,9 @@ class LocalPortalStore:
             self._db.execute(sql, args)
 
     def _member(self, user_id: str, project_id: str) -> bool:
-        return bool(self._rows("select 1 from project_members where user_id=? and project_id=?", user_id, project_id))
+        return bool(
+            self._rows("select 1 from project_members where user_id=? and project_id=?", user_id, project_id)
+        )
 
     def dev_login(self, email: str) -> str:
         """Create (once) a demo client with one project of their own; returns the user id."""
@@ -79,9 +81,14 @@ class LocalPortalStore:
         if found:
             return str(found[0]["id"])
         user_id, project_id = str(uuid.uuid4()), str(uuid.uuid4())
-        self._write("insert into clients (id, name, email) values (?,?,?)", user_id, email.split("@")[0], email)
         self._write(
-            "insert into projects (id, name, started_on) values (?,?,?)", project_id, f"Website for {email}", _now()[:10]
+            "insert into clients (id, name, email) values (?,?,?)", user_id, email.split("@")[0], email
+        )
+        self._write(
+            "insert into projects (id, name, started_on) values (?,?,?)",
+            project_id,
+            f"Website for {email}",
+            _now()[:10],
         )
         self._write("insert into project_members (project_id, user_id) values (?,?)", project_id, user_id)
         return user_id
@@ -106,17 +113,30 @@ class LocalPortalStore:
     def add_message(self, user_id: str, project_id: str, body: str) -> dict[str, Any]:
         if not self._member(user_id, project_id):
             raise PermissionError(project_id)
-        row = {"id": str(uuid.uuid4()), "project_id": project_id, "author_id": user_id, "body": body,
-               "created_at": _now()}
+        row = {
+            "id": str(uuid.uuid4()),
+            "project_id": project_id,
+            "author_id": user_id,
+            "body": body,
+            "created_at": _now(),
+        }
         self._write("insert into messages values (?,?,?,?,?)", *row.values())
         return row
 
     def add_file(self, user_id: str, project_id: str, meta: dict[str, Any]) -> dict[str, Any]:
         if not self._member(user_id, project_id):
             raise PermissionError(project_id)
-        row = {"id": str(uuid.uuid4()), "project_id": project_id, "uploaded_by": user_id, "bucket": meta["bucket"],
-               "path": meta["path"], "size": meta["size"], "content_type": meta["content_type"],
-               "name": meta["name"], "created_at": _now()}
+        row = {
+            "id": str(uuid.uuid4()),
+            "project_id": project_id,
+            "uploaded_by": user_id,
+            "bucket": meta["bucket"],
+            "path": meta["path"],
+            "size": meta["size"],
+            "content_type": meta["content_type"],
+            "name": meta["name"],
+            "created_at": _now(),
+        }
         self._write("insert into files values (?,?,?,?,?,?,?,?,?)", *row.values())
         return row
 
@@ -144,7 +164,95 @@ class LocalPortalStore:
         return self._rows("select * from clients where id=?", user_id)[0]
 
     def add_request(self, user_id: str, kind: str, note: str) -> dict[str, Any]:
-        row = {"id": str(uuid.uuid4()), "user_id": user_id, "kind": kind, "note": note, "status": "open",
-               "created_at": _now()}
+        row = {
+            "id": str(uuid.uuid4()),
+            "user_id": user_id,
+            "kind": kind,
+            "note": note,
+            "status": "open",
+            "created_at": _now(),
+        }
         self._write("insert into data_rights_requests values (?,?,?,?,?,?)", *row.values())
         return row
+
+
+class SupabasePortalStore:
+    """Calls PostgREST with the visitor's own token, so the database's RLS decides every row.
+
+    Membership is not checked here at all: a row another client owns is simply not returned,
+    and an insert into their project is refused by the policy.
+    """
+
+    def __init__(self, url: str, key: str, token: str) -> None:
+        from supabase import ClientOptions, create_client
+
+        self.client = create_client(url, key, ClientOptions(auto_refresh_token=False, persist_session=False))
+        self.client.postgrest.auth(token)
+
+    def _data(self, query: Any) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = query.execute().data
+        return data
+
+    def projects(self, user_id: str) -> list[dict[str, Any]]:
+        return self._data(
+            self.client.table("projects").select("id,name,status,started_on,closed_on").order("name")
+        )
+
+    def project(self, user_id: str, project_id: str) -> dict[str, Any] | None:
+        try:
+            uuid.UUID(project_id)
+        except ValueError:
+            return None
+        rows = self._data(
+            self.client.table("projects").select("id,name,status,started_on,closed_on").eq("id", project_id)
+        )
+        return rows[0] if rows else None
+
+    def messages(self, user_id: str, project_id: str) -> list[dict[str, Any]]:
+        return self._data(
+            self.client.table("messages").select("*").eq("project_id", project_id).order("created_at")
+        )
+
+    def add_message(self, user_id: str, project_id: str, body: str) -> dict[str, Any]:
+        return self._data(
+            self.client.table("messages").insert(
+                {"project_id": project_id, "author_id": user_id, "body": body}
+            )
+        )[0]
+
+    def add_file(self, user_id: str, project_id: str, meta: dict[str, Any]) -> dict[str, Any]:
+        return self._data(
+            self.client.table("files").insert({"project_id": project_id, "uploaded_by": user_id, **meta})
+        )[0]
+
+    def file(self, user_id: str, file_id: str) -> dict[str, Any] | None:
+        try:
+            uuid.UUID(file_id)
+        except ValueError:
+            return None
+        rows = self._data(self.client.table("files").select("*").eq("id", file_id))
+        return rows[0] if rows else None
+
+    def export(self, user_id: str) -> dict[str, Any]:
+        profile = self._data(self.client.table("clients").select("*").eq("id", user_id))
+        return {
+            "profile": profile[0] if profile else None,
+            "projects": self.projects(user_id),
+            "messages": self._data(self.client.table("messages").select("*").eq("author_id", user_id)),
+            "files": self._data(self.client.table("files").select("*").eq("uploaded_by", user_id)),
+            "data_rights_requests": self._data(
+                self.client.table("data_rights_requests").select("*").eq("user_id", user_id)
+            ),
+        }
+
+    def update_profile(self, user_id: str, changes: dict[str, str]) -> dict[str, Any]:
+        fields = {k: v for k, v in changes.items() if k in PROFILE_FIELDS}
+        rows = self._data(self.client.table("clients").update(fields).eq("id", user_id))
+        if not rows:
+            raise LookupError("no client profile for this account")
+        return rows[0]
+
+    def add_request(self, user_id: str, kind: str, note: str) -> dict[str, Any]:
+        return self._data(
+            self.client.table("data_rights_requests").insert({"user_id": user_id, "kind": kind, "note": note})
+        )[0]
