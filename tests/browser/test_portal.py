@@ -29,8 +29,13 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 THEME = REPO / "themes" / "default"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'"
 BASE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Portal</title>
 {% block head_extra %}{% endblock %}</head><body><main>{% block main %}{% endblock %}</main></body></html>"""
@@ -38,8 +43,9 @@ BASE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Port
 
 def portal_page() -> str:
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader([jinja2.DictLoader({"base.html": BASE}),
-                                    jinja2.FileSystemLoader(THEME / "templates")]),
+        loader=jinja2.ChoiceLoader(
+            [jinja2.DictLoader({"base.html": BASE}), jinja2.FileSystemLoader(THEME / "templates")]
+        ),
         autoescape=True,
     )
     return env.get_template("portal.html").render(
@@ -53,20 +59,32 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip(f"Chromium not installed at {CHROMIUM}")
     tmp = tmp_path_factory.mktemp("portal-browser")
     (tmp / "_edge").mkdir()
-    (tmp / "_edge" / "site.json").write_text(json.dumps({"production": False, "portal": {
-        "bucket": "portal-files", "upload_max_bytes": 10000, "upload_types": ["text/plain"],
-        "signed_url_seconds": 600}}))
+    (tmp / "_edge" / "site.json").write_text(
+        json.dumps(
+            {
+                "production": False,
+                "portal": {
+                    "bucket": "portal-files",
+                    "upload_max_bytes": 10000,
+                    "upload_types": ["text/plain"],
+                    "signed_url_seconds": 600,
+                },
+            }
+        )
+    )
     settings = load_settings(environ={}, data_dir=tmp / "_edge", local_dir=tmp / "local")
     html = portal_page()
 
     async def page(request: Request) -> HTMLResponse:
         return HTMLResponse(html, headers={"content-security-policy": CSP})
 
-    app = Starlette(routes=[
-        Mount("/api/portal", app=create_app(settings)),
-        Route("/portal/", page),
-        Mount("/assets", app=StaticFiles(directory=THEME / "static")),
-    ])
+    app = Starlette(
+        routes=[
+            Mount("/api/portal", app=create_app(settings)),
+            Route("/portal/", page),
+            Mount("/assets", app=StaticFiles(directory=THEME / "static")),
+        ]
+    )
     with serve(app) as url:
         yield url
 

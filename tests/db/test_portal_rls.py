@@ -34,13 +34,17 @@ def world(db: Conn) -> dict[str, Any]:
     for pid, uid in ((pa, a), (pb, b)):
         db.execute("insert into public.projects (id, name) values (%s, %s)", (pid, f"p-{uid}"))
         db.execute("insert into public.project_members (project_id, user_id) values (%s, %s)", (pid, uid))
-        db.execute("insert into public.messages (project_id, author_id, body) values (%s, %s, 'hi')", (pid, uid))
+        db.execute(
+            "insert into public.messages (project_id, author_id, body) values (%s, %s, 'hi')", (pid, uid)
+        )
         db.execute(
             "insert into public.files (project_id, uploaded_by, path, name, size, content_type)"
             " values (%s, %s, %s, 'f.pdf', 3, 'application/pdf')",
             (pid, uid, f"{pid}/f.pdf"),
         )
-        db.execute("insert into storage.objects (bucket_id, name) values ('portal-files', %s)", (f"{pid}/f.pdf",))
+        db.execute(
+            "insert into storage.objects (bucket_id, name) values ('portal-files', %s)", (f"{pid}/f.pdf",)
+        )
         db.execute("insert into public.data_rights_requests (user_id, kind) values (%s, 'access')", (uid,))
     return {"a": a, "b": b, "s": s, "pa": pa, "pb": pb}
 
@@ -64,7 +68,9 @@ def test_clients_see_only_their_rows_staff_all_anon_none(db: Conn, world: dict[s
             names = [r[0] for r in conn.execute("select name from storage.objects").fetchall()]
             assert names == [f"{mine}/f.pdf"]
     with as_role(db, "authenticated", _claims(world["s"]), rollback=True) as conn:
-        assert _count(conn, "projects") == 2 and _count(conn, "messages") == 2 and _count(conn, "clients") == 2
+        assert (
+            _count(conn, "projects") == 2 and _count(conn, "messages") == 2 and _count(conn, "clients") == 2
+        )
     for table in TABLES:
         with pytest.raises(psycopg.errors.InsufficientPrivilege), as_role(db, "anon", rollback=True) as conn:
             conn.execute(f"select * from public.{table}")
@@ -88,14 +94,22 @@ def test_clients_see_only_their_rows_staff_all_anon_none(db: Conn, world: dict[s
     ],
 )
 def test_cross_client_writes_denied(db: Conn, world: dict[str, Any], statement: str) -> None:
-    with pytest.raises(psycopg.errors.InsufficientPrivilege), as_role(db, "authenticated", _claims(world["a"])) as conn:
+    with (
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+        as_role(db, "authenticated", _claims(world["a"])) as conn,
+    ):
         conn.execute(statement, world)
 
 
 def test_updates_of_other_rows_touch_nothing(db: Conn, world: dict[str, Any]) -> None:
     with as_role(db, "authenticated", _claims(world["a"])) as conn:
-        assert conn.execute("update public.clients set company = 'X' where id = %s", (world["b"],)).rowcount == 0
-        assert conn.execute("update public.clients set company = 'Mine' where id = %s", (world["a"],)).rowcount == 1
+        assert (
+            conn.execute("update public.clients set company = 'X' where id = %s", (world["b"],)).rowcount == 0
+        )
+        assert (
+            conn.execute("update public.clients set company = 'Mine' where id = %s", (world["a"],)).rowcount
+            == 1
+        )
         assert conn.execute("delete from storage.objects").rowcount == 0
     row = db.execute("select company from public.clients where id = %s", (world["b"],)).fetchone()
     assert row == ("",)
@@ -104,8 +118,10 @@ def test_updates_of_other_rows_touch_nothing(db: Conn, world: dict[str, Any]) ->
 def test_own_writes_allowed(db: Conn, world: dict[str, Any]) -> None:
     with as_role(db, "authenticated", _claims(world["a"])) as conn:
         conn.execute("insert into public.messages (project_id, body) values (%s, 'ok')", (world["pa"],))
-        conn.execute("insert into storage.objects (bucket_id, name) values ('portal-files', %s)",
-                     (f"{world['pa']}/new.pdf",))
+        conn.execute(
+            "insert into storage.objects (bucket_id, name) values ('portal-files', %s)",
+            (f"{world['pa']}/new.pdf",),
+        )
         conn.execute("insert into public.data_rights_requests (kind) values ('deletion')")
     assert _count(db, "messages") == 3
 
@@ -114,8 +130,12 @@ def test_retention_queues_and_purges_exactly_the_expired(db: Conn, world: dict[s
     today = date.today()
     old = date(today.year - 3, 1, 1)
     recent = date(today.year - 1, today.month, 1)
-    db.execute("update public.projects set status = 'closed', closed_on = %s where id = %s", (old, world["pa"]))
-    db.execute("update public.projects set status = 'closed', closed_on = %s where id = %s", (recent, world["pb"]))
+    db.execute(
+        "update public.projects set status = 'closed', closed_on = %s where id = %s", (old, world["pa"])
+    )
+    db.execute(
+        "update public.projects set status = 'closed', closed_on = %s where id = %s", (recent, world["pb"])
+    )
     cands = db.execute("select project_id from public.portal_retention_candidates()").fetchall()
     assert [c[0] for c in cands] == [world["pa"]]
     run_cron_job(db, "queue-portal-purge")
@@ -125,7 +145,8 @@ def test_retention_queues_and_purges_exactly_the_expired(db: Conn, world: dict[s
     assert db.execute("select public.purge_portal_project(%s)", (world["pa"],)).fetchone() == (True,)
     assert [r[0] for r in db.execute("select id from public.projects").fetchall()] == [world["pb"]]
     assert _count(db, "messages") == 1 and _count(db, "files") == 1
-    with pytest.raises(psycopg.errors.InsufficientPrivilege), as_role(
-        db, "authenticated", _claims(world["a"]), rollback=True
-    ) as conn:
+    with (
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+        as_role(db, "authenticated", _claims(world["a"]), rollback=True) as conn,
+    ):
         conn.execute("select public.purge_portal_project(%s)", (world["pb"],))

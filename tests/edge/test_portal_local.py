@@ -12,8 +12,12 @@ from starlette.testclient import TestClient
 from edge.portal import create_app
 from edge.settings import load_settings
 
-PORTAL = {"bucket": "portal-files", "upload_max_bytes": 1000, "upload_types": ["application/pdf", "text/plain"],
-          "signed_url_seconds": 600}
+PORTAL = {
+    "bucket": "portal-files",
+    "upload_max_bytes": 1000,
+    "upload_types": ["application/pdf", "text/plain"],
+    "signed_url_seconds": 600,
+}
 
 
 def _client(tmp: Path, production: bool = False) -> TestClient:
@@ -49,13 +53,22 @@ def test_each_client_sees_only_own_project(world: dict[str, Any]) -> None:
 def test_cross_tenant_denied_on_every_endpoint(world: dict[str, Any]) -> None:
     c, a, b, pb = world["c"], world["a"], world["b"], world["pb"]
     c.post(f"/projects/{pb}/messages", json={"body": "secret of b"}, headers=b)
-    up = c.post(f"/projects/{pb}/files/upload-url", json={"name": "b.pdf", "size": 3,
-                                                          "content_type": "application/pdf"}, headers=b)
+    up = c.post(
+        f"/projects/{pb}/files/upload-url",
+        json={"name": "b.pdf", "size": 3, "content_type": "application/pdf"},
+        headers=b,
+    )
     fid = up.json()["file"]["id"]
     assert c.get(f"/projects/{pb}/messages", headers=a).status_code == 404
     assert c.post(f"/projects/{pb}/messages", json={"body": "x"}, headers=a).status_code == 404
-    assert c.post(f"/projects/{pb}/files/upload-url", json={"name": "a.pdf", "size": 3,
-                                                            "content_type": "application/pdf"}, headers=a).status_code == 404
+    assert (
+        c.post(
+            f"/projects/{pb}/files/upload-url",
+            json={"name": "a.pdf", "size": 3, "content_type": "application/pdf"},
+            headers=a,
+        ).status_code
+        == 404
+    )
     assert c.get(f"/files/{fid}/download-url", headers=a).status_code == 404
     export = c.get("/me/export", headers=a).json()
     assert "secret of b" not in json.dumps(export) and fid not in json.dumps(export)
@@ -63,10 +76,17 @@ def test_cross_tenant_denied_on_every_endpoint(world: dict[str, Any]) -> None:
 
 def test_unauthenticated_and_bad_tokens_get_401(world: dict[str, Any]) -> None:
     c, pa = world["c"], world["pa"]
-    for method, path in [("GET", "/projects"), ("GET", f"/projects/{pa}"), ("GET", f"/projects/{pa}/messages"),
-                         ("POST", f"/projects/{pa}/messages"), ("POST", f"/projects/{pa}/files/upload-url"),
-                         ("GET", "/files/x/download-url"), ("GET", "/me/export"), ("PATCH", "/me"),
-                         ("POST", "/me/deletion-request")]:
+    for method, path in [
+        ("GET", "/projects"),
+        ("GET", f"/projects/{pa}"),
+        ("GET", f"/projects/{pa}/messages"),
+        ("POST", f"/projects/{pa}/messages"),
+        ("POST", f"/projects/{pa}/files/upload-url"),
+        ("GET", "/files/x/download-url"),
+        ("GET", "/me/export"),
+        ("PATCH", "/me"),
+        ("POST", "/me/deletion-request"),
+    ]:
         for headers in ({}, {"authorization": "Bearer nope"}, {"authorization": "Basic x"}):
             r = c.request(method, path, headers=headers, json={})
             assert r.status_code == 401 and r.json()["error"], (method, path)
@@ -77,13 +97,18 @@ def test_messages_files_export_profile_and_deletion(world: dict[str, Any]) -> No
     assert c.post(f"/projects/{pa}/messages", json={"body": "  "}, headers=a).status_code == 422
     assert c.post(f"/projects/{pa}/messages", json={"body": "hello"}, headers=a).status_code == 201
     assert [m["body"] for m in c.get(f"/projects/{pa}/messages", headers=a).json()["messages"]] == ["hello"]
-    bad = [{"name": "x.exe", "size": 3, "content_type": "application/x-msdownload"},
-           {"name": "x.pdf", "size": 1001, "content_type": "application/pdf"},
-           {"name": "", "size": 3, "content_type": "application/pdf"}]
+    bad = [
+        {"name": "x.exe", "size": 3, "content_type": "application/x-msdownload"},
+        {"name": "x.pdf", "size": 1001, "content_type": "application/pdf"},
+        {"name": "", "size": 3, "content_type": "application/pdf"},
+    ]
     for body in bad:
         assert c.post(f"/projects/{pa}/files/upload-url", json=body, headers=a).status_code == 422
-    up = c.post(f"/projects/{pa}/files/upload-url", json={"name": "brief.txt", "size": 5,
-                                                          "content_type": "text/plain"}, headers=a).json()
+    up = c.post(
+        f"/projects/{pa}/files/upload-url",
+        json={"name": "brief.txt", "size": 5, "content_type": "text/plain"},
+        headers=a,
+    ).json()
     assert up["file"]["path"].startswith(f"{pa}/")
     assert c.put(up["upload_url"], content=b"12").status_code == 422
     assert c.put(up["upload_url"], content=b"hello").status_code == 200

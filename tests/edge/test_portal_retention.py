@@ -24,8 +24,15 @@ def _storage_server() -> tuple[ThreadingHTTPServer, list[dict[str, Any]]]:
     class Handler(BaseHTTPRequestHandler):
         def do_DELETE(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["content-length"] or 0)) or b"null")
-            log.append({"method": "DELETE", "path": self.path, "auth": self.headers["authorization"],
-                        "apikey": self.headers["apikey"], "body": body})
+            log.append(
+                {
+                    "method": "DELETE",
+                    "path": self.path,
+                    "auth": self.headers["authorization"],
+                    "apikey": self.headers["apikey"],
+                    "body": body,
+                }
+            )
             out = json.dumps([{"name": p} for p in body["prefixes"]]).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
@@ -48,23 +55,37 @@ def test_portal_retention_deletes_objects_then_exactly_the_expired_rows(
     db.execute("insert into auth.users (id, email) values (%s, 'a@example.com')", (user,))
     old, recent, open_ = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     today = date.today()
-    for pid, closed in ((old, date(today.year - 3, 1, 1)), (recent, date(today.year - 1, today.month, 1)),
-                        (open_, None)):
-        db.execute("insert into public.projects (id, name, status, closed_on) values (%s, 'p', %s, %s)",
-                   (pid, "closed" if closed else "active", closed))
+    for pid, closed in (
+        (old, date(today.year - 3, 1, 1)),
+        (recent, date(today.year - 1, today.month, 1)),
+        (open_, None),
+    ):
+        db.execute(
+            "insert into public.projects (id, name, status, closed_on) values (%s, 'p', %s, %s)",
+            (pid, "closed" if closed else "active", closed),
+        )
         db.execute("insert into public.project_members (project_id, user_id) values (%s, %s)", (pid, user))
-        db.execute("insert into public.files (project_id, uploaded_by, path, name, size, content_type)"
-                   " values (%s, %s, %s, 'f.pdf', 3, 'application/pdf')", (pid, user, f"{pid}/f.pdf"))
+        db.execute(
+            "insert into public.files (project_id, uploaded_by, path, name, size, content_type)"
+            " values (%s, %s, %s, 'f.pdf', 3, 'application/pdf')",
+            (pid, user, f"{pid}/f.pdf"),
+        )
     httpd, log = _storage_server()
     try:
         storage_url = f"http://127.0.0.1:{httpd.server_address[1]}"
         env = {"SUPABASE_URL": postgrest.url, "SUPABASE_SERVICE_ROLE_KEY": postgrest.service_key}
-        settings = Settings(data_dir=tmp_path, local_dir=tmp_path, env=env,
-                            site={"retention": {"portal_months_after_close": 24},
-                                  "portal": {"bucket": "portal-files"}})
+        settings = Settings(
+            data_dir=tmp_path,
+            local_dir=tmp_path,
+            env=env,
+            site={"retention": {"portal_months_after_close": 24}, "portal": {"bucket": "portal-files"}},
+        )
         # Storage calls go to the fake server; the database calls go to the PostgREST server.
-        with httpx.Client(base_url=storage_url, transport=httpx.HTTPTransport(),
-                          event_hooks={"request": [lambda r: _redirect(r, storage_url)]}) as client:
+        with httpx.Client(
+            base_url=storage_url,
+            transport=httpx.HTTPTransport(),
+            event_hooks={"request": [lambda r: _redirect(r, storage_url)]},
+        ) as client:
             result = retention.purge_supabase_portal(settings, storage_client=client)
     finally:
         httpd.shutdown()
