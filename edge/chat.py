@@ -1,0 +1,212 @@
+"""POST /api/chat: validated visitor messages -> first working provider, streamed as SSE.
+
+Nothing is stored and message text is never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from edge.offline import OfflineAnswerer
+from edge.providers import Provider, ProviderError, stream
+from edge.ratelimit import RateLimiter, client_key
+from edge.settings import Settings
+
+log = logging.getLogger("sitegen.chat")
+
+FAILURES_BEFORE_COOLDOWN = 3
+COOLDOWN_SECONDS = 30.0
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+class ChatApp:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.config = settings.section("chat")
+        limits = self.config.get("limits", {})
+        self.max_messages = int(limits.get("max_messages", 20))
+        self.max_message_chars = int(limits.get("max_message_chars", 2000))
+        self.max_total_chars = int(limits.get("max_total_chars", 12000))
+        self.max_concurrent = int(limits.get("max_concurrent", 16))
+        self.limiter = RateLimiter(float(limits.get("rate_per_minute", 12)))
+        self.active = 0
+        self.offline = OfflineAnswerer(settings)
+        self.providers = self._providers()
+        self.failures: dict[str, int] = {}
+        self.cooldown_until: dict[str, float] = {}
+        self.client: httpx.AsyncClient | None = None
+
+    def _providers(self) -> list[Provider]:
+        result = []
+        for entry in self.config.get("providers", []):
+            key = self.settings.secret(entry.get("api_key_env"))
+            if not key:
+                continue  # not configured: skipped without a request
+            pid = str(entry["id"])
+            # Tests and staging can point a provider elsewhere without editing site.yaml.
+            base = self.settings.secret(f"SITEGEN_CHAT_{pid.upper()}_BASE_URL") or str(entry["base_url"])
+            result.append(
+                Provider(
+                    id=pid, name=str(entry.get("name", pid)), api=str(entry.get("api", "openai")),
+                    base_url=base, model=str(entry["model"]), api_key=key,
+                    timeout=float(entry.get("timeout", 10)), max_tokens=int(entry.get("max_tokens", 512)),
+                )
+            )
+        return result
+
+    def _validate(self, body: Any) -> tuple[str, list[dict[str, str]]]:
+        if not isinstance(body, dict):
+            raise BadRequest("body must be a JSON object")
+        region = body.get("region")
+        if not isinstance(region, str) or region not in self.settings.regions:
+            raise BadRequest("unknown region")
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise BadRequest("messages must be a non-empty list")
+        if len(messages) > self.max_messages:
+            raise BadRequest(f"at most {self.max_messages} messages")
+        clean: list[dict[str, str]] = []
+        total = 0
+        for m in messages:
+            if not isinstance(m, dict) or set(m) - {"role", "content"}:
+                raise BadRequest("each message is {role, content}")
+            role, content = m.get("role"), m.get("content")
+            if role not in ("user", "assistant"):
+                raise BadRequest("role must be 'user' or 'assistant'")
+            if not isinstance(content, str) or not content.strip():
+                raise BadRequest("content must be a non-empty string")
+            if len(content) > self.max_message_chars:
+                raise BadRequest(f"a message may have at most {self.max_message_chars} characters")
+            total += len(content)
+            clean.append({"role": role, "content": content})
+        if total > self.max_total_chars:
+            raise BadRequest(f"messages may have at most {self.max_total_chars} characters in total")
+        if clean[-1]["role"] != "user":
+            raise BadRequest("the last message must be from the user")
+        return region, clean
+
+    def _system(self, region: str) -> str:
+        try:
+            return self.settings.read_text(f"chat/{region}.prompt.txt")
+        except OSError:
+            return f"You are {self.config.get('bot_name', 'ExpertBot')}, the assistant of this website."
+
+    def _failed(self, provider: Provider, retry_after: float | None) -> None:
+        count = self.failures.get(provider.id, 0) + 1
+        self.failures[provider.id] = count
+        if retry_after is not None or count >= FAILURES_BEFORE_COOLDOWN:
+            wait = retry_after if retry_after is not None else COOLDOWN_SECONDS
+            self.cooldown_until[provider.id] = time.monotonic() + wait
+
+    async def _events(self, region: str, messages: list[dict[str, str]]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        system = self._system(region)
+        if self.client is None:
+            self.client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        for provider in self.providers:
+            if self.cooldown_until.get(provider.id, 0.0) > time.monotonic():
+                continue
+            sent = False
+            gen = stream(self.client, provider, system, messages)
+            try:
+                async for piece in gen:
+                    if not sent:
+                        sent = True
+                        yield "meta", {"provider": provider.id}
+                    yield "token", {"t": piece}
+            except (ProviderError, httpx.HTTPError, ValueError) as exc:
+                retry = exc.retry_after if isinstance(exc, ProviderError) else None
+                log.warning("chat provider %s failed: %s", provider.id, type(exc).__name__)
+                self._failed(provider, retry)
+                if sent:
+                    yield "error", {"message": "The answer was cut off. Please try again."}
+                    return
+                continue
+            finally:
+                await gen.aclose()
+            if sent:
+                self.failures[provider.id] = 0
+                return
+            self._failed(provider, None)  # an empty answer counts as a failure
+        yield "meta", {"provider": "offline"}
+        text = self.offline.answer(region, messages[-1]["content"])
+        for word in text.split(" "):
+            yield "token", {"t": word + " "}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        if request.method != "POST":
+            return JSONResponse({"error": "use POST"}, 405, headers={"allow": "POST"})
+        if not self.config.get("enabled", True):
+            return JSONResponse({"error": "chat is disabled"}, 404)
+        wait = self.limiter.hit(client_key(request.scope))
+        if wait is not None:
+            return JSONResponse({"error": "too many messages; wait a moment"}, 429,
+                                headers={"retry-after": str(max(1, round(wait)))})
+        if self.active >= self.max_concurrent:
+            return JSONResponse({"error": "the assistant is busy; try again shortly"}, 503, headers={"retry-after": "5"})
+        raw = await request.body()
+        if len(raw) > self.max_total_chars * 4 + 4096:
+            return JSONResponse({"error": "request too large"}, 413)
+        try:
+            region, messages = self._validate(json.loads(raw or b"null"))
+        except (ValueError, UnicodeDecodeError):
+            return JSONResponse({"error": "body must be JSON"}, 400)
+        except BadRequest as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        wants_json = request.query_params.get("stream") == "0" or "application/json" in request.headers.get("accept", "")
+        self.active += 1
+        if wants_json:
+            try:
+                reply, provider, error = [], "offline", None
+                async for event, data in self._events(region, messages):
+                    if event == "token":
+                        reply.append(data["t"])
+                    elif event == "meta":
+                        provider = data["provider"]
+                    elif event == "error":
+                        error = data["message"]
+                body: dict[str, Any] = {"reply": "".join(reply), "provider": provider}
+                if error:
+                    body["error"] = error
+                return JSONResponse(body)
+            finally:
+                self.active -= 1
+
+        async def body_iter() -> AsyncIterator[bytes]:
+            try:
+                async for event, data in self._events(region, messages):
+                    yield _sse(event, data)
+                yield _sse("done", {})
+            finally:
+                self.active -= 1
+
+        return StreamingResponse(
+            body_iter(), media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+
+def create_app(settings: Settings) -> ASGIApp:
+    return ChatApp(settings)
