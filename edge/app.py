@@ -37,6 +37,7 @@ async def _not_found(request: Request) -> JSONResponse:
 def create_app(settings: Settings) -> Starlette:
     """The edge app with every handler mounted under ``/api``."""
     contact_app = contact.create_app(settings)
+    chat_app = chat.create_app(settings)
     app = Starlette(
         routes=[
             Route("/api/health", _health, methods=["GET"]),
@@ -44,7 +45,8 @@ def create_app(settings: Settings) -> Starlette:
             # which a fetch() behind a proxy may follow to another origin.
             Route("/api/contact", contact_app, methods=["POST"]),
             Mount("/api/contact", app=contact_app),
-            Mount("/api/chat", app=chat.create_app(settings)),
+            Route("/api/chat", chat_app, methods=["POST"]),  # exact path, as for contact
+            Mount("/api/chat", app=chat_app),
             Mount("/api/portal", app=portal.create_app(settings)),
             Route("/api/{rest:path}", _not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         ]
