@@ -73,7 +73,8 @@ class FakeProviders:
             else:
                 payload = {"choices": [{"index": 0, "delta": {"content": text}}]}
             yield f"data: {json.dumps(payload)}\n\n".encode()
-            await asyncio.sleep(0.02)  # separate chunks, so incremental delivery is observable
+            # Separate chunks, so incremental delivery is observable; "slow" leaves time to press Stop.
+            await asyncio.sleep(1.0 if mode == "slow" else 0.02)
         if not gemini:
             yield b"data: [DONE]\n\n"
 

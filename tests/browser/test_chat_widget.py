@@ -1,0 +1,133 @@
+"""The ExpertBot widget in real Chromium against the real chat app and a loopback fake provider."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from edge.chat import create_app
+from edge.settings import Settings
+from tests.edge.fakeproviders import FakeProviders, fake_providers, free_port, serve
+from tests.edge.test_chat import IDS, _data, _site
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+THEME = REPO / "themes" / "default"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def _page() -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(THEME / "templates"), autoescape=True)
+    partial = env.get_template("partials/chat_widget.html").render(
+        site={"chat": {"bot_name": "ExpertBot"}}, asset=lambda path: f"/assets/{path}")
+    return ('<!doctype html><html lang="en" data-region="pk"><head><meta charset="utf-8"><title>Home</title></head>'
+            f"<body><main><h1>Home</h1></main>{partial}</body></html>")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not installed at {CHROMIUM}")
+    tmp = tmp_path_factory.mktemp("chat-browser")
+    with fake_providers() as fake:
+        env = {f"{p.upper()}_API_KEY": f"key-{p}" for p in IDS}
+        env |= {f"SITEGEN_CHAT_{p.upper()}_BASE_URL": fake.url(p) for p in IDS}
+        site = _site()
+        site["chat"]["providers"] = site["chat"]["providers"][:1]  # only groq: its failures reach the widget
+        site["chat"]["providers"][0]["timeout"] = 5
+        (tmp / "d").mkdir()
+        data = _data(tmp / "d")
+        (data / "site.json").write_text(json.dumps(site))
+        chat_app = create_app(Settings(data_dir=data, local_dir=tmp, site=site, env=env))
+
+        async def home(request: Any) -> HTMLResponse:
+            return HTMLResponse(_page(), headers={"content-security-policy": "default-src 'self'"})
+
+        app = Starlette(routes=[
+            Route("/api/chat", chat_app, methods=["POST"]),
+            Route("/pk/", home),
+            Mount("/assets", app=StaticFiles(directory=THEME / "static")),
+        ])
+        port = free_port()
+        with serve(app, port):
+            yield {"url": f"http://127.0.0.1:{port}/pk/", "fake": fake}
+
+
+@pytest.fixture(scope="module")
+def browser(site: dict[str, Any]) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser: Any, site: dict[str, Any]) -> Iterator[Any]:
+    fake: FakeProviders = site["fake"]
+    fake.modes.clear()
+    context = browser.new_context()
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    p.goto(site["url"])
+    yield p
+    context.close()
+    assert not [e for e in errors if "Content Security Policy" in e]
+
+
+def test_open_send_streams_and_escape_closes(page: Any) -> None:
+    button = page.locator(".chat-open")
+    assert page.locator("link[href$='chat.css']").count() == 0  # lazy until opened
+    button.click()
+    assert button.get_attribute("aria-expanded") == "true"
+    assert page.locator("link[href$='chat.css']").count() == 1
+    dialog = page.get_by_role("dialog", name="ExpertBot")
+    assert dialog.is_visible()
+    assert page.locator(".chat-notice a").get_attribute("href") == "/pk/legal/privacy/"
+    page.get_by_label("Your message").fill("Hello?")
+    page.get_by_role("button", name="Send").click()
+    page.locator(".chat-assistant", has_text="Hello from the fake provider. (groq)").wait_for()
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    assert button.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.className") == "chat-open"
+
+
+def test_stop_keeps_text_then_retry_answers(page: Any, site: dict[str, Any]) -> None:
+    site["fake"].modes["groq"] = "slow"
+    page.locator(".chat-open").click()
+    page.get_by_label("Your message").fill("Tell me more")
+    page.get_by_role("button", name="Send").click()
+    page.locator(".chat-assistant", has_text="Hello").wait_for()  # first token streamed in
+    page.get_by_role("button", name="Stop").click()
+    page.locator(".chat-status", has_text="Stopped.").wait_for()
+    assert page.get_by_label("Your message").input_value() == "Tell me more"
+    site["fake"].modes["groq"] = "ok"
+    page.get_by_role("button", name="Retry").click()
+    page.locator(".chat-assistant", has_text="Hello from the fake provider. (groq)").wait_for()
+
+
+def test_error_mid_stream_offers_retry(page: Any, site: dict[str, Any]) -> None:
+    site["fake"].modes["groq"] = "cut"
+    page.locator(".chat-open").click()
+    page.get_by_label("Your message").fill("Prices?")
+    page.get_by_role("button", name="Send").click()
+    page.locator(".chat-status", has_text="cut off").wait_for()
+    assert page.get_by_label("Your message").input_value() == "Prices?"
+    site["fake"].modes["groq"] = "ok"
+    page.get_by_role("button", name="Retry").click()
+    page.locator(".chat-assistant", has_text="(groq)").wait_for()
