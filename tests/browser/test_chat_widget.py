@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ def _page() -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium not installed at {CHROMIUM} (CI must not skip)")
         pytest.skip(f"Chromium not installed at {CHROMIUM}")
     tmp = tmp_path_factory.mktemp("chat-browser")
     with fake_providers() as fake:

@@ -238,3 +238,41 @@ def test_rate_limit_429_with_retry_after(tmp_path: Path) -> None:
     assert int(codes[2].headers["retry-after"]) >= 1
     assert codes[0].json()["provider"] == "offline"
     assert "hello@example.com" in codes[0].json()["reply"]
+
+
+def test_three_consecutive_failures_cool_a_provider_down(chat: str, fake: FakeProviders) -> None:
+    fake.modes["groq"] = "500"
+    for _ in range(3):
+        assert _provider(_ask(chat)[0]) == "cerebras"
+    fake.modes["groq"] = "ok"
+    fake.requests.clear()
+    assert _provider(_ask(chat)[0]) == "cerebras"
+    assert "groq" not in {r["provider"] for r in fake.requests}
+
+
+def test_logs_never_hold_message_text(chat: str, fake: FakeProviders, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    fake.modes |= {"groq": "500", "cerebras": "cut"}
+    _ask(chat, "my secret budget is 12345")
+    assert "chat provider groq failed" in caplog.text  # failures are logged...
+    assert "12345" not in caplog.text  # ...without the visitor's words
+
+
+def test_concurrency_cap_503_with_retry_after(tmp_path: Path, fake: FakeProviders) -> None:
+    fake.modes.clear()
+    fake.modes["groq"] = "slow"
+    site = _site()
+    site["chat"]["limits"]["max_concurrent"] = 1
+    site["chat"]["providers"][0]["timeout"] = 5
+    env = {"GROQ_API_KEY": "k", "SITEGEN_CHAT_GROQ_BASE_URL": fake.url("groq")}
+    settings = Settings(data_dir=_data(tmp_path), local_dir=tmp_path, site=site, env=env)
+    port = free_port()
+    body = {"region": "pk", "messages": [{"role": "user", "content": "hi"}]}
+    with serve(create_app(settings), port), httpx.stream("POST", f"http://127.0.0.1:{port}/", json=body) as first:
+        lines = first.iter_lines()
+        assert next(lines) == "event: meta"  # the first answer is under way
+        assert "groq" in next(lines)
+        second = httpx.post(f"http://127.0.0.1:{port}/", json=body)
+        assert second.status_code == 503
+        assert second.headers["retry-after"] == "5"
+        assert "busy" in second.json()["error"]
