@@ -166,9 +166,16 @@ class ChatApp:
                                 headers={"retry-after": str(max(1, round(wait)))})
         if self.active >= self.max_concurrent:
             return JSONResponse({"error": "the assistant is busy; try again shortly"}, 503, headers={"retry-after": "5"})
-        raw = await request.body()
-        if len(raw) > self.max_total_chars * 4 + 4096:
-            return JSONResponse({"error": "request too large"}, 413)
+        # Read with a cap so an oversized body is refused without buffering all of it.
+        cap = self.max_total_chars * 4 + 4096
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > cap:
+                return JSONResponse({"error": "request too large"}, 413)
+            chunks.append(chunk)
+        raw = b"".join(chunks)
         try:
             region, messages = self._validate(json.loads(raw or b"null"))
         except (ValueError, UnicodeDecodeError):

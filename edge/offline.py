@@ -16,8 +16,8 @@ from typing import Any
 from edge.settings import Settings
 
 _WORD = re.compile(r"[a-z0-9]+")
-_PRICE = {"price", "prices", "cost", "costs", "charge", "rate", "rates", "fee", "fees", "how", "much", "budget", "quote"}
-_CONTACT = {"contact", "phone", "email", "call", "whatsapp", "address", "reach"}
+_PRICE = {"price", "prices", "cost", "costs", "charge", "rate", "rates", "fee", "fees", "much", "budget", "quote", "pricing"}
+_CONTACT = {"contact", "phone", "email", "call", "whatsapp", "address", "reach", "where", "located", "based", "office"}
 _SERVICES = {"services", "service", "offer", "offers", "do"}
 
 
@@ -77,7 +77,7 @@ class OfflineAnswerer:
         asked = [s for s in services if stems & {_stem(w) for w in _words(f"{s.get('id', '')} {s.get('name', '')}")}]
         if words & _PRICE or asked:
             if asked:
-                lines = [f"{s['name']}: {s.get('price', {}).get('text', 'priced on request')} ({s.get('url', '')})" for s in asked]
+                lines = [f"{s.get('name', '')}: {(s.get('price') or {}).get('text', 'priced on request')} ({s.get('url', '')})" for s in asked]
                 return intro + " ".join(lines)
             # A named topic this region does not offer (e.g. branding outside Pakistan).
             others = [s.get("name", "") for s in services]
@@ -89,14 +89,15 @@ class OfflineAnswerer:
             ]
             label = info.get("label", region)
             prefix = f"{elsewhere[0]} is not offered in {label}. " if elsewhere else ""
-            priced = "; ".join(f"{s['name']} {s.get('price', {}).get('text', '')}".strip() for s in services)
+            priced = "; ".join(f"{s.get('name', '')} {(s.get('price') or {}).get('text', '')}".strip() for s in services)
             return intro + prefix + f"Our services here: {priced or ', '.join(others)}."
         if words & _CONTACT:
             contact = self.settings.site.get("contact", {})
             phone = info.get("params", {}).get("phone") or contact.get("phone", "")
-            return intro + f"Email {contact.get('email', '')}, phone {phone}, or use the form at {urls.get('contact', '')}."
+            where = f" Our address: {contact['address']}." if contact.get("address") else ""
+            return intro + f"Email {contact.get('email', '')}, phone {phone}, or use the form at {urls.get('contact', '')}.{where}"
         if words & _SERVICES and services:
-            return intro + "We offer: " + ", ".join(f"{s['name']} ({s.get('url', '')})" for s in services) + "."
+            return intro + "We offer: " + ", ".join(f"{s.get('name', '')} ({s.get('url', '')})" for s in services) + "."
         hits = self.search(region, question)
         if hits:
             return intro + "These pages may help: " + "; ".join(f"{h.get('title', '')} ({h.get('url', '')})" for h in hits)

@@ -276,3 +276,19 @@ def test_concurrency_cap_503_with_retry_after(tmp_path: Path, fake: FakeProvider
         assert second.status_code == 503
         assert second.headers["retry-after"] == "5"
         assert "busy" in second.json()["error"]
+
+
+def test_oversized_and_malformed_bodies_are_4xx(chat: str) -> None:
+    assert httpx.post(chat, content=b"x" * 10_000).status_code == 413
+    r = httpx.post(chat, content=b"\xff\xfe{")
+    assert r.status_code == 400 and "JSON" in r.json()["error"]
+
+
+def test_offline_contact_answer_from_site_json(tmp_path: Path) -> None:
+    from edge.offline import OfflineAnswerer
+
+    settings = Settings(data_dir=_data(tmp_path), local_dir=tmp_path, site=_site(), env={})
+    answer = OfflineAnswerer(settings).answer("pk", "How can I contact you?")
+    assert "hello@example.com" in answer and "/pk/contact/" in answer
+    pages = OfflineAnswerer(settings).answer("pk", "Tell me about the Karachi agency")
+    assert "/pk/about/" in pages
