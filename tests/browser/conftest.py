@@ -1,0 +1,59 @@
+"""Shared browser fixtures: one headless Chromium per session and this repository's site built once.
+
+Test modules that define their own `browser` fixture override this one (pytest scoping).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _require(condition: bool, reason: str) -> None:
+    # Under CI a missing dependency is a failure, never a silent skip.
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    _require(Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build this repository's site once (development build) and return the output folder."""
+    out = tmp_path_factory.mktemp("site") / "dist"
+    result = subprocess.run(
+        [sys.executable, "-m", "sitegen.cli", "build", "--dev", "--quiet", "--out", str(out), "--root", str(REPO)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, f"sitegen build failed:\n{result.stdout}\n{result.stderr}"
+    return out
