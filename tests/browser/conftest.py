@@ -50,10 +50,46 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build this repository's site once (development build) and return the output folder."""
     out = tmp_path_factory.mktemp("site") / "dist"
     result = subprocess.run(
-        [sys.executable, "-m", "sitegen.cli", "build", "--dev", "--quiet", "--out", str(out), "--root", str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "sitegen.cli",
+            "build",
+            "--dev",
+            "--quiet",
+            "--out",
+            str(out),
+            "--root",
+            str(REPO),
+        ],
         capture_output=True,
         text=True,
         cwd=REPO,
     )
     assert result.returncode == 0, f"sitegen build failed:\n{result.stdout}\n{result.stderr}"
     return out
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the built output on a loopback port, the edge app mounted at /api; yields the base URL."""
+    from starlette.staticfiles import StaticFiles
+
+    from edge.app import create_app
+    from edge.settings import load_settings
+    from tests.edge.test_contact import serve
+
+    edge = create_app(
+        load_settings(data_dir=built_site / "_edge", local_dir=tmp_path_factory.mktemp("edge-local"))
+    )
+    static = StaticFiles(directory=built_site, html=True)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        # The edge app routes full paths (/api/...), so it gets them unstripped.
+        if scope.get("path", "").startswith("/api/"):
+            await edge(scope, receive, send)
+        else:
+            await static(scope, receive, send)
+
+    with serve(app) as url:
+        yield url.rstrip("/")
