@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
+
 REGIONS = ("pk", "intl")
+SITE_YAML = Path(__file__).resolve().parents[2] / "site.yaml"
 
 
 def _paths(built_site: Path, region: str) -> list[str]:
@@ -34,6 +37,9 @@ def test_every_page_loads_cleanly(browser: Any, built_site: Path, site_server: s
         if response.status >= 400:
             problems.append(f"{current['path']}: {response.status} for {response.url}")
 
+    declared = {
+        c["name"] for c in yaml.safe_load(SITE_YAML.read_text(encoding="utf-8"))["privacy"]["cookies"]
+    }
     visited = 0
     for region in REGIONS:
         context = browser.new_context()
@@ -49,6 +55,10 @@ def test_every_page_loads_cleanly(browser: Any, built_site: Path, site_server: s
             visited += 1
             if response is None or response.status != 200:
                 problems.append(f"{path}: status {response.status if response else 'none'}")
+        # Only cookies that the privacy page declares may ever be set (region switcher not exercised yet).
+        for cookie in context.cookies():
+            if cookie["name"] not in declared:
+                problems.append(f"{region}: undeclared cookie {cookie['name']}")
         context.close()
     assert visited > 0, "the sitemaps list no pages"
     assert not problems, "\n".join(problems)
