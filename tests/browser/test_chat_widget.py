@@ -25,16 +25,24 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 THEME = REPO / "themes" / "default"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _page() -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(THEME / "templates"), autoescape=True)
     partial = env.get_template("partials/chat_widget.html").render(
-        site={"chat": {"bot_name": "ExpertBot"}}, asset=lambda path: f"/assets/{path}")
-    return ('<!doctype html><html lang="en" data-region="pk"><head><meta charset="utf-8"><title>Home</title></head>'
-            f"<body><main><h1>Home</h1></main>{partial}</body></html>")
+        site={"chat": {"bot_name": "ExpertBot"}}, asset=lambda path: f"/assets/{path}"
+    )
+    return (
+        '<!doctype html><html lang="en" data-region="pk"><head><meta charset="utf-8"><title>Home</title></head>'
+        f"<body><main><h1>Home</h1></main>{partial}</body></html>"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +66,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         async def home(request: Any) -> HTMLResponse:
             return HTMLResponse(_page(), headers={"content-security-policy": "default-src 'self'"})
 
-        app = Starlette(routes=[
-            Route("/api/chat", chat_app, methods=["POST"]),
-            Route("/pk/", home),
-            Mount("/assets", app=StaticFiles(directory=THEME / "static")),
-        ])
+        app = Starlette(
+            routes=[
+                Route("/api/chat", chat_app, methods=["POST"]),
+                Route("/pk/", home),
+                Mount("/assets", app=StaticFiles(directory=THEME / "static")),
+            ]
+        )
         port = free_port()
         with serve(app, port):
             yield {"url": f"http://127.0.0.1:{port}/pk/", "fake": fake}
