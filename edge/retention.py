@@ -96,6 +96,7 @@ def run(settings: Settings, now: datetime | None = None) -> list[RetentionResult
     results = [purge_local_inquiries(settings, now=now)]
     if settings.supabase_url:
         results.append(purge_supabase_inquiries(settings))
+        results.append(purge_supabase_portal(settings))
     return results
 
 

@@ -236,7 +236,8 @@ def test_retention_run_applies_site_yaml_period(
 
     settings = make_settings(tmp_path / "a", env=env, retention_months=12)
     results = retention.run(settings)
-    assert [r.deleted for r in results] == [0, 2]  # local store empty; two Supabase rows past 12 months
+    # local store empty; two Supabase inquiries past 12 months; no closed portal project past its period
+    assert [r.deleted for r in results] == [0, 2, 0]
     assert names(db) == {"yesterday", "five-months", "eleven-months"}
 
     # site.yaml says 3 months now: the same command deletes more, and the nightly job follows.
@@ -256,9 +257,10 @@ def test_retention_run_applies_site_yaml_period(
 
 def test_retention_without_service_key_is_skipped_not_failed(tmp_path: Path, postgrest: Any) -> None:
     settings = make_settings(tmp_path, env={"SUPABASE_URL": postgrest.url, "SUPABASE_PUBLISHABLE_KEY": "x"})
-    local_result, supabase_result = retention.run(settings)
+    local_result, supabase_result, portal_result = retention.run(settings)
     assert local_result.deleted == 0
     assert supabase_result.deleted is None and "SUPABASE_SERVICE_ROLE_KEY" in supabase_result.note
+    assert portal_result.deleted is None and "SUPABASE_SERVICE_ROLE_KEY" in portal_result.note
 
 
 def test_publishable_key_cannot_run_retention(
