@@ -34,7 +34,7 @@ def _require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     _require(Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed")
     from playwright.sync_api import sync_playwright
