@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -19,17 +20,31 @@ from starlette.types import Scope
 _PROCESS_KEY = secrets.token_bytes(32)
 
 
-def client_key(scope: Scope, key: bytes = _PROCESS_KEY) -> str:
+def _trusted_hops() -> int:
+    try:
+        return max(0, int(os.environ.get("SITEGEN_TRUSTED_PROXY_HOPS", "0")))
+    except ValueError:
+        return 0
+
+
+def client_key(scope: Scope, key: bytes = _PROCESS_KEY, trusted_hops: int | None = None) -> str:
     """Opaque, non-reversible id of the requesting client.
 
-    Behind a proxy the first ``x-forwarded-for`` hop is the visitor; it is
-    hashed like the socket address and never stored in clear.
+    ``x-forwarded-for`` is only believed for the proxies we run behind
+    (``SITEGEN_TRUSTED_PROXY_HOPS``, e.g. 1 behind Netlify's /api proxy): a
+    visitor can write anything into the header, so the address is taken that
+    many hops from the right, where our own proxies appended it. The address is
+    hashed and never stored in clear.
     """
+    hops = _trusted_hops() if trusted_hops is None else trusted_hops
     address = ""
-    for name, value in scope.get("headers") or []:
-        if name == b"x-forwarded-for":
-            address = value.decode("latin-1").split(",")[0].strip()
-            break
+    if hops:
+        for name, value in scope.get("headers") or []:
+            if name == b"x-forwarded-for":
+                chain = [a.strip() for a in value.decode("latin-1").split(",") if a.strip()]
+                if chain:
+                    address = chain[max(0, len(chain) - hops)]
+                break
     if not address:
         client = scope.get("client")
         address = client[0] if client else "unknown"

@@ -433,7 +433,9 @@ async def test_only_post(client: httpx.AsyncClient) -> None:
 # --------------------------------------------------------------------------- rate limit, outage
 
 
-async def test_rate_limit_per_client_with_retry_after(tmp_path: Path) -> None:
+async def test_rate_limit_per_client_with_retry_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As deployed behind the host's /api proxy, which appends the visitor's address.
+    monkeypatch.setenv("SITEGEN_TRUSTED_PROXY_HOPS", "1")
     settings = make_settings(tmp_path, rate_per_minute=2)
     store = LocalInquiryStore.in_dir(settings.local_dir)
     now = [0.0]
