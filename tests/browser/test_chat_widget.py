@@ -19,19 +19,13 @@ from edge.chat import create_app
 from edge.settings import Settings
 from tests.edge.fakeproviders import FakeProviders, fake_providers, free_port, serve
 from tests.edge.test_chat import IDS, _data, _site
+from tests.support.chromium import CHROMIUM
+from tests.support.chromium import CHROMIUM_ARGS as ARGS
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 THEME = REPO / "themes" / "default"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _page() -> str:

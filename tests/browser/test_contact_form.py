@@ -25,19 +25,13 @@ from starlette.staticfiles import StaticFiles
 from edge.contact import create_app
 from edge.inquiries import Inquiry, LocalInquiryStore, StoreUnavailable
 from tests.edge.test_contact import make_settings, serve, site_data
+from tests.support.chromium import CHROMIUM
+from tests.support.chromium import CHROMIUM_ARGS as ARGS
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 THEME = REPO / "themes" / "default"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class SwitchableStore:

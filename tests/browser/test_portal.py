@@ -23,19 +23,13 @@ from starlette.staticfiles import StaticFiles
 from edge.portal import create_app
 from edge.settings import load_settings
 from tests.edge.test_contact import serve
+from tests.support.chromium import CHROMIUM
+from tests.support.chromium import CHROMIUM_ARGS as ARGS
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 THEME = REPO / "themes" / "default"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'"
 BASE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Portal</title>
 {% block head_extra %}{% endblock %}</head><body><main>{% block main %}{% endblock %}</main></body></html>"""

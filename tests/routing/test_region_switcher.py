@@ -12,16 +12,12 @@ import pytest
 
 from sitegen import emulator
 from sitegen.build import BuildOptions, BuildResult, build
+from tests.support.chromium import CHROMIUM as CHROMIUM_PATH
+from tests.support.chromium import CHROMIUM_ARGS as ARGS
+
+CHROMIUM = Path(CHROMIUM_PATH)
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

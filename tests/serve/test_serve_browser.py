@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from tests.serve.conftest import Running
+from tests.support.chromium import CHROMIUM
+from tests.support.chromium import CHROMIUM_ARGS as ARGS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 Start = Callable[..., AbstractContextManager[Running]]
 
 
