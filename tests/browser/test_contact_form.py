@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 import pytest
+from playwright.sync_api import expect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -143,9 +144,7 @@ def test_submit_stores_the_inquiry(site: dict[str, Any], page: Any) -> None:
     if page.js_enabled:
         status = page.locator("#contact-form-status")
         status.wait_for(state="visible")
-        page.wait_for_function(
-            "document.getElementById('contact-form-status').textContent.includes('Thank you')"
-        )
+        expect(page.locator("#contact-form-status")).to_contain_text("Thank you")
         assert page.input_value("#cf-message") == ""  # cleared only after it was stored
         assert page.url.endswith("/pk/contact/")
     else:
@@ -166,9 +165,7 @@ def test_storage_outage_keeps_the_typed_text(site: dict[str, Any], page: Any) ->
     fill(page, marker, message=message)
     page.click("button[type=submit]")
     if page.js_enabled:
-        page.wait_for_function(
-            "document.getElementById('contact-form-status').textContent.includes('could not save')"
-        )
+        expect(page.locator("#contact-form-status")).to_contain_text("could not save")
         text = page.inner_text("#contact-form-status")
         assert "still in the form" in text
         assert "info@7expertspk.com" in text
@@ -188,9 +185,7 @@ def test_storage_outage_keeps_the_typed_text(site: dict[str, Any], page: Any) ->
         page.check("#cf-consent")
     page.click("button[type=submit]")
     if page.js_enabled:
-        page.wait_for_function(
-            "document.getElementById('contact-form-status').textContent.includes('Thank you')"
-        )
+        expect(page.locator("#contact-form-status")).to_contain_text("Thank you")
     else:
         page.wait_for_url("**/pk/contact/thanks/")
     assert len(rows(site, marker)) == 1
@@ -349,9 +344,7 @@ def test_real_contact_page_under_the_site_csp(
         fill(page, marker, phone=phone)
         page.click("button[type=submit]")
         if js:
-            page.wait_for_function(
-                "document.getElementById('contact-form-status').textContent.includes('Thank you')"
-            )
+            expect(page.locator("#contact-form-status")).to_contain_text("Thank you")
         else:
             page.wait_for_url(f"**/{region}/contact/thanks/")
             assert page.locator("h1").count() == 1
