@@ -66,24 +66,17 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def site_server(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Serve the built output on a loopback port, the edge app mounted at /api; yields the base URL."""
-    from starlette.staticfiles import StaticFiles
-
+    """Serve the built output on a loopback port as the host would (headers from the generated
+    ``_headers``, so the deployed CSP is enforced; region 404 pages), the edge app at /api/.
+    Yields the base URL."""
     from edge.app import create_app
     from edge.settings import load_settings
     from tests.edge.test_contact import serve
+    from tests.support.static_site import site_app
 
     edge = create_app(
         load_settings(data_dir=built_site / "_edge", local_dir=tmp_path_factory.mktemp("edge-local"))
     )
-    static = StaticFiles(directory=built_site, html=True)
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        # The edge app routes full paths (/api/...), so it gets them unstripped.
-        if scope.get("path", "").startswith("/api/"):
-            await edge(scope, receive, send)
-        else:
-            await static(scope, receive, send)
-
-    with serve(app) as url:
+    # The edge app routes full paths (/api/...), so it gets them unstripped.
+    with serve(site_app(built_site, {"/api/": edge})) as url:
         yield url.rstrip("/")

@@ -26,8 +26,10 @@ from starlette.staticfiles import StaticFiles
 from edge.contact import create_app
 from edge.inquiries import Inquiry, LocalInquiryStore, StoreUnavailable
 from tests.edge.test_contact import make_settings, serve, site_data
+from tests.support import axe
 from tests.support.chromium import CHROMIUM
 from tests.support.chromium import CHROMIUM_ARGS as ARGS
+from tests.support.static_site import site_app
 
 pytestmark = pytest.mark.browser
 
@@ -220,35 +222,24 @@ def test_service_preselected_from_query(site: dict[str, Any], browser: Any) -> N
         context.close()
 
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def axe_violations(page: Any, selector: str) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate(
-        "async (sel) => await axe.run(document.querySelector(sel), {resultTypes: ['violations']})", selector
-    )
-    return [v for v in result["violations"] if v["impact"] in {"serious", "critical"}]
-
-
 def test_form_and_error_states_are_accessible(site: dict[str, Any], browser: Any) -> None:
     """axe-core (npm, pinned) finds no serious or critical problem in the form, its error states or the error page."""
-    if not AXE.exists():
+    if not axe.AXE.exists():
         pytest.skip("axe-core is not installed (npm tools come with ./dev test)")
     context = browser.new_context()
     try:
         page = context.new_page()
         page.goto(f"{site['url']}/pk/contact/")
-        assert axe_violations(page, "form") == []
+        assert axe.violations(page, "form") == []
         fill(page, "[a11y]", phone="12")
         page.click("button[type=submit]")
         page.locator("#cf-phone-error").wait_for(state="visible")
-        assert axe_violations(page, "form") == []
+        assert axe.violations(page, "form") == []
     finally:
         context.close()
-    # axe needs JavaScript, so reach the handler's error page with a native submit (no fetch).
-    # bypass_csp only lets axe itself in: the error page's CSP allows no script at all.
-    native = browser.new_context(bypass_csp=True)
+    # Reach the handler's error page with a native submit (no fetch). Its CSP allows no script at
+    # all; axe still runs there (tests/support/axe.py injects it through the DevTools protocol).
+    native = browser.new_context()
     try:
         page = native.new_page()
         page.goto(f"{site['url']}/pk/contact/")
@@ -256,7 +247,7 @@ def test_form_and_error_states_are_accessible(site: dict[str, Any], browser: Any
         with page.expect_navigation():
             page.evaluate("document.querySelector('form').submit()")
         assert "Please check the phone number" in page.content()
-        assert axe_violations(page, "body") == []
+        assert axe.violations(page, "body") == []
     finally:
         native.close()
 
@@ -264,50 +255,19 @@ def test_form_and_error_states_are_accessible(site: dict[str, Any], browser: Any
 # --------------------------------------------------------------------------- the real build
 
 
-def _csp_from_headers_file(dist: Path) -> str:
-    """The Content-Security-Policy the generated ``_headers`` file gives every page."""
-    in_root_block = False
-    for line in (dist / "_headers").read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith((" ", "\t", "#")):
-            in_root_block = line.strip() == "/*"
-        elif in_root_block and line.strip().lower().startswith("content-security-policy:"):
-            return line.split(":", 1)[1].strip()
-    raise AssertionError("no Content-Security-Policy for /* in _headers")
-
-
 @pytest.fixture(scope="module")
-def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """This repository's site, built by sitegen, served with its CSP, the contact app at /api/contact."""
+def real_site(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """This repository's site as sitegen builds it, served with its generated ``_headers`` (so its
+    CSP is enforced), the contact app at /api/contact."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not installed at {CHROMIUM}")
-    from starlette.middleware import Middleware
-    from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-    from starlette.responses import Response
-
     from edge.settings import load_settings
-    from sitegen.build import BuildOptions, build
 
     tmp = tmp_path_factory.mktemp("contact-real")
-    dist = tmp / "dist"
-    build(BuildOptions(root=REPO, out=dist, production=False))
-    settings = load_settings(environ={}, data_dir=dist / "_edge", local_dir=tmp / "local")
+    settings = load_settings(environ={}, data_dir=built_site / "_edge", local_dir=tmp / "local")
     store = LocalInquiryStore.in_dir(settings.local_dir)
-    csp = _csp_from_headers_file(dist)
-
-    async def add_csp(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith(("/pk/", "/intl/")):
-            response.headers["Content-Security-Policy"] = csp
-        return response
-
-    app = Starlette(
-        routes=[
-            Route("/api/contact", create_app(settings, store=store), methods=["POST"]),
-            Mount("/", app=StaticFiles(directory=dist, html=True)),
-        ],
-        middleware=[Middleware(BaseHTTPMiddleware, dispatch=add_csp)],
-    )
-    with serve(app) as url:
+    api = Starlette(routes=[Route("/api/contact", create_app(settings, store=store), methods=["POST"])])
+    with serve(site_app(built_site, {"/api/": api})) as url:
         yield {"url": url, "store": store}
 
 
