@@ -189,7 +189,7 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
         check_parsed(page, page.parsed, problems, config.region_ids)
     else:
         # Region-specific bodies: rendered per region by the render stage.
-        page.parsed = None
+        page.dynamic, page.parsed = True, None
         page.meta["body_by_region"] = body
     service.page = page
     return service

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from sitegen import __version__
 from sitegen.errors import BuildFailed, SitegenError
+
+if TYPE_CHECKING:
+    from sitegen.progress import Progress
 
 
 def _fail(exc: SitegenError) -> NoReturn:
@@ -24,10 +27,12 @@ def _fail(exc: SitegenError) -> NoReturn:
     sys.exit(1)
 
 
-def _progress(quiet: bool) -> object:
-    if quiet or not sys.stderr.isatty() or os.environ.get("CI"):
+def _progress(quiet: bool) -> Progress | None:
+    from sitegen.progress import TerminalProgress
+
+    if quiet or not TerminalProgress.wanted():
         return None
-    return lambda message: click.echo(f"  {message}", err=True)
+    return TerminalProgress()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,9 +53,27 @@ def main() -> None:
     default=Path("."),
     help="Site folder (default: here).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for parsing and rendering (default: one per core).",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Neither read nor write .sitegen-cache/ (a full, clean build)."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 def build(
-    regions: tuple[str, ...], out: Path | None, drafts: bool, strict: bool, dev: bool, root: Path, quiet: bool
+    regions: tuple[str, ...],
+    out: Path | None,
+    drafts: bool,
+    strict: bool,
+    dev: bool,
+    root: Path,
+    jobs: int | None,
+    no_cache: bool,
+    quiet: bool,
 ) -> None:
     """Build every region of the site into dist/<region>/."""
     from sitegen.build import BuildOptions
@@ -63,7 +86,9 @@ def build(
         drafts=drafts,
         strict=strict,
         production=not dev,
-        progress=_progress(quiet),  # type: ignore[arg-type]
+        progress=_progress(quiet),
+        jobs=jobs,
+        cache=not no_cache,
     )
     try:
         result = run(options)

@@ -105,13 +105,15 @@ def write_edge_data(
     production: bool,
     services: dict[str, list[dict[str, Any]]],
     urls: dict[str, dict[str, str]],
-    search: dict[str, list[dict[str, str]]],
+    search: dict[str, list[str]],
 ) -> None:
+    """``search`` holds, per region, each page's entry already serialised (made where the page rendered)."""
     data = site_json(config, production, services, urls)
     output.add("_edge/site.json", json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
     for rid in config.region_ids:
         output.add(f"_edge/chat/{rid}.prompt.txt", system_prompt(config, rid, services.get(rid, [])))
-        output.add(f"_edge/search/{rid}.json", json.dumps(search.get(rid, []), ensure_ascii=False) + "\n")
+        # Joined as json.dumps joins list items, so the file reads as one JSON array.
+        output.add(f"_edge/search/{rid}.json", "[" + ", ".join(search.get(rid, [])) + "]\n")
 
 
 def _edge_service(view: dict[str, Any]) -> dict[str, Any]:

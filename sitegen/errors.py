@@ -22,6 +22,10 @@ class SitegenError(Exception):
         self.line = line
         self.key = key
 
+    def __reduce__(self) -> tuple[type, tuple[str, str | None, int | None, str | None]]:
+        # Pickled by worker processes and the build cache: keep where the problem is.
+        return (self.__class__, (self.message, self.file, self.line, self.key))
+
     def location(self) -> str:
         if self.file is None:
             return ""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -19,6 +20,10 @@ from sitegen.pages import Page
 
 _HREF = re.compile(r'\s(?:href|src)="([^"]*)"')
 _ID = re.compile(r'\sid="([^"]+)"')
+_HREF_SP = re.compile(r' href="([^"]*)"')
+_SRC_SP = re.compile(r' src="([^"]*)"')
+_ID_SP = re.compile(r' id="([^"]+)"')
+_UNUSUAL_SEPARATORS = [f"{ws}{attr}=" for ws in "\t\n\r\f\v" for attr in ("href", "src", "id")]
 
 
 @dataclass
@@ -119,43 +124,90 @@ def check_output(files: Mapping[str, str], exists: Iterable[str]) -> list[tuple[
     return [(p.out_path, p.message) for p in find_broken(files, exists)]
 
 
-def find_broken(files: Mapping[str, str], exists: Iterable[str]) -> list[OutputProblem]:
-    """check_output with the details, so the build can point at the source line."""
-    present = set(exists) | set(files)
-    ids: dict[str, set[str]] = {}
+_EXTERNAL = ("http://", "https://", "//", "mailto:", "tel:", "data:", "javascript:")
+
+
+def extract(html: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(internal hrefs/srcs in document order, element ids) of one output page.
+
+    What the output check needs from a page, small enough to keep in the build
+    cache, so a page that was not re-rendered is still checked against the rest.
+    Strings are interned: most hrefs (menus, assets) repeat on every page.
+    """
+    if any(sep in html for sep in _UNUSUAL_SEPARATORS):
+        found, ids = _HREF.findall(html), _ID.findall(html)
+    else:
+        # The common case, several times faster: a literal prefix lets the regex engine skip ahead.
+        found, ids = _HREF_SP.findall(html) + _SRC_SP.findall(html), _ID_SP.findall(html)
+    hrefs = tuple(
+        sys.intern(h)
+        for h in found
+        # /_vercel/: served by the host itself (Web Analytics / Speed Insights), not by the build.
+        if h and not h.startswith(_EXTERNAL) and not h.startswith("/_vercel/")
+    )
+    return hrefs, frozenset(ids)
+
+
+def check_links(
+    links: Mapping[str, Iterable[str]], ids: Mapping[str, frozenset[str]], present: set[str]
+) -> list[OutputProblem]:
+    """Every href in ``links`` (output file -> hrefs) leads to a file in ``present``, anchors included."""
     problems: list[OutputProblem] = []
-
-    def ids_of(path: str) -> set[str]:
-        if path not in ids:
-            ids[path] = set(_ID.findall(files.get(path, "")))
-        return ids[path]
-
-    for out_path, html in files.items():
-        for href in _HREF.findall(html):
-            if not href or href.startswith(
-                ("http://", "https://", "//", "mailto:", "tel:", "data:", "javascript:")
-            ):
-                continue
-            if href.startswith("/_vercel/"):
-                continue  # served by the host itself (Vercel Web Analytics / Speed Insights), not by the build
+    absolute: dict[str, str | None] = {}  # "/pk/about/" -> "pk/about/index.html" (None: routed, not a file)
+    for out_path, hrefs in links.items():
+        for href in hrefs:
             url, _, fragment = href.partition("#")
             url = url.split("?", 1)[0]
             if not url:
-                target = out_path
+                target: str | None = out_path
             elif url.startswith("/"):
-                target = url.lstrip("/")
-                if target == "" or target.endswith("/"):
-                    target += "index.html"
-                if url == "/":
-                    continue  # the un-prefixed root is answered by the routing rules
+                if url in absolute:
+                    target = absolute[url]
+                else:
+                    target = url.lstrip("/")
+                    if target == "" or target.endswith("/"):
+                        target += "index.html"
+                    if url == "/":
+                        target = None  # the un-prefixed root is answered by the routing rules
+                    absolute[url] = target
+                if target is None:
+                    continue
             else:
-                base = posixpath.dirname(out_path)
-                target = posixpath.normpath(posixpath.join(base, url))
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(out_path), url))
                 if url.endswith("/"):
                     target += "/index.html"
             if target not in present:
                 problems.append(OutputProblem(out_path, href, url, ""))
                 continue
-            if fragment and target.endswith(".html") and fragment not in ids_of(target):
+            if fragment and target.endswith(".html") and fragment not in ids.get(target, frozenset()):
                 problems.append(OutputProblem(out_path, href, url, fragment))
     return problems
+
+
+def find_broken(files: Mapping[str, str], exists: Iterable[str]) -> list[OutputProblem]:
+    """check_output with the details, so the build can point at the source line."""
+    links: dict[str, tuple[str, ...]] = {}
+    ids: dict[str, frozenset[str]] = {}
+    for out_path in files:
+        links[out_path], ids[out_path] = extract(files[out_path])
+    return check_links(links, _LazyIds(files, ids), set(exists) | set(files))
+
+
+class _LazyIds(Mapping[str, frozenset[str]]):
+    """Ids of the iterated pages, and of any other page in ``files`` only when a link asks for it."""
+
+    def __init__(self, files: Mapping[str, str], known: dict[str, frozenset[str]]) -> None:
+        self.files, self.known = files, known
+
+    def __getitem__(self, path: str) -> frozenset[str]:
+        if path not in self.known:
+            if path not in self.files:
+                raise KeyError(path)
+            self.known[path] = frozenset(_ID.findall(self.files[path]))
+        return self.known[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)

@@ -24,10 +24,6 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
-from pygments import highlight as pygments_highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
 # Private-use code points: markdown-it passes them through untouched, and no
 # editor types them, so they cannot collide with content.
@@ -92,14 +88,17 @@ class Parsed:
 
 @lru_cache(maxsize=4096)
 def _highlight_cached(code: str, lang: str) -> str | None:
+    # Pygments is imported on first use: a build with no code blocks to convert never pays for it.
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         lexer = get_lexer_by_name(lang, stripall=False)
     except ClassNotFound:
         return None
-    return pygments_highlight(code, lexer, _FORMATTER)
-
-
-_FORMATTER = HtmlFormatter(nowrap=True)
+    return str(highlight(code, lexer, HtmlFormatter(nowrap=True)))
 
 
 def highlight_code(code: str, lang: str, attrs: str) -> str:
@@ -113,7 +112,10 @@ def highlight_code(code: str, lang: str, attrs: str) -> str:
     return f'<pre class="highlight"><code class="language-{lang}">{body}</code></pre>'
 
 
+@lru_cache(maxsize=1)
 def highlight_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
     return str(HtmlFormatter(style="default").get_style_defs(".highlight"))
 
 
@@ -144,7 +146,12 @@ def _collect(state: StateCore) -> None:
         if token.type == "container_region_open":
             spec = parse_region_spec(token.info)
             if spec is None:
-                errors.append((line, f"malformed region block '::: {token.info.strip()}': write '::: region ID [ID…]' or '::: region not ID'"))
+                errors.append(
+                    (
+                        line,
+                        f"malformed region block '::: {token.info.strip()}': write '::: region ID [ID…]' or '::: region not ID'",
+                    )
+                )
             else:
                 regions.append((spec, line, token.info.strip()))
         elif token.type == "heading_open" and i + 1 < len(tokens):

@@ -13,17 +13,23 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape
+from typing import TYPE_CHECKING
 
 from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError
-from sitegen.markdown import highlight_css
-from sitegen.pages import Page
+
+if TYPE_CHECKING:
+    from sitegen.pages import Page
 
 MANIFEST = ".sitegen-manifest"
+
+
+def escape(text: str) -> str:
+    """XML text escaping (xml.sax.saxutils.escape's, without importing urllib.request and email)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass
@@ -45,6 +51,8 @@ def collect_assets(static_dirs: Iterable[Path]) -> tuple[dict[str, str], dict[st
                 if path.is_file() and not path.name.startswith("."):
                     sources[path.relative_to(folder).as_posix()] = path
     contents: dict[str, bytes] = {name: path.read_bytes() for name, path in sources.items()}
+    from sitegen.markdown import highlight_css
+
     contents["css/highlight.css"] = highlight_css().encode("utf-8")
     urls: dict[str, str] = {}
     files: dict[str, bytes] = {}
@@ -117,14 +125,7 @@ def write(out: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
     """
     out = out.resolve()
     manifest = "\n".join(sorted(files)) + "\n"
-    previous = _read_manifest(out) if out.is_dir() else set()
-    # The swap replaces the whole folder: never do that to a folder sitegen did not make.
-    if out.exists() and not previous and (not out.is_dir() or any(out.iterdir())):
-        raise SitegenError(
-            "the output folder exists and was not made by sitegen (no .sitegen-manifest in it); "
-            "empty or remove it, or choose another --out",
-            str(out),
-        )
+    previous = check_ours(out)
     written = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -168,3 +169,135 @@ def _swap(tmp: Path, out: Path) -> None:
     os.rename(out, old / "x")
     os.rename(tmp, out)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def check_ours(out: Path) -> set[str]:
+    """The previous build's file list; refuses a non-empty folder sitegen did not make."""
+    previous = _read_manifest(out) if out.is_dir() else set()
+    # The swap replaces the whole folder: never do that to a folder sitegen did not make.
+    if out.exists() and not previous and (not out.is_dir() or any(out.iterdir())):
+        raise SitegenError(
+            "the output folder exists and was not made by sitegen (no .sitegen-manifest in it); "
+            "empty or remove it, or choose another --out",
+            str(out),
+        )
+    return previous
+
+
+def put(folder: Path, rel: str, data: bytes) -> None:
+    """Write one output file under ``folder``, making its parent folders (used by worker processes)."""
+    path = folder / rel
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except FileNotFoundError:  # first file of its folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+class Staging:
+    """A new output folder built beside the old one and swapped in whole by ``commit``.
+
+    Rendered pages are written into it as they are made (by worker processes
+    too); pages the cache says are unchanged are hard-linked from the old
+    output. Until ``commit`` the old output is untouched, so a failed build
+    leaves it as it was.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.resolve()
+        self.previous = check_ours(self.out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
+        self.written = 0
+
+    def put(self, rel: str, data: bytes) -> None:
+        put(self.folder, rel, data)
+        self.written += 1
+
+    def keep(self, rel: str) -> bool:
+        """Carry an unchanged file over from the old output; False if it cannot be."""
+        new = self.folder / rel
+        try:
+            new.parent.mkdir(parents=True, exist_ok=True)
+            os.link(self.out / rel, new)
+        except OSError:
+            try:
+                shutil.copy2(self.out / rel, new)
+            except OSError:
+                return False
+        return True
+
+    def commit(self, files: Iterable[str]) -> int:
+        """Write the manifest and swap the folder in; returns how many old files are gone."""
+        names = sorted(files)
+        (self.folder / MANIFEST).write_text("\n".join(names) + "\n", encoding="utf-8")
+        os.chmod(self.folder, 0o755)
+        _swap(self.folder, self.out)
+        return len(self.previous - set(names))
+
+    def abort(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def update(out: Path, changed: Mapping[str, bytes], files: Iterable[str]) -> int:
+    """Replace ``changed`` files in place (each atomically), delete files no longer produced.
+
+    For small rebuilds over a previous output: every page has already rendered
+    and every link been checked, so the only way to fail here is the disk.
+    Returns how many files were removed.
+    """
+    out = out.resolve()
+    previous = check_ours(out)
+    names = set(files)
+    for rel, data in changed.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f".{path.name}.sitegen-tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    gone = previous - names
+    for rel in gone:
+        (out / rel).unlink(missing_ok=True)
+        # A removed page leaves no empty folder behind (a swapped-in build would not have it either).
+        parent = (out / rel).parent
+        while parent != out:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+    manifest = "\n".join(sorted(names)) + "\n"
+    tmp = out / f".{MANIFEST}.sitegen-tmp"
+    tmp.write_text(manifest, encoding="utf-8")
+    os.replace(tmp, out / MANIFEST)
+    return len(gone)
+
+
+class OutputFiles(Mapping[str, bytes]):
+    """The files of a build written to disk, read on access (a large site's pages are not kept in memory)."""
+
+    def __init__(self, out: Path, names: Iterable[str]) -> None:
+        self.out = out
+        self.names = sorted(names)
+        self._set = set(self.names)
+
+    def __getitem__(self, rel: str) -> bytes:
+        if rel not in self._set:
+            raise KeyError(rel)
+        return (self.out / rel).read_bytes()
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self._set
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)

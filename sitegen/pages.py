@@ -52,16 +52,14 @@ class Page:
     template: str
     regions: list[str]  # where the page is built
     kind: str = "page"  # page | service
-    parsed: Parsed | None = None  # None for pages that need Jinja before Markdown
+    # Pages whose body uses Jinja statements are rendered per region before Markdown (dynamic);
+    # for the others the Markdown is converted once (parsed; None until loaded from the cache).
+    dynamic: bool = False
+    parsed: Parsed | None = None
     expressions: list[tuple[str, int]] = field(default_factory=list)
     template_line: int = 1
     lines: dict[str, int] = field(default_factory=dict)  # front-matter key -> line
     service_id: str | None = None
-
-    @property
-    def dynamic(self) -> bool:
-        """The body uses Jinja statements, so it is rendered per region before Markdown."""
-        return self.parsed is None
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -72,7 +70,9 @@ def split_front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, 
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.startswith("---"):
-        raise SitegenError("missing front matter: start the file with '---', a 'title:' line and '---'", file, 1)
+        raise SitegenError(
+            "missing front matter: start the file with '---', a 'title:' line and '---'", file, 1
+        )
     end = re.search(r"^(---|\.\.\.)[ \t]*$", text[3:], re.M)
     first_nl = text.find("\n")
     if end is None or first_nl < 0:
@@ -88,7 +88,9 @@ def split_front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, 
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 2) if mark else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SitegenError(f"malformed front matter: {problem}; check indentation, colons and quotes", file, line) from None
+        raise SitegenError(
+            f"malformed front matter: {problem}; check indentation, colons and quotes", file, line
+        ) from None
     if not isinstance(data, dict):
         raise SitegenError("front matter must be 'key: value' lines", file, 2)
     lines: dict[str, int] = {}
@@ -114,7 +116,9 @@ def url_for_source(source: PurePosixPath, meta: dict[str, Any]) -> str:
     return "/" + "".join(f"{p}/" for p in parts)
 
 
-def check_regions(value: Any, config: SiteConfig, file: str, line: int, problems: Problems, what: str = "regions") -> list[str]:
+def check_regions(
+    value: Any, config: SiteConfig, file: str, line: int, problems: Problems, what: str = "regions"
+) -> list[str]:
     ids = config.region_ids
     if value is None:
         return list(ids)
@@ -131,11 +135,21 @@ def check_regions(value: Any, config: SiteConfig, file: str, line: int, problems
     return [v for v in ids if v in value]
 
 
-def read_page(config: SiteConfig, content_dir: Path, path: Path, problems: Problems, drafts: bool) -> Page | None:
+def read_page(
+    config: SiteConfig,
+    content_dir: Path,
+    path: Path,
+    problems: Problems,
+    drafts: bool,
+    data: bytes | None = None,
+) -> Page | None:
+    """Read and check one source; ``data`` is its bytes when the caller already read them."""
     source = PurePosixPath(path.relative_to(content_dir).as_posix())
     file = f"{content_dir.name}/{source}"
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes() if data is None else data
+        # Universal newlines, as read_text does: a CRLF file gives the same page and lines.
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError:
         problems.error("not UTF-8 text: save the file as UTF-8", file, 1)
         return None
@@ -156,10 +170,16 @@ def read_page(config: SiteConfig, content_dir: Path, path: Path, problems: Probl
     if title is None or (isinstance(title, str) and not title.strip()):
         problems.error("missing 'title' in front matter", file, 1)
     elif not isinstance(title, str) and not is_region_map(title, ids):
-        problems.error("'title' must be text (or a mapping of region ids to text)", file, lines.get("title", 1))
+        problems.error(
+            "'title' must be text (or a mapping of region ids to text)", file, lines.get("title", 1)
+        )
     for key, kind in (("weight", int), ("draft", bool)):
         if key in meta and not isinstance(meta[key], kind):
-            problems.error(f"'{key}' must be {'a whole number' if kind is int else 'true or false'}", file, lines.get(key, 1))
+            problems.error(
+                f"'{key}' must be {'a whole number' if kind is int else 'true or false'}",
+                file,
+                lines.get(key, 1),
+            )
     if "updated" in meta and not isinstance(meta["updated"], (dt.date, str)):
         problems.error("'updated' must be a date like 2026-06-17", file, lines.get("updated", 1))
     regions = check_regions(meta.get("regions"), config, file, lines.get("regions", 1), problems)
@@ -187,7 +207,7 @@ def read_page(config: SiteConfig, content_dir: Path, path: Path, problems: Probl
 def prepare_body(page: Page, problems: Problems, region_ids: list[str]) -> None:
     """Convert the Markdown once, unless it needs Jinja statements first."""
     if _STATEMENT.search(page.body):
-        page.parsed = None
+        page.dynamic, page.parsed = True, None
         return
     text, page.expressions = protect_expressions(page.body)
     page.parsed = convert(text)

@@ -8,9 +8,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from babel import Locale
-from babel.numbers import format_currency, get_currency_symbol
-
 _MISSING = object()
 
 
@@ -44,6 +41,8 @@ def present_in(value: Any, region_id: str, region_ids: Iterable[str]) -> bool:
 
 @lru_cache(maxsize=256)
 def _pattern_without_fraction(locale: str) -> str:
+    from babel import Locale  # imported when first needed: it costs ~40 ms at start-up
+
     pattern = Locale.parse(locale).currency_formats["standard"].pattern
     # Whole amounts read better without ".00": drop the fraction digits.
     return re.sub(r"\.0+", "", pattern)
@@ -51,6 +50,8 @@ def _pattern_without_fraction(locale: str) -> str:
 
 def format_price(amount: float | int | Decimal, currency: str, locale: str) -> str:
     """``Rs 80,000`` for PKR in en_PK, ``$900`` for USD in en_US; decimals only when needed."""
+    from babel.numbers import format_currency, get_currency_symbol
+
     value = Decimal(str(amount))
     if value == value.to_integral_value():
         text = format_currency(

@@ -40,36 +40,18 @@ from sitegen.markdown import (
 )
 from sitegen.pages import Page, check_parsed
 from sitegen.regions import resolve
+from sitegen.theme import template_dirs
 
-BUILTIN_THEMES = Path(__file__).resolve().parent.parent / "themes"
 _INLINE_TAGS = re.compile(
     r"</?(?:a|abbr|b|code|em|i|kbd|mark|q|s|small|span|strong|sub|sup|time|u)\b[^>]*>", re.I
 )
 _TAGS = re.compile(r"<[^>]+>")
 
 
-def theme_dir(config: SiteConfig) -> Path:
-    """The site's own themes/<name>, else sitegen's built-in one."""
-    for base in (config.root / "themes", BUILTIN_THEMES):
-        candidate = base / config.theme
-        if (candidate / "templates").is_dir():
-            return candidate
-    raise SitegenError(
-        f"theme '{config.theme}' not found: looked in {config.root / 'themes'} and {BUILTIN_THEMES}",
-        config.file.name,
-        key="theme",
-    )
-
-
-def template_dirs(config: SiteConfig) -> list[Path]:
-    dirs = [config.root / "templates", theme_dir(config) / "templates"]
-    return [d for d in dirs if d.is_dir()]
-
-
 def strip_tags(html: str) -> str:
     # Inline tags vanish without a space ("<em>Tiny</em>." stays "Tiny."); others separate words.
     text = _INLINE_TAGS.sub("", html)
-    return re.sub(r"\s+", " ", htmllib.unescape(_TAGS.sub(" ", text))).strip()
+    return " ".join(htmllib.unescape(_TAGS.sub(" ", text)).split())
 
 
 @dataclass
@@ -105,6 +87,7 @@ class Renderer:
         services: list[Service],
         assets: Assets,
         production: bool = True,
+        bytecode_cache: Path | None = None,
     ) -> None:
         self.config = config
         self.production = production
@@ -122,6 +105,8 @@ class Renderer:
             undefined=jinja2.ChainableUndefined,
             auto_reload=False,
             cache_size=400,
+            # Compiled templates kept between builds (Jinja2 checks each against its source).
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_cache)) if bytecode_cache else None,
         )
         self.content_html = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
         # trim/lstrip blocks: a {% for %} line inside a Markdown table or list leaves no blank line behind.
@@ -238,7 +223,9 @@ class Renderer:
         ctx = self.content_context(page, region)
         parsed = page.parsed
         expressions = page.expressions
-        if parsed is None:
+        if page.dynamic or parsed is None:
+            if not page.dynamic:
+                raise AssertionError(f"{page.file}: parsed Markdown not loaded before rendering")
             # Jinja statements: render the Markdown source for this region, then convert it.
             body = page.meta.get("body_by_region")
             source = resolve(body, rid, self.config.region_ids) if body is not None else page.body

@@ -47,7 +47,7 @@ from sitegen.build import BuildOptions, build
 from sitegen.devserver.incremental import Previous, rebuild_pages
 from sitegen.errors import BuildFailed, SitegenError
 from sitegen.output import write
-from sitegen.render import BUILTIN_THEMES
+from sitegen.theme import BUILTIN_THEMES
 
 RESERVED = "/__sitegen/"
 WATCHED = ("content", "templates", "themes", "static", "site.yaml")
@@ -77,7 +77,13 @@ def _default_edge(data_dir: Path, local_dir: Path) -> ASGIApp:
 
 
 def _error_view(error: SitegenError) -> dict[str, Any]:
-    return {"file": error.file, "line": error.line, "key": error.key, "message": error.message, "where": error.location()}
+    return {
+        "file": error.file,
+        "line": error.line,
+        "key": error.key,
+        "message": error.message,
+        "where": error.location(),
+    }
 
 
 class DevServer:
@@ -131,7 +137,9 @@ class DevServer:
                 done = self._rebuild_all()
             ms = (time.perf_counter() - started) * 1000
         if self.errors:
-            keeping = "still serving the last good pages" if self.snapshot else "nothing to serve until it builds"
+            keeping = (
+                "still serving the last good pages" if self.snapshot else "nothing to serve until it builds"
+            )
             self.log(f"build failed ({reason}, {ms:.0f} ms); {keeping}:")
             for error in self.errors:
                 self.log(f"  {error}")
@@ -152,7 +160,7 @@ class DevServer:
         else:
             self.errors = []
             self._previous = Previous.of(result)
-            self._swap(result.files, result.config)
+            self._swap(dict(result.files), result.config)
             return f"built {sum(result.pages.values())} pages"
         return "failed"
 
@@ -173,7 +181,9 @@ class DevServer:
             self._swap(outcome.previous.files, outcome.previous.config)
         else:
             # Same pages, regions and config: only file contents changed.
-            updated = {rel: data for rel, data in outcome.previous.files.items() if old.files.get(rel) is not data}
+            updated = {
+                rel: data for rel, data in outcome.previous.files.items() if old.files.get(rel) is not data
+            }
             self.snapshot = replace(self.snapshot, files=outcome.previous.files)
             for rel, data in updated.items():
                 if rel.startswith("_edge/"):
@@ -275,13 +285,15 @@ class DevServer:
         path: str = scope["path"]
         if path == "/api" or path.startswith("/api/"):
             if self._edge is None:
-                await JSONResponse({"ok": False, "error": self._edge_problem}, status_code=503)(scope, receive, send)
+                await JSONResponse({"ok": False, "error": self._edge_problem}, status_code=503)(
+                    scope, receive, send
+                )
                 return
             await self._edge(scope, receive, send)
             return
         request = Request(scope, receive)
         if path.startswith(RESERVED):
-            response = self._reserved(request, path[len(RESERVED):])
+            response = self._reserved(request, path[len(RESERVED) :])
         else:
             response = self._site(request)
         await response(scope, receive, send)
@@ -310,8 +322,12 @@ class DevServer:
             return JSONResponse(self.state(), headers={"Cache-Control": "no-store"})
         if name in ("reload.js", "dev.css"):
             media = "text/javascript" if name.endswith(".js") else "text/css"
-            return Response((CLIENT_DIR / name).read_bytes(), media_type=media, headers={"Cache-Control": "no-store"})
-        return Response(f"no dev-server resource {RESERVED}{name}\n", status_code=404, media_type="text/plain")
+            return Response(
+                (CLIENT_DIR / name).read_bytes(), media_type=media, headers={"Cache-Control": "no-store"}
+            )
+        return Response(
+            f"no dev-server resource {RESERVED}{name}\n", status_code=404, media_type="text/plain"
+        )
 
     def _events(self) -> Response:
         queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
@@ -333,7 +349,9 @@ class DevServer:
                 self._subscribers.discard(queue)
 
         return StreamingResponse(
-            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
     # ------------------------------------------------------------------ the site
@@ -344,8 +362,12 @@ class DevServer:
             return self._no_build()
         path = request.url.path
         if request.method not in ("GET", "HEAD"):
-            return Response(f"{request.method} is not allowed on the static site; the handlers live under /api/\n",
-                            status_code=405, media_type="text/plain", headers={"Allow": "GET, HEAD"})
+            return Response(
+                f"{request.method} is not allowed on the static site; the handlers live under /api/\n",
+                status_code=405,
+                media_type="text/plain",
+                headers={"Allow": "GET, HEAD"},
+            )
         if "\x00" in path or any(part == ".." for part in path.split("/")):
             return Response("bad path\n", status_code=400, media_type="text/plain")
         rel = path.lstrip("/")
@@ -359,7 +381,9 @@ class DevServer:
                 self.log(f"{request.method} {path} -> 200 region {region or snap.default_region}")
             return self._file(snap, candidate, 200, region)
         if rel and not rel.endswith("/") and f"{rel}/index.html" in snap.files:
-            return RedirectResponse(path + "/" + (f"?{request.url.query}" if request.url.query else ""), status_code=301)
+            return RedirectResponse(
+                path + "/" + (f"?{request.url.query}" if request.url.query else ""), status_code=301
+            )
         if first in snap.regions:
             self.log(f"{request.method} {path} -> 404 region {first}")
             return self._not_found(snap, first, path)
@@ -383,14 +407,20 @@ class DevServer:
         except ValueError as exc:
             return Response(f"{exc}\n", status_code=400, media_type="text/plain")
         status, location = self._resolve(request, snap, country, cookies)
-        self.log(f"{request.method} {request.url.path} [{country or '--'}, {source}] -> {status} {location or ''}".rstrip())
+        self.log(
+            f"{request.method} {request.url.path} [{country or '--'}, {source}] -> {status} {location or ''}".rstrip()
+        )
         if location and 300 <= status < 400:
             return RedirectResponse(location, status_code=status, headers={"Cache-Control": "no-store"})
         return self._not_found(snap, None, request.url.path)
 
-    def _resolve(self, request: Request, snap: Snapshot, country: str | None, cookies: dict[str, str]) -> tuple[int, str | None]:
+    def _resolve(
+        self, request: Request, snap: Snapshot, country: str | None, cookies: dict[str, str]
+    ) -> tuple[int, str | None]:
         """Status and location from the routing emulator over the rules this build generated."""
-        answer = emulator.resolve_files(snap.files, host=snap.host, path=request.url.path, country=country, cookies=cookies)
+        answer = emulator.resolve_files(
+            snap.files, host=snap.host, path=request.url.path, country=country, cookies=cookies
+        )
         return int(answer.status), answer.location
 
     def _not_found(self, snap: Snapshot, region: str | None, path: str) -> Response:
@@ -407,7 +437,11 @@ class DevServer:
             headers["Content-Security-Policy"] = snap.csp
             data = self._inject(data, region or snap.default_region, snap)
             media = "text/html; charset=utf-8"
-        elif media.startswith("text/") or media in ("application/javascript", "application/json", "application/xml"):
+        elif media.startswith("text/") or media in (
+            "application/javascript",
+            "application/json",
+            "application/xml",
+        ):
             media += "; charset=utf-8"
         return Response(data, status_code=status, media_type=media, headers=headers)
 
@@ -422,18 +456,25 @@ class DevServer:
         match = _HEAD_END.search(html)
         if match is None:
             return tag + html
-        return html[: match.start()] + tag + html[match.start():]
+        return html[: match.start()] + tag + html[match.start() :]
 
     def _no_build(self) -> Response:
-        items = "".join(f"<li><code>{_attr(e.location())}</code> {_attr(e.message)}</li>" for e in self.errors)
+        items = "".join(
+            f"<li><code>{_attr(e.location())}</code> {_attr(e.message)}</li>" for e in self.errors
+        )
         html = (
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Build failed</title>"
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Build failed</title>'
             f'<link rel="stylesheet" href="{RESERVED}dev.css">'
             f'<script src="{RESERVED}reload.js" defer data-generation="0" data-region="" data-label=""></script>'
             f"</head><body><h1>The site has not built yet</h1><ul>{items}</ul></body></html>"
         )
         # 503: the server is fine and the request too; the site is not available until the build succeeds.
-        return Response(html, status_code=503, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+        return Response(
+            html,
+            status_code=503,
+            media_type="text/html; charset=utf-8",
+            headers={"Cache-Control": "no-store"},
+        )
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -456,7 +497,9 @@ def uvicorn_server(dev: DevServer, host: str = "127.0.0.1", port: int = 8000) ->
             dev.close()
             await super().shutdown(sockets)
 
-    config = uvicorn.Config(dev, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        dev, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+    )
     return Server(config)
 
 
@@ -467,8 +510,10 @@ def run(root: Path, host: str = "127.0.0.1", port: int = 8000, country: str | No
     dev = DevServer(Path(root), country=country)
     try:
         dev.rebuild("start")
-        dev.log(f"serving {dev.root} at http://{host}:{port}/ (country {dev.country or 'none'}; ?country=XX or the "
-                f"{routing.COOKIE} cookie switch it); edge handlers at /api/")
+        dev.log(
+            f"serving {dev.root} at http://{host}:{port}/ (country {dev.country or 'none'}; ?country=XX or the "
+            f"{routing.COOKIE} cookie switch it); edge handlers at /api/"
+        )
         uvicorn_server(dev, host, port).run()
     finally:
         dev.cleanup()

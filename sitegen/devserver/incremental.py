@@ -48,7 +48,7 @@ class Previous:
         sources = getattr(result, "sources", None)
         if not sources:
             return None  # a generator without these fields: always rebuild everything
-        return cls(result.config, list(sources), list(result.services), dict(result.asset_urls), result.files)
+        return cls(result.config, list(sources), list(result.services), dict(result.asset_urls), dict(result.files))
 
 
 class _Overlay(Mapping[str, str]):
@@ -97,14 +97,25 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
             return None
         if not path.exists() and path.suffix not in (".md", ".yaml", ".yml"):
             continue  # an editor's deleted temp file (vim's "4913", atomic-save leftovers): never read by the build
-        if path.suffix != ".md" or not path.is_file() or rel.parts[0] == "services" or any(p.startswith(".") for p in rel.parts):
+        if (
+            path.suffix != ".md"
+            or not path.is_file()
+            or rel.parts[0] == "services"
+            or any(p.startswith(".") for p in rel.parts)
+        ):
             return None
         new = read_page(config, content, path, problems, drafts=False)
         index = by_file.get(f"{content.name}/{rel.as_posix()}")
         if new is None or problems.errors or index is None:
             return None  # a new, removed, draft or broken page: the full build decides (and reports)
         old = sources[index]
-        if (old.kind, old.path, old.meta, old.regions, old.template) != (new.kind, new.path, new.meta, new.regions, new.template):
+        if (old.kind, old.path, old.meta, old.regions, old.template) != (
+            new.kind,
+            new.path,
+            new.meta,
+            new.regions,
+            new.template,
+        ):
             return None
         sources[index] = new
         edited.append(new)

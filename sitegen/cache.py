@@ -1,0 +1,134 @@
+"""The build cache: ``.sitegen-cache/`` next to ``site.yaml``, safe to delete.
+
+It holds what a build learnt so the next one can skip work: the state of every
+input and output file (size, mtime, content hash), each source's parsed page,
+and for every rendered page the key it was rendered under plus what the output
+check and the search index need from it. Each section is one file, written
+atomically and verified with a BLAKE2 digest when read; a section that is
+missing, truncated, corrupted or written by another sitegen or Python version
+reads as empty, so the worst a damaged cache can cost is a full build.
+
+The sections are pickles: the cache is as trusted as the site's own files
+(whoever can write it can also edit ``build.py`` or a template).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sitegen import __version__
+
+DIRNAME = ".sitegen-cache"
+_MAGIC = b"sitegen-cache\n"
+# Anything that changes what a section means: a new sitegen or Python version starts afresh.
+_STAMP = f"{__version__}|{sys.version_info[:2]}|1".encode()
+# A file whose mtime is this close to the moment its state was recorded may have
+# changed again within the file system's timestamp granularity: it is re-hashed.
+RACY_NS = 2_000_000_000
+
+
+def digest(*parts: str | bytes) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class BuildCache:
+    """Named sections under one folder; ``enabled=False`` makes every read empty and every write a no-op."""
+
+    def __init__(self, folder: Path, enabled: bool = True) -> None:
+        self.folder = folder
+        self.enabled = enabled
+        self.problems: list[str] = []  # sections that were present but unreadable (for tests and --verbose)
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.bin"
+
+    def load(self, name: str) -> Any:
+        if not self.enabled:
+            return None
+        try:
+            data = self.path(name).read_bytes()
+        except OSError:
+            return None
+        head = len(_MAGIC) + 32
+        stamp_end = data.find(b"\n", head)
+        if not data.startswith(_MAGIC) or stamp_end < 0 or data[head:stamp_end] != _STAMP:
+            self.problems.append(f"{name}: written by another version")
+            return None
+        payload = data[stamp_end + 1 :]
+        if hashlib.blake2b(payload, digest_size=16).hexdigest().encode() != data[len(_MAGIC) : head]:
+            self.problems.append(f"{name}: checksum mismatch")
+            return None
+        try:
+            return pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - any unreadable section is simply not used
+            self.problems.append(f"{name}: unreadable")
+            return None
+
+    def save(self, name: str, value: Any) -> None:
+        if not self.enabled:
+            return
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        check = hashlib.blake2b(payload, digest_size=16).hexdigest().encode()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_MAGIC + check + _STAMP + b"\n")
+                f.write(payload)
+            os.replace(tmp, self.path(name))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def jinja_folder(self) -> Path | None:
+        """Where compiled templates are kept (Jinja2's own bytecode cache checks the source)."""
+        if not self.enabled:
+            return None
+        folder = self.folder / "jinja"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+
+class FileState:
+    """(size, mtime_ns, inode, content hash) of files, with git's "racily clean" rule.
+
+    A stat match is trusted only for files last modified well before the build
+    that recorded them started (``started_ns``): an edit made during or just
+    after that build, within the file system's timestamp granularity, could keep
+    size and mtime, so such files are read and hashed again.
+    """
+
+    def __init__(
+        self, entries: dict[str, tuple[int, int, int, str]] | None = None, started_ns: int = 0
+    ) -> None:
+        self.entries = entries or {}
+        self.started_ns = started_ns
+
+    def hash_of(self, rel: str, path: str | Path, st: os.stat_result) -> tuple[str, bytes | None]:
+        """The file's content hash, and its bytes when they had to be read."""
+        known = self.entries.get(rel)
+        if (
+            known is not None
+            and known[0] == st.st_size
+            and known[1] == st.st_mtime_ns
+            and known[2] == st.st_ino
+            and st.st_mtime_ns < self.started_ns - RACY_NS
+        ):
+            return known[3], None
+        with open(path, "rb") as f:
+            data = f.read()
+        return digest(data), data

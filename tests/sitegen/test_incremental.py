@@ -1,0 +1,316 @@
+"""Incremental builds: after any change, a cached build writes exactly what a clean build writes.
+
+Each test builds a small two-region site, builds it again with the cache after
+a change (edit, rename, delete, template, catalog, config, static file, damaged
+cache or output) and compares every output file, byte for byte, with a clean
+build made without any cache.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitegen.build import BuildOptions, BuildResult, build
+from sitegen.cache import DIRNAME
+from sitegen.errors import BuildFailed
+from tests.sitegen.sitefactory import write_site
+
+THEME = Path(__file__).resolve().parents[2] / "themes" / "default" / "templates"
+
+FILES = {
+    "content/index.md": """
+        ---
+        title: Home
+        menu: main
+        weight: 1
+        ---
+        Welcome. Read [about us](about.md#team) or see [pricing](/pricing/).
+    """,
+    "content/about.md": """
+        ---
+        title: About
+        menu: main
+        weight: 2
+        ---
+        ## Team
+
+        We are a small team.
+
+        ::: region pk
+        Call {{ region.params.phone }}.
+        :::
+    """,
+    "content/blog/post-a.md": """
+        ---
+        title: Post A
+        ---
+        Some words, and `code`.
+
+        ```python
+        print("hello")
+        ```
+    """,
+    "content/blog/post-b.md": """
+        ---
+        title: Post B
+        ---
+        Back to [post A](post-a.md).
+    """,
+    "content/pricing.md": """
+        ---
+        title: Pricing
+        ---
+        Websites start at {{ price("web") }}.
+    """,
+    "content/list.md": """
+        ---
+        title: All services
+        ---
+        {% for s in services %}
+        - {{ s.name }}
+        {% endfor %}
+    """,
+    "content/services/index.md": """
+        ---
+        title: Services
+        template: services
+        ---
+        What we do.
+    """,
+    "content/services/web.yaml": """
+        id: web
+        name: Web
+        summary: Websites.
+        price:
+          pk: {amount: 80000, currency: PKR}
+          intl: {amount: 900, currency: USD}
+    """,
+    "content/services/seo.yaml": """
+        id: seo
+        name: SEO
+        summary: Search.
+        price:
+          pk: {amount: 30000, currency: PKR}
+          intl: {amount: 400, currency: USD}
+    """,
+    "static/css/extra.css": "body { color: #111; }\n",
+}
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def clean_build(site: Path, tmp: Path) -> dict[str, bytes]:
+    out = tmp / "clean"
+    shutil.rmtree(out, ignore_errors=True)
+    build(BuildOptions(root=site, out=out, cache=False))
+    return tree(out)
+
+
+def cached_build(site: Path) -> BuildResult:
+    return build(BuildOptions(root=site, cache=True))
+
+
+def same_as_clean(site: Path, tmp: Path) -> BuildResult:
+    result = cached_build(site)
+    assert tree(site / "dist") == clean_build(site, tmp)
+    return result
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = write_site(tmp_path / "site", dict(FILES))
+    first = cached_build(root)
+    assert first.rendered > 0 and first.reused == 0
+    return root
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_no_change_reuses_every_page_and_writes_nothing(site: Path, tmp_path: Path) -> None:
+    before = {p: p.stat().st_mtime_ns for p in (site / "dist").rglob("*") if p.is_file()}
+    result = same_as_clean(site, tmp_path)
+    assert result.written == 0 and result.rendered == 0
+    assert result.reused == sum(result.pages.values())
+    assert {p: p.stat().st_mtime_ns for p in (site / "dist").rglob("*") if p.is_file()} == before
+
+
+def test_body_edit_rerenders_only_that_page(site: Path, tmp_path: Path) -> None:
+    edit(site / "content/blog/post-a.md", "Some words", "Other words")
+    result = same_as_clean(site, tmp_path)
+    assert result.rendered == 2  # post A in both regions
+    assert result.parsed == 1
+    assert "Other words" in (site / "dist/pk/blog/post-a/index.html").read_text()
+
+
+def test_same_size_edit_right_after_a_build_is_seen(site: Path, tmp_path: Path) -> None:
+    # Same size, and within the file system's timestamp granularity of the last build:
+    # only the content hash can tell, so a recently written file must be re-read.
+    page = site / "content/blog/post-a.md"
+    st = page.stat()
+    edit(page, "Some words", "Same sizes")
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert page.stat().st_size == st.st_size
+    same_as_clean(site, tmp_path)
+    assert "Same sizes" in (site / "dist/intl/blog/post-a/index.html").read_text()
+
+
+def test_menu_title_change_rerenders_every_page(site: Path, tmp_path: Path) -> None:
+    edit(site / "content/about.md", "title: About", "title: About us")
+    result = same_as_clean(site, tmp_path)
+    assert result.reused == 0  # every page shows the menu
+    assert ">About us</a>" in (site / "dist/pk/blog/post-b/index.html").read_text()
+
+
+def test_new_page_deleted_page_and_renamed_page(site: Path, tmp_path: Path) -> None:
+    (site / "content/blog/post-c.md").write_text("---\ntitle: Post C\n---\nNew.\n", encoding="utf-8")
+    same_as_clean(site, tmp_path)
+    assert (site / "dist/pk/blog/post-c/index.html").is_file()
+    (site / "content/blog/post-c.md").unlink()
+    result = same_as_clean(site, tmp_path)
+    assert not (site / "dist/pk/blog/post-c/index.html").exists()
+    assert result.removed == 2
+    (site / "content/blog/post-b.md").rename(site / "content/blog/post-z.md")
+    same_as_clean(site, tmp_path)
+    assert (site / "dist/intl/blog/post-z/index.html").is_file()
+    assert not (site / "dist/intl/blog/post-b/index.html").exists()
+
+
+def test_deleting_a_linked_page_fails_even_though_the_linking_page_is_cached(site: Path) -> None:
+    before = tree(site / "dist")
+    (site / "content/blog/post-a.md").unlink()
+    with pytest.raises(BuildFailed) as failed:
+        cached_build(site)
+    assert [str(e) for e in failed.value.errors] == [
+        "content/blog/post-b.md:4: link to 'post-a.md': no such content file (looked for content/blog/post-a.md)"
+    ]
+    assert tree(site / "dist") == before
+
+
+def test_removing_an_anchor_breaks_the_cached_page_that_links_to_it(site: Path, tmp_path: Path) -> None:
+    before = tree(site / "dist")
+    edit(site / "content/about.md", "## Team", "## People")
+    with pytest.raises(BuildFailed) as failed:
+        cached_build(site)
+    messages = [str(e) for e in failed.value.errors]
+    assert messages == [
+        "content/index.md:6: link to 'about.md#team': that page has no heading or element with id 'team'; check the anchor"
+    ]
+    assert tree(site / "dist") == before
+    edit(site / "content/about.md", "## People", "## Team")
+    same_as_clean(site, tmp_path)
+
+
+def test_template_edit_rerenders_the_pages_that_use_it(site: Path, tmp_path: Path) -> None:
+    templates = site / "templates"
+    templates.mkdir()
+    shutil.copy(THEME / "page.html", templates / "page.html")  # a new file shadows the theme's
+    result = same_as_clean(site, tmp_path)
+    assert result.rendered == 0  # the same text under the same name: nothing to redo
+    edit(templates / "page.html", '{% extends "base.html" %}', '{% extends "base.html" %}{# v2 #}')
+    result = same_as_clean(site, tmp_path)
+    page_pages = {"about", "blog/post-a", "blog/post-b", "pricing", "list"}
+    assert result.rendered == 2 * len(page_pages)
+
+
+def test_partial_included_by_the_base_template_rerenders_everything(site: Path, tmp_path: Path) -> None:
+    templates = site / "templates"
+    (templates / "partials").mkdir(parents=True)
+    (templates / "partials" / "analytics.html").write_text("<!-- analytics off -->\n", encoding="utf-8")
+    result = same_as_clean(site, tmp_path)
+    assert result.reused == 0
+    assert "<!-- analytics off -->" in (site / "dist/pk/index.html").read_text()
+
+
+def test_catalog_change_rerenders_pages_that_read_it(site: Path, tmp_path: Path) -> None:
+    edit(site / "content/services/web.yaml", "amount: 900", "amount: 950")
+    result = same_as_clean(site, tmp_path)
+    assert "$950" in (site / "dist/intl/pricing/index.html").read_text()
+    # Post A's template and body never read the catalog.
+    assert result.reused >= 2
+    assert result.rendered < sum(result.pages.values())
+
+
+def test_site_yaml_and_static_file_changes(site: Path, tmp_path: Path) -> None:
+    edit(site / "site.yaml", '"+92 300 1234567"', '"+92 300 7654321"')
+    result = same_as_clean(site, tmp_path)
+    assert result.reused == 0
+    assert "+92 300 7654321" in (site / "dist/pk/about/index.html").read_text()
+    (site / "static/css/extra.css").write_text("body { color: #222; }\n", encoding="utf-8")
+    result = same_as_clean(site, tmp_path)
+    assert result.reused == 0  # every page links the stylesheets by hashed name
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "delete"])
+def test_damaged_cache_never_gives_wrong_output(site: Path, tmp_path: Path, damage: str) -> None:
+    edit(site / "content/blog/post-a.md", "Some words", "Changed words")
+    for section in (site / DIRNAME).glob("*.bin"):
+        data = section.read_bytes()
+        if damage == "truncate":
+            section.write_bytes(data[: len(data) // 2])
+        elif damage == "flip":
+            middle = len(data) // 2
+            section.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :])
+        elif damage == "garbage":
+            section.write_bytes(os.urandom(len(data)))
+        elif damage == "empty":
+            section.write_bytes(b"")
+        else:
+            section.unlink()
+    result = same_as_clean(site, tmp_path)
+    assert result.reused == 0
+    # And the cache is whole again afterwards.
+    again = cached_build(site)
+    assert again.rendered == 0
+
+
+def test_output_changed_behind_the_builds_back_is_rebuilt(site: Path, tmp_path: Path) -> None:
+    (site / "dist/pk/about/index.html").write_text("tampered", encoding="utf-8")
+    (site / "dist/intl/blog/post-a/index.html").unlink()
+    result = same_as_clean(site, tmp_path)
+    assert result.rendered == 2
+
+
+def test_stale_sections_from_other_sites_or_versions_are_ignored(site: Path, tmp_path: Path) -> None:
+    # Swap in the cache of a different site: keys differ, nothing may be reused wrongly.
+    other = write_site(
+        tmp_path / "other", {**FILES, "content/about.md": "---\ntitle: Elsewhere\n---\n## Team\n"}
+    )
+    cached_build(other)
+    shutil.rmtree(site / DIRNAME)
+    shutil.copytree(other / DIRNAME, site / DIRNAME)
+    same_as_clean(site, tmp_path)
+
+
+def test_warnings_are_repeated_by_a_no_change_build_and_fatal_with_strict(site: Path) -> None:
+    edit(site / "content/blog/post-a.md", "title: Post A", "title: Post A\ncolour: blue")
+    first = cached_build(site)
+    again = cached_build(site)
+    assert again.rendered == 0
+    assert [str(w) for w in again.warnings] == [str(w) for w in first.warnings]
+    assert any("unknown front matter key 'colour'" in str(w) for w in again.warnings)
+    with pytest.raises(BuildFailed):
+        build(BuildOptions(root=site, strict=True))
+
+
+def test_in_place_update_and_swap_give_the_same_tree(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sitegen.build as build_module
+
+    # Force the "many pages changed" path (a new folder swapped in) for a small edit.
+    monkeypatch.setattr(build_module, "IN_PLACE", 0)
+    edit(site / "content/blog/post-a.md", "Some words", "Swapped words")
+    result = same_as_clean(site, tmp_path)
+    assert result.rendered == 2 and result.reused > 0
