@@ -117,7 +117,7 @@ class PageRecord:
 class Rendered:
     """What the build keeps of one rendered page: enough to check links to and from it and index it."""
 
-    key: str
+    key: tuple[str, ...]
     digest: str
     hrefs: tuple[str, ...]
     ids: frozenset[str]
@@ -350,8 +350,9 @@ class _Build:
         if not content.is_dir():
             problems.error("no content folder: create content/index.md", "content")
             problems.check(options.strict)
-        records: dict[str, PageRecord] = self.cache.load("pages") or {}
-        self.parsed_store: dict[str, bytes] = self.cache.load("parsed") or {}
+        records: dict[str, PageRecord] = self.cache.load_map("pages")
+        self.parsed_store: dict[str, bytes] = self.cache.load_map("parsed")
+        self.old_records, self.old_parsed = set(records), set(self.parsed_store)
         prefix = str(content) + os.sep
         # Sorted as paths (by segment), the order pages and problems have always come in.
         sources = sorted(
@@ -364,6 +365,7 @@ class _Build:
         )
         files = [f"content/{rel}" for rel in sources]
         slots: list[PageRecord | None] = []
+        self.reused_keys: set[str] = set()
         todo: list[tuple[int, str, str, bytes | None]] = []
         for i, rel in enumerate(sources):
             path = prefix + rel.replace("/", os.sep)
@@ -375,6 +377,7 @@ class _Build:
                 and (record.page is None or record.page.dynamic or key in self.parsed_store)
             ):
                 slots.append(record)
+                self.reused_keys.add(key)
             else:
                 slots.append(None)
                 todo.append((i, path, key, self.data.get(path)))
@@ -443,9 +446,10 @@ class _Build:
         )
         self.template_infos = deps.parsed()
         base = digest(self.key, repr(sorted(asset_urls.items())), structure_key(pages))
-        previous: dict[str, Rendered] = self.cache.load("rendered") or {} if state is not None else {}
+        previous: dict[str, Rendered] = self.cache.load_map("rendered") if state is not None else {}
+        self.old_rendered = set(previous)
         reusable = state is not None and state.out == str(self.out)
-        self.rendered_keys: dict[str, str] = {}
+        self.rendered_keys: dict[str, tuple[str, ...]] = {}
         rendered: dict[str, Rendered] = {}
         tasks: list[tuple[int, str]] = []
         for rid in self.region_ids:
@@ -454,7 +458,8 @@ class _Build:
                     continue
                 template_hash, template_reads_catalog = deps.closure(f"{page.template}.html")
                 record = self.records.get(page.file)
-                key = digest(
+                # A tuple, compared as is: hashing 8000 keys would cost more than comparing them.
+                key = (
                     base,
                     rid,
                     record.key if record is not None else page.file,
@@ -625,9 +630,16 @@ class _Build:
             st = os.stat(os.path.join(self.out_str, rel))
             outputs[rel] = (st.st_size, st.st_mtime_ns, st.st_ino, digests[rel])
         live = {record.key for record in self.records.values()}
-        self.cache.save("pages", self.records)
-        self.cache.save("parsed", {k: v for k, v in self.parsed_store.items() if k in live})
-        self.cache.save("rendered", rendered)
+        parsed = {k: v for k, v in self.parsed_store.items() if k in live}
+        changed_files = {f for f, r in self.records.items() if r.key not in self.reused_keys}
+        self.cache.save_map("pages", self.records, changed_files | (self.old_records - set(self.records)))
+        self.cache.save_map(
+            "parsed", parsed, (set(parsed) - self.old_parsed) | (self.old_parsed - set(parsed))
+        )
+        fresh_start = self.state is None  # nothing was loaded: rewrite every shard
+        self.cache.save_map(
+            "rendered", rendered, None if fresh_start else self.fresh | (self.old_rendered - set(rendered))
+        )
         self.cache.save(
             "state",
             State(
@@ -660,7 +672,9 @@ def _parse_part(
         blob = None
         if page is not None and not page.dynamic and page.parsed is not None:
             blob = pickle.dumps(page.parsed, protocol=pickle.HIGHEST_PROTOCOL)
-            page.parsed = None  # the parent keeps the blob; whoever renders the page loads it
+            # The parent keeps the blob; whoever renders the page loads it. The Markdown source is
+            # only needed again for bodies rendered per region (dynamic), so it is not carried around.
+            page.parsed, page.body = None, ""
         out.append((i, key, page, blob, found))
     return out
 

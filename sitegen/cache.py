@@ -20,6 +20,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,11 @@ _STAMP = f"{__version__}|{sys.version_info[:2]}|1".encode()
 # A file whose mtime is this close to the moment its state was recorded may have
 # changed again within the file system's timestamp granularity: it is re-hashed.
 RACY_NS = 2_000_000_000
+SHARDS = 16
+
+
+def _shard(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
 
 
 def digest(*parts: str | bytes) -> str:
@@ -49,6 +55,7 @@ class BuildCache:
         self.folder = folder
         self.enabled = enabled
         self.problems: list[str] = []  # sections that were present but unreadable (for tests and --verbose)
+        self._bad: dict[str, set[int]] = {}
 
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.bin"
@@ -90,6 +97,32 @@ class BuildCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def load_map(self, name: str) -> dict[str, Any]:
+        """A large mapping kept in SHARDS files, so a small change rewrites only a few of them."""
+        out: dict[str, Any] = {}
+        bad = self._bad.setdefault(name, set())
+        for i in range(SHARDS):
+            part = self.load(f"{name}.{i}")
+            if isinstance(part, dict):
+                out.update(part)
+            else:
+                bad.add(i)  # missing or unreadable: rewritten by the next save_map
+        return out
+
+    def save_map(self, name: str, mapping: dict[str, Any], dirty: set[str] | None) -> None:
+        """Save the shards holding a ``dirty`` key (changed or removed); every shard when None."""
+        if not self.enabled:
+            return
+        shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
+        for key, value in mapping.items():
+            shards[_shard(key)][key] = value
+        todo = (
+            set(range(SHARDS)) if dirty is None else {_shard(k) for k in dirty} | self._bad.get(name, set())
+        )
+        for i in sorted(todo):
+            self.save(f"{name}.{i}", shards[i])
+        self._bad[name] = set()
 
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

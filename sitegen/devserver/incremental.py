@@ -48,7 +48,9 @@ class Previous:
         sources = getattr(result, "sources", None)
         if not sources:
             return None  # a generator without these fields: always rebuild everything
-        return cls(result.config, list(sources), list(result.services), dict(result.asset_urls), dict(result.files))
+        return cls(
+            result.config, list(sources), list(result.services), dict(result.asset_urls), dict(result.files)
+        )
 
 
 class _Overlay(Mapping[str, str]):
