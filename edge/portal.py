@@ -77,12 +77,26 @@ def create_app(settings: Settings) -> Starlette:
 
     storage = Storage(settings.supabase_url or "", settings.supabase_key or "") if not local else None
 
-    def store_for(user: User | JSONResponse) -> PortalStore | JSONResponse:
+    def signed_in(request: Request) -> tuple[User, PortalStore] | JSONResponse:
+        """The caller and the store acting as them (in Supabase mode: with their own token)."""
+        user = user_of(request)
         if isinstance(user, JSONResponse):
             return user
         if store is not None:
-            return store
-        return SupabasePortalStore(settings.supabase_url or "", settings.supabase_key or "", user.token)
+            return user, store
+        return user, SupabasePortalStore(settings.supabase_url or "", settings.supabase_key or "", user.token)
+
+    async def project_access(request: Request) -> tuple[User, PortalStore, str] | JSONResponse:
+        """signed_in, plus the project in the path, which must be one the caller may see."""
+        who = signed_in(request)
+        if isinstance(who, JSONResponse):
+            return who
+        user, st = who
+        pid = request.path_params["id"]
+        # 404 rather than 403 so another client's project ids are not confirmed.
+        if await run_in_threadpool(st.project, user.id, pid) is None:
+            return _error(404, "no such project")
+        return user, st, pid
 
     async def config(request: Request) -> JSONResponse:
         return JSONResponse(
@@ -120,35 +134,26 @@ def create_app(settings: Settings) -> Starlette:
         return JSONResponse({"ok": True, "access_token": token, "development": True})
 
     async def projects(request: Request) -> JSONResponse:
-        user = user_of(request)
-        st = store_for(user)
-        if isinstance(user, JSONResponse):
-            return user
-        if isinstance(st, JSONResponse):
-            return st
+        who = signed_in(request)
+        if isinstance(who, JSONResponse):
+            return who
+        user, st = who
         return JSONResponse({"projects": await run_in_threadpool(st.projects, user.id)})
 
     async def project(request: Request) -> JSONResponse:
-        user = user_of(request)
-        st = store_for(user)
-        if isinstance(user, JSONResponse):
-            return user
-        if isinstance(st, JSONResponse):
-            return st
+        who = signed_in(request)
+        if isinstance(who, JSONResponse):
+            return who
+        user, st = who
         row = await run_in_threadpool(st.project, user.id, request.path_params["id"])
         # 404 rather than 403 so another client's project ids are not confirmed.
         return JSONResponse({"project": row}) if row else _error(404, "no such project")
 
     async def messages(request: Request) -> JSONResponse:
-        user = user_of(request)
-        st = store_for(user)
-        if isinstance(user, JSONResponse):
-            return user
-        if isinstance(st, JSONResponse):
-            return st
-        pid = request.path_params["id"]
-        if await run_in_threadpool(st.project, user.id, pid) is None:
-            return _error(404, "no such project")
+        access = await project_access(request)
+        if isinstance(access, JSONResponse):
+            return access
+        user, st, pid = access
         if request.method == "GET":
             return JSONResponse({"messages": await run_in_threadpool(st.messages, user.id, pid)})
         data = await _json_body(request)
@@ -162,15 +167,10 @@ def create_app(settings: Settings) -> Starlette:
         )
 
     async def upload_url(request: Request) -> JSONResponse:
-        user = user_of(request)
-        st = store_for(user)
-        if isinstance(user, JSONResponse):
-            return user
-        if isinstance(st, JSONResponse):
-            return st
-        pid = request.path_params["id"]
-        if await run_in_threadpool(st.project, user.id, pid) is None:
-            return _error(404, "no such project")
+        access = await project_access(request)
+        if isinstance(access, JSONResponse):
+            return access
+        user, st, pid = access
         data = await _json_body(request)
         if isinstance(data, JSONResponse):
             return data
@@ -205,12 +205,10 @@ def create_app(settings: Settings) -> Starlette:
         )
 
     async def download_url(request: Request) -> JSONResponse:
-        user = user_of(request)
-        st = store_for(user)
-        if isinstance(user, JSONResponse):
-            return user
-        if isinstance(st, JSONResponse):
-            return st
+        who = signed_in(request)
+        if isinstance(who, JSONResponse):
+            return who
+        user, st = who
         row = await run_in_threadpool(st.file, user.id, request.path_params["id"])
         if row is None:
             return _error(404, "no such file")
@@ -255,24 +253,20 @@ def create_app(settings: Settings) -> Starlette:
         )
 
     async def me_export(request: Request) -> JSONResponse:
-        user = user_of(request)
-        st = store_for(user)
-        if isinstance(user, JSONResponse):
-            return user
-        if isinstance(st, JSONResponse):
-            return st
+        who = signed_in(request)
+        if isinstance(who, JSONResponse):
+            return who
+        user, st = who
         return JSONResponse(
             await run_in_threadpool(st.export, user.id),
             headers={"content-disposition": 'attachment; filename="my-data.json"'},
         )
 
     async def me_patch(request: Request) -> JSONResponse:
-        user = user_of(request)
-        st = store_for(user)
-        if isinstance(user, JSONResponse):
-            return user
-        if isinstance(st, JSONResponse):
-            return st
+        who = signed_in(request)
+        if isinstance(who, JSONResponse):
+            return who
+        user, st = who
         data = await _json_body(request)
         if isinstance(data, JSONResponse):
             return data
@@ -288,12 +282,10 @@ def create_app(settings: Settings) -> Starlette:
         return JSONResponse({"profile": await run_in_threadpool(st.update_profile, user.id, data)})
 
     async def me_deletion(request: Request) -> JSONResponse:
-        user = user_of(request)
-        st = store_for(user)
-        if isinstance(user, JSONResponse):
-            return user
-        if isinstance(st, JSONResponse):
-            return st
+        who = signed_in(request)
+        if isinstance(who, JSONResponse):
+            return who
+        user, st = who
         return JSONResponse(
             {"request": await run_in_threadpool(st.add_request, user.id, "deletion", "")}, status_code=201
         )

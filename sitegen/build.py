@@ -259,9 +259,9 @@ class _Build:
             output.add(name, text)
 
         # Links are checked once every page rendered; a failed page would only add noise.
-        self._check(options.strict)
+        self.problems.check(options.strict)
         self._check_links(html_links, html_ids, rendered, pages, output, asset_files)
-        self._check(options.strict)
+        self.problems.check(options.strict)
 
         output.files.update(asset_files)
         result.sources, result.services, result.asset_urls = pages, services, asset_urls
@@ -425,7 +425,7 @@ class _Build:
                 continue
             by_path[page.path] = page
             unique.append(page)
-        self._check(options.strict)
+        self.problems.check(options.strict)
         return unique, services
 
     # ------------------------------------------------------------------ render
@@ -528,9 +528,6 @@ class _Build:
         return (st.st_size, st.st_mtime_ns, st.st_ino) == known[:3]
 
     # ------------------------------------------------------------------ check and write
-
-    def _check(self, strict: bool) -> None:
-        self.problems.check(strict)
 
     def abort(self) -> None:
         """After a failure: drop the half-made output folder (the old one was never touched)."""
