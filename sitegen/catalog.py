@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sitegen.config import REGION_ID, SiteConfig, load_yaml
+from sitegen.config import REGION_ID, SiteConfig
 from sitegen.errors import Problems, SitegenError
 from sitegen.markdown import convert, protect_expressions
 from sitegen.pages import Page, check_parsed, check_regions
 from sitegen.regions import format_price, is_region_map, resolve
+from sitegen.yamlio import load_yaml
 
 SERVICE_KEYS = {
     "id": "Lowercase id, also the URL: /services/<id>/ (default: the file name).",

@@ -17,10 +17,11 @@ from typing import Any
 
 import yaml
 
-from sitegen.config import Loader, SiteConfig
+from sitegen.config import SiteConfig
 from sitegen.errors import Problems, SitegenError
 from sitegen.markdown import Parsed, convert, protect_expressions
 from sitegen.regions import is_region_map
+from sitegen.yamlio import Loader
 
 FRONT_MATTER_KEYS = {
     "title": "Page title (required); may differ per region.",

@@ -1,0 +1,64 @@
+"""The site configuration (``site.yaml``): one schema, a docstring per key.
+
+- ``schema``: the dataclasses, each default declared once;
+- ``checks``: ``doc()`` field declarations and value checks;
+- ``validate``: parsed YAML to a ``SiteConfig`` with every problem named, and ``load_config``;
+- ``reference``: docs/configuration.md generated from the schema.
+
+Callers import from ``sitegen.config``; the submodules are the seams.
+"""
+
+from sitegen.config.checks import COUNTRY, CURRENCY, ENV_NAME, HREFLANG, LOCALE, REGION_ID, doc
+from sitegen.config.reference import schema_markdown
+from sitegen.config.schema import (
+    Analytics,
+    Chat,
+    ChatLimits,
+    Contact,
+    ContactForm,
+    Cookie,
+    Edge,
+    Portal,
+    Privacy,
+    Processor,
+    Provider,
+    Region,
+    Retention,
+    SearchConsole,
+    SiteConfig,
+    Turnstile,
+)
+from sitegen.config.validate import load_config, validate
+from sitegen.yamlio import Loader, key_lines, load_yaml
+
+__all__ = [
+    "COUNTRY",
+    "CURRENCY",
+    "ENV_NAME",
+    "HREFLANG",
+    "LOCALE",
+    "REGION_ID",
+    "Analytics",
+    "Chat",
+    "ChatLimits",
+    "Contact",
+    "ContactForm",
+    "Cookie",
+    "Edge",
+    "Loader",
+    "Portal",
+    "Privacy",
+    "Processor",
+    "Provider",
+    "Region",
+    "Retention",
+    "SearchConsole",
+    "SiteConfig",
+    "Turnstile",
+    "doc",
+    "key_lines",
+    "load_config",
+    "load_yaml",
+    "schema_markdown",
+    "validate",
+]
