@@ -16,9 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from edge.grounding import CONTEXT_CHUNKS, InventedPrice, PriceGuard, allowed_prices, context
 from edge.offline import OfflineAnswerer
 from edge.providers import Provider, ProviderError, stream
 from edge.ratelimit import RateLimiter, client_key
+from edge.retrieval import Retriever
 from edge.settings import Settings
 
 log = logging.getLogger("sitegen.chat")
@@ -46,7 +48,8 @@ class ChatApp:
         self.max_concurrent = int(limits.get("max_concurrent", 16))
         self.limiter = RateLimiter(float(limits.get("rate_per_minute", 12)))
         self.active = 0
-        self.offline = OfflineAnswerer(settings)
+        self.retriever = Retriever(settings)
+        self.offline = OfflineAnswerer(settings, self.retriever)
         self.providers = self._providers()
         self.failures: dict[str, int] = {}
         self.cooldown_until: dict[str, float] = {}
@@ -101,11 +104,19 @@ class ChatApp:
             raise BadRequest("the last message must be from the user")
         return region, clean
 
-    def _system(self, region: str) -> str:
+    def _system(self, region: str, question: str) -> str:
+        """The region's prompt plus the site's chunks ranked for the question (with their URLs)."""
         try:
-            return self.settings.read_text(f"chat/{region}.prompt.txt")
+            prompt = self.settings.read_text(f"chat/{region}.prompt.txt")
         except OSError:
-            return f"You are {self.config.get('bot_name', 'ExpertBot')}, the assistant of this website."
+            prompt = f"You are {self.config.get('bot_name', 'ExpertBot')}, the assistant of this website."
+        note = ""
+        asked = self.offline.asked_service(region, set(self.retriever.query(question)))
+        if asked and asked[0] != region:
+            label = self.settings.regions.get(region, {}).get("label", region)
+            there = self.settings.regions.get(asked[0], {}).get("label", asked[0])
+            note = f"{asked[1].get('name', '')} is not offered on the {label} site; it is offered in {there} ({asked[1].get('url', '')})."
+        return prompt + context(self.retriever.search(region, question, CONTEXT_CHUNKS), note)
 
     def _failed(self, provider: Provider, retry_after: float | None) -> None:
         count = self.failures.get(provider.id, 0) + 1
@@ -114,21 +125,48 @@ class ChatApp:
             wait = retry_after if retry_after is not None else COOLDOWN_SECONDS
             self.cooldown_until[provider.id] = time.monotonic() + wait
 
+    def _notice(self) -> str:
+        # Only a configured provider that failed is worth mentioning; a site without one just has quick answers.
+        if self.providers:
+            return "The assistant can't be reached right now. Quick answers from this site:"
+        return "Quick answers from this site:"
+
     async def _events(self, region: str, messages: list[dict[str, str]]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        system = self._system(region)
+        question = messages[-1]["content"]
+        system = self._system(region, question)
+        offline = self.offline.answer(region, question)
+        links = {"links": [link.as_dict() for link in offline.links]} if offline.kind != "out_of_scope" else None
         if self.client is None:
             self.client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         for provider in self.providers:
             if self.cooldown_until.get(provider.id, 0.0) > time.monotonic():
                 continue
             sent = False
+            guard = PriceGuard(allowed_prices(self.settings.regions.get(region, {})))
             gen = stream(self.client, provider, system, messages)
             try:
                 async for piece in gen:
+                    shown = guard.feed(piece)
+                    if shown and not sent:
+                        sent = True
+                        yield "meta", {"provider": provider.id}
+                    if shown:
+                        yield "token", {"t": shown}
+                rest = guard.finish()
+                if rest:
                     if not sent:
                         sent = True
                         yield "meta", {"provider": provider.id}
-                    yield "token", {"t": piece}
+                    yield "token", {"t": rest}
+            except InventedPrice:
+                # The model named a price the catalog does not have: the visitor gets the site's own answer.
+                log.warning("chat provider %s quoted a price not in the catalog; answer replaced", provider.id)
+                yield ("replace" if sent else "meta"), {"provider": "offline", "t": offline.text,
+                                                        "notice": "Quick answer from this site:"}
+                if not sent:
+                    yield "token", {"t": offline.text}
+                yield "links", {"links": [link.as_dict() for link in offline.links]}
+                return
             except (ProviderError, httpx.HTTPError, ValueError) as exc:
                 retry = exc.retry_after if isinstance(exc, ProviderError) else None
                 log.warning("chat provider %s failed: %s", provider.id, type(exc).__name__)
@@ -141,12 +179,14 @@ class ChatApp:
                 await gen.aclose()
             if sent:
                 self.failures[provider.id] = 0
+                if links and links["links"]:
+                    yield "links", links
                 return
             self._failed(provider, None)  # an empty answer counts as a failure
-        yield "meta", {"provider": "offline"}
-        text = self.offline.answer(region, messages[-1]["content"])
-        for word in text.split(" "):
+        yield "meta", {"provider": "offline", "notice": self._notice()}
+        for word in offline.text.split(" "):
             yield "token", {"t": word + " "}
+        yield "links", {"links": [link.as_dict() for link in offline.links]}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,17 +226,19 @@ class ChatApp:
         self.active += 1
         if wants_json:
             try:
-                reply, provider, error = [], "offline", None
+                reply: list[str] = []
+                body: dict[str, Any] = {"reply": "", "provider": "offline"}
                 async for event, data in self._events(region, messages):
                     if event == "token":
                         reply.append(data["t"])
-                    elif event == "meta":
-                        provider = data["provider"]
+                    elif event in {"meta", "replace"}:
+                        body |= {k: v for k, v in data.items() if k in {"provider", "notice"}}
+                        reply = [data["t"]] if event == "replace" else reply
+                    elif event == "links":
+                        body["links"] = data["links"]
                     elif event == "error":
-                        error = data["message"]
-                body: dict[str, Any] = {"reply": "".join(reply), "provider": provider}
-                if error:
-                    body["error"] = error
+                        body["error"] = data["message"]
+                body["reply"] = "".join(reply).strip()
                 return JSONResponse(body)
             finally:
                 self.active -= 1

@@ -1,104 +1,308 @@
-"""Offline answerer: used when no provider is configured or all of them failed.
+"""Quick answers from this site: the chat's answerer without an AI provider.
 
-Price/service/contact questions get a templated answer from the region's data in
-site.json; anything else gets the best-matching pages from search/<region>.json
-(BM25 ranking).
+Used when no provider is configured or all of them failed. It works out what a
+question is about (a service, prices, contact, hours, retention, rights, the
+privacy policy, regions) and answers with one direct sentence built from the
+build's data in ``site.json`` (prices, contact details, hours and retention
+periods are never copied from free text), a next step, and at most three
+links. Anything else is answered from the best-ranked chunk of the site, and a
+question the site cannot answer says so and points to the contact page.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
+from edge.retrieval import Hit, Retriever, tokens
 from edge.settings import Settings
 
-_WORD = re.compile(r"[a-z0-9]+")
-_PRICE = {"price", "prices", "cost", "costs", "charge", "rate", "rates", "fee", "fees", "much", "budget", "quote", "pricing"}
-_CONTACT = {"contact", "phone", "email", "call", "whatsapp", "address", "reach", "where", "located", "based", "office"}
-_SERVICES = {"services", "service", "offer", "offers", "do"}
+MAX_LINKS = 3
+SNIPPET_CHARS = 320
+
+# What a question is about, by the (stemmed) words it uses after the vocabulary has added the
+# site's words for the visitor's (site.yaml chat.vocabulary turns "kitne paise" into "price").
+PRICE = frozenset(tokens("price cost costs charge fee rate budget pricing expensive cheap afford much"))
+CONTACT = frozenset(
+    tokens("contact phone email mail call whatsapp address reach office visit number located quote")
+)
+HOURS = frozenset(
+    tokens("hours open opening timing timings available availability saturday sunday weekend time")
+)
+RETENTION = frozenset(tokens("long keep kept retain retention automatically old"))
+RIGHTS = frozenset(tokens("rights right copy correct correction withdraw consent erase object access delete"))
+POLICY = frozenset(
+    tokens(
+        "privacy policy cookie cookies data personal share sell processor processes collect stored track information gdpr"
+    )
+)
+REGIONS = frozenset(
+    tokens(
+        "international abroad outside overseas foreign country countries worldwide currency dollar dollars rupee rupees usd pkr"
+    )
+)
+POLICY_NAMES = frozenset(tokens("privacy policy cookie cookies"))
+SERVICES = frozenset(tokens("service services offer provide"))
+# A section must share at least this share of a question's words to be offered as its answer.
+MIN_COVERAGE = 0.75
+# A service counts as asked about when the question's words in its name weigh at least this (idf).
+MIN_SERVICE_WEIGHT = 0.9
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"title": self.title, "url": self.url}
 
 
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+@dataclass
+class Answer:
+    text: str
+    links: list[Link] = field(default_factory=list)
+    kind: str = "answer"  # "out_of_scope" when the site has nothing to say about the question
+
+    def add(self, title: str, url: str) -> None:
+        if url and len(self.links) < MAX_LINKS and url not in {link.url for link in self.links}:
+            self.links.append(Link(title, url))
 
 
 class OfflineAnswerer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, retriever: Retriever | None = None) -> None:
         self.settings = settings
-        self._docs: dict[str, list[dict[str, Any]]] = {}
+        self.retriever = retriever or Retriever(settings)
 
-    def _pages(self, region: str) -> list[dict[str, Any]]:
-        if region not in self._docs:
-            try:
-                pages = json.loads(self.settings.read_text(f"search/{region}.json"))
-            except (OSError, ValueError):
-                pages = []
-            self._docs[region] = [p for p in pages if isinstance(p, dict)]
-        return self._docs[region]
+    # ------------------------------------------------------------------ what is asked
 
-    def search(self, region: str, query: str, limit: int = 3) -> list[dict[str, Any]]:
-        pages = self._pages(region)
-        terms = {_stem(w) for w in _words(query) if len(w) > 2}
-        if not pages or not terms:
-            return []
-        docs = [Counter(_stem(w) for w in _words(f"{p.get('title', '')} {p.get('title', '')} {p.get('text', '')}")) for p in pages]
-        avg = sum(sum(d.values()) for d in docs) / len(docs) or 1.0
-        k1, b = 1.2, 0.75
-        scored = []
-        for page, doc in zip(pages, docs, strict=True):
-            length = sum(doc.values())
-            score = 0.0
-            for term in terms:
-                tf = doc.get(term, 0)
-                if not tf:
-                    continue
-                df = sum(1 for d in docs if term in d)
-                idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
-                score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avg))
-            if score > 0:
-                scored.append((score, page))
-        scored.sort(key=lambda item: -item[0])
-        return [page for _, page in scored[:limit]]
+    def _service_words(self, service: dict[str, Any]) -> set[str]:
+        return set(tokens(f"{service.get('name', '')} {str(service.get('id', '')).replace('-', ' ')}"))
 
-    def answer(self, region: str, question: str) -> str:
+    def asked_service(self, region: str, words: set[str]) -> tuple[str, dict[str, Any]] | None:
+        """(region offering it, service) of the service the question names, preferring the visitor's region."""
+        # Ties (each name shares one telling word with the question) go to the service whose text
+        # matches the rest of the question best: "site hacked, needs updates" is Maintenance.
+        ranked = {
+            h.chunk.service: h.score
+            for h in self.retriever.index(region).search(sorted(words), 10, {"service"})
+        }
+        best: tuple[float, float, int, str, dict[str, Any]] | None = None
+        for rid, info in self.settings.regions.items():
+            for service in info.get("services", []):
+                weight = round(
+                    sum(self.retriever.service_idf(w) for w in self._service_words(service) & words), 6
+                )
+                rank = (weight, ranked.get(service.get("id", ""), 0.0), int(rid == region))
+                if weight >= MIN_SERVICE_WEIGHT and (best is None or rank > best[:3]):
+                    best = (*rank, rid, service)
+        return (best[3], best[4]) if best else None
+
+    # ------------------------------------------------------------------ answers
+
+    def answer(self, region: str, question: str) -> Answer:
         info = self.settings.regions.get(region, {})
-        services: list[dict[str, Any]] = info.get("services", [])
-        words = set(_words(question))
-        stems = {_stem(w) for w in words}
-        urls = info.get("urls", {})
-        intro = "I can't reach the assistant right now, so here is what I found on this site. "
-        asked = [s for s in services if stems & {_stem(w) for w in _words(f"{s.get('id', '')} {s.get('name', '')}")}]
-        if words & _PRICE or asked:
-            if asked:
-                lines = [f"{s.get('name', '')}: {(s.get('price') or {}).get('text', 'priced on request')} ({s.get('url', '')})" for s in asked]
-                return intro + " ".join(lines)
-            # A named topic this region does not offer (e.g. branding outside Pakistan).
-            others = [s.get("name", "") for s in services]
-            elsewhere = [
-                str(s.get("name", ""))
-                for r, other in self.settings.regions.items() if r != region
-                for s in other.get("services", [])
-                if stems & {_stem(w) for w in _words(f"{s.get('id', '')} {s.get('name', '')}")}
-            ]
-            label = info.get("label", region)
-            prefix = f"{elsewhere[0]} is not offered in {label}. " if elsewhere else ""
-            priced = "; ".join(f"{s.get('name', '')} {(s.get('price') or {}).get('text', '')}".strip() for s in services)
-            return intro + prefix + f"Our services here: {priced or ', '.join(others)}."
-        if words & _CONTACT:
-            contact = self.settings.site.get("contact", {})
-            phone = info.get("params", {}).get("phone") or contact.get("phone", "")
-            where = f" Our address: {contact['address']}." if contact.get("address") else ""
-            return intro + f"Email {contact.get('email', '')}, phone {phone}, or use the form at {urls.get('contact', '')}.{where}"
-        if words & _SERVICES and services:
-            return intro + "We offer: " + ", ".join(f"{s.get('name', '')} ({s.get('url', '')})" for s in services) + "."
-        hits = self.search(region, question)
-        if hits:
-            return intro + "These pages may help: " + "; ".join(f"{h.get('title', '')} ({h.get('url', '')})" for h in hits)
-        return intro + f"Please get in touch at {urls.get('contact', '')} and we'll answer you directly."
+        words = set(self.retriever.query(question))
+        if words & RETENTION or ("when" in question.lower().split() and "delete" in words):
+            return self._retention(region, question)
+        if words & RIGHTS:
+            return self._rights(region, question)
+        if words & POLICY_NAMES:
+            return self._policy(region, question) or self._out_of_scope(region)
+        asked = self.asked_service(region, words)
+        if asked:
+            return self._service(region, *asked)
+        if words & HOURS and info.get("params", {}).get("hours"):
+            return self._hours(region)
+        if words & CONTACT:
+            return self._contact(region, words)
+        if words & REGIONS:
+            return self._regions(region)
+        if words & (PRICE | SERVICES):
+            return self._catalog(region)
+        if words & POLICY:
+            policy = self._policy(region, question)
+            if policy:
+                return policy
+        hits = self.retriever.search(region, question, MAX_LINKS)
+        content = set(tokens(question)) or words
+        if hits and len(hits[0].matched & content) >= MIN_COVERAGE * len(content):
+            service = self._service_of(region, hits[0])
+            return self._service(region, region, service) if service else self._from_site(region, hits)
+        return self._out_of_scope(region)
+
+    def _urls(self, region: str) -> dict[str, str]:
+        urls: dict[str, str] = self.settings.regions.get(region, {}).get("urls", {})
+        return urls
+
+    def _next_step(self, answer: Answer, region: str, service: str = "") -> None:
+        contact = self._urls(region).get("contact", "")
+        if contact:
+            answer.add("Contact us", contact + (f"?service={service}" if service else ""))
+
+    def _service(self, region: str, offered_in: str, service: dict[str, Any]) -> Answer:
+        name = service.get("name", "")
+        if offered_in == region:
+            price = _price(service)
+            text = (
+                f"{name}: {price}. {service.get('summary', '')} "
+                "Next step: tell us about your project and we will send you a fixed quote."
+            )
+            answer = Answer(" ".join(text.split()))
+            answer.add(name, service.get("url", ""))
+            self._next_step(answer, region, str(service.get("id", "")))
+            return answer
+        here = self.settings.regions.get(region, {}).get("label", region)
+        there = self.settings.regions.get(offered_in, {}).get("label", offered_in)
+        answer = Answer(
+            f"{name} is not offered on our {here} site; it is offered in {there}. "
+            f"Here we offer: {self._price_list(region)}. Ask us if one of these fits your project."
+        )
+        answer.add(f"{name} ({there})", service.get("url", ""))
+        answer.add("Our services", self._urls(region).get("services", ""))
+        self._next_step(answer, region)
+        return answer
+
+    def _price_list(self, region: str) -> str:
+        services = self.settings.regions.get(region, {}).get("services", [])
+        return "; ".join(f"{s.get('name', '')} {_price(s)}" for s in services)
+
+    def _catalog(self, region: str) -> Answer:
+        info = self.settings.regions.get(region, {})
+        answer = Answer(
+            f"Our services and starting prices ({info.get('currency', '')}): {self._price_list(region)}. "
+            "Every project gets a fixed quote after a short call."
+        )
+        answer.add("Our services", self._urls(region).get("services", ""))
+        self._next_step(answer, region)
+        return answer
+
+    def _regions(self, region: str) -> Answer:
+        regions = self.settings.regions
+        info = regions.get(region, {})
+        labels = " and ".join(str(r.get("label", rid)) for rid, r in regions.items())
+        answer = Answer(
+            f"Yes: we work with clients in {labels}. This is our {info.get('label', region)} site, "
+            f"with prices in {info.get('currency', '')}."
+        )
+        for rid, other in regions.items():
+            if rid != region and other.get("urls", {}).get("home"):
+                answer.add(f"Our {other.get('label', rid)} site", other["urls"]["home"])
+        answer.add("Our services", self._urls(region).get("services", ""))
+        self._next_step(answer, region)
+        return answer
+
+    def _contact(self, region: str, words: set[str]) -> Answer:
+        contact = self.settings.site.get("contact", {})
+        params = self.settings.regions.get(region, {}).get("params", {})
+        phone = params.get("phone") or contact.get("phone", "")
+        parts = {
+            "email": f"email {contact.get('email')}" if contact.get("email") else "",
+            "phone": f"phone {phone}" if phone else "",
+            "whatsapp": f"WhatsApp +{params['whatsapp']}" if params.get("whatsapp") else "",
+            "address": f"our office is at {contact.get('address')}" if contact.get("address") else "",
+        }
+        first = "address" if words & set(tokens("address office visit located")) else ""
+        first = first or ("whatsapp" if "whatsapp" in words and parts["whatsapp"] else "")
+        first = first or ("phone" if words & set(tokens("phone call number whatsapp")) else "email")
+        ordered = [parts[first]] + [v for k, v in parts.items() if k != first]
+        said = "; ".join(p for p in ordered if p)
+        answer = Answer(
+            f"You can reach us: {said}. Or send us a message with the contact form and we reply within one working day."
+        )
+        answer.add("Contact form", self._urls(region).get("contact", ""))
+        return answer
+
+    def _hours(self, region: str) -> Answer:
+        params = self.settings.regions.get(region, {}).get("params", {})
+        extra = f" {params['timezones']}" if params.get("timezones") else ""
+        answer = Answer(
+            f"Our working hours: {params.get('hours')}.{extra} Send us a message any time and we reply within one working day."
+        )
+        self._next_step(answer, region)
+        return answer
+
+    def _privacy_hit(self, region: str, question: str) -> Hit | None:
+        privacy = self._urls(region).get("privacy", "")
+        hits = self.retriever.search(region, question, 20) if privacy else []
+        return next((h for h in hits if h.chunk.url.startswith(privacy)), None)
+
+    def _retention(self, region: str, question: str) -> Answer:
+        retention = self.settings.site.get("retention", {})
+        parts = []
+        if retention.get("inquiries_months"):
+            parts.append(
+                f"contact form inquiries for up to {retention['inquiries_months']} months, then they are deleted automatically"
+            )
+        if retention.get("portal_months_after_close"):
+            parts.append(
+                f"client portal data for as long as the project runs plus {retention['portal_months_after_close']} months after it closes"
+            )
+        answer = Answer(
+            f"We keep {'; '.join(parts)}." if parts else "See our privacy policy for how long we keep data."
+        )
+        hit = self._privacy_hit(region, "how long we keep your data " + question)
+        answer.add(
+            "Privacy policy: how long we keep your data" if hit else "Privacy policy",
+            hit.chunk.url if hit else self._urls(region).get("privacy", ""),
+        )
+        return answer
+
+    def _rights(self, region: str, question: str) -> Answer:
+        hit = self._privacy_hit(region, "your rights " + question)
+        if hit is None:
+            return self._out_of_scope(region)
+        email = self.settings.site.get("contact", {}).get("email", "")
+        answer = Answer(
+            f"{hit.chunk.heading}: {_snippet(hit.chunk.text)} Write to {email} to use them."
+            if email
+            else f"{hit.chunk.heading}: {_snippet(hit.chunk.text)}"
+        )
+        answer.add(hit.chunk.label, hit.chunk.url)
+        self._next_step(answer, region)
+        return answer
+
+    def _policy(self, region: str, question: str) -> Answer | None:
+        legal = [u for k, u in self._urls(region).items() if k in {"privacy", "cookies"}]
+        hits = [
+            h for h in self.retriever.search(region, question, 12) if h.chunk.url.startswith(tuple(legal))
+        ]
+        return self._from_site(region, hits) if legal and hits else None
+
+    def _service_of(self, region: str, hit: Hit) -> dict[str, Any] | None:
+        """The region's service a chunk belongs to (its own chunk or a section of its page)."""
+        for service in self.settings.regions.get(region, {}).get("services", []):
+            url = service.get("url", "")
+            if url and (hit.chunk.service == service.get("id") or hit.chunk.url.split("#")[0] == url):
+                return dict(service)
+        return None
+
+    def _from_site(self, region: str, hits: list[Hit]) -> Answer:
+        top = hits[0].chunk
+        answer = Answer(f"From “{top.label}”: {_snippet(top.text)}")
+        for hit in hits:
+            answer.add(hit.chunk.label, hit.chunk.url)
+        self._next_step(answer, region)
+        return answer
+
+    def _out_of_scope(self, region: str) -> Answer:
+        title = self.settings.site.get("title", "us")
+        answer = Answer(
+            f"I can only answer questions about {title}: our services, prices, how we work and how to "
+            "reach us. For anything about your project, send us a message.",
+            kind="out_of_scope",
+        )
+        self._next_step(answer, region)
+        answer.add("Our services", self._urls(region).get("services", ""))
+        return answer
+
+
+def _price(service: dict[str, Any]) -> str:
+    return str(service.get("price_text") or (service.get("price") or {}).get("text") or "priced on request")
+
+
+def _snippet(text: str) -> str:
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"

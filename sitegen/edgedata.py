@@ -3,7 +3,8 @@
 site.json carries regions, contact details, catalogs with formatted prices,
 retention periods and handler settings; ``chat/<region>.prompt.txt`` is the
 chatbot's system prompt for the region; ``search/<region>.json`` holds the
-plain text of every page for the offline answerer. See docs/architecture.md.
+plain text of every page, by section; ``chat/<region>.chunks.json`` the chunks
+the chat ranks (sitegen/chunks.py). See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from typing import Any
 
 from sitegen import __version__
+from sitegen.chunks import region_chunks
 from sitegen.config import SiteConfig
 from sitegen.output import Output
 
@@ -114,6 +116,8 @@ def write_edge_data(
         output.add(f"_edge/chat/{rid}.prompt.txt", system_prompt(config, rid, services.get(rid, [])))
         # Joined as json.dumps joins list items, so the file reads as one JSON array.
         output.add(f"_edge/search/{rid}.json", "[" + ", ".join(search.get(rid, [])) + "]\n")
+        chunks = region_chunks([json.loads(e) for e in search.get(rid, [])], services.get(rid, []))
+        output.add(f"_edge/chat/{rid}.chunks.json", json.dumps(chunks, ensure_ascii=False) + "\n")
 
 
 def _edge_service(view: dict[str, Any]) -> dict[str, Any]:

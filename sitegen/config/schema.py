@@ -215,6 +215,14 @@ class Chat:
         "AI providers in failover order; none means the offline answerer only.", factory=list
     )
     limits: ChatLimits = doc("Request limits.", factory=ChatLimits)
+    vocabulary: dict[str, list[str]] = doc(
+        "Visitors' words for the site's own, read by the chat's search and quick answers. Each key is "
+        "a word the site uses (a service name such as 'branding', or 'price', 'contact', 'hours'); its "
+        "list holds the words and phrases visitors type for it instead: synonyms ('logo', 'visiting "
+        "card'), brand names ('shopify'), Roman Urdu ('kitne paise', 'dukaan'). A question containing "
+        "one of them is searched as if it also said the key. Matching ignores case.",
+        factory=dict,
+    )
 
 
 @dataclass

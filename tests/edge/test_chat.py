@@ -165,7 +165,8 @@ def test_all_fail_offline_answer_region_specific(chat: str, fake: FakeProviders)
     assert "Rs 45,000" in _text(events)
     events, _ = _ask(chat, "How much does branding cost?", "intl")
     text = _text(events)
-    assert "not offered in International" in text and "$1,500" in text and "Rs" not in text
+    assert "not offered on our International site; it is offered in Pakistan" in text
+    assert "$1,500" in text and "Rs" not in text
 
 
 def test_cooldown_after_429_skips_provider(chat: str, fake: FakeProviders) -> None:
@@ -289,6 +290,4 @@ def test_offline_contact_answer_from_site_json(tmp_path: Path) -> None:
 
     settings = Settings(data_dir=_data(tmp_path), local_dir=tmp_path, site=_site(), env={})
     answer = OfflineAnswerer(settings).answer("pk", "How can I contact you?")
-    assert "hello@example.com" in answer and "/pk/contact/" in answer
-    pages = OfflineAnswerer(settings).answer("pk", "Tell me about the Karachi agency")
-    assert "/pk/about/" in pages
+    assert "hello@example.com" in answer.text and "/pk/contact/" in [link.url for link in answer.links]

@@ -1,0 +1,81 @@
+"""The chat's retrieval chunks: every page cut into sections, every service with its price.
+
+A page's entry in ``_edge/search/<region>.json`` keeps its sections (the text
+under each heading, with the heading's anchor), made where the page rendered;
+``_edge/chat/<region>.chunks.json`` then holds, per region, one chunk per
+section and one per service of that region (name, price phrase, summary,
+features, questions). The edge ranks these chunks; it never parses HTML.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from typing import Any
+
+from sitegen.render import strip_tags
+
+# A section starts at an h2/h3; its id (when the heading has one) becomes the link's anchor.
+_HEADING = re.compile(r"<h([23])([^>]*)>(.*?)</h\1>", re.I | re.S)
+_ID = re.compile(r"\sid=\"([^\"]*)\"")
+# A table of contents (or any navigation inside main) only repeats the headings.
+_NAV = re.compile(r"<nav\b.*?</nav>", re.I | re.S)
+# Sections shorter than this are folded into the one before (a heading with one line under it).
+MIN_SECTION_CHARS = 40
+
+
+def page_sections(main_html: str) -> list[dict[str, str]]:
+    """``[{"heading", "anchor", "text"}]`` of a page's main element; the text before the first h2/h3 has no heading."""
+    main_html = _NAV.sub(" ", main_html)
+    sections: list[dict[str, str]] = []
+    start, heading, anchor = 0, "", ""
+    for match in _HEADING.finditer(main_html):
+        sections.append(
+            {"heading": heading, "anchor": anchor, "text": strip_tags(main_html[start : match.start()])}
+        )
+        heading = strip_tags(match.group(3))
+        found = _ID.search(match.group(2))
+        anchor = htmllib.unescape(found.group(1)) if found else ""
+        start = match.end()
+    sections.append({"heading": heading, "anchor": anchor, "text": strip_tags(main_html[start:])})
+    merged: list[dict[str, str]] = []
+    for section in sections:
+        if merged and len(section["text"]) < MIN_SECTION_CHARS:
+            last = merged[-1]
+            last["text"] = " ".join(p for p in (last["text"], section["heading"], section["text"]) if p)
+        elif section["text"] or section["heading"]:
+            merged.append(section)
+    return merged
+
+
+def region_chunks(pages: list[dict[str, Any]], services: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One chunk per page section and one per service of the region (see the module docstring)."""
+    chunks: list[dict[str, Any]] = []
+    for page in pages:
+        for section in page.get("sections") or [{"heading": "", "anchor": "", "text": page.get("text", "")}]:
+            anchor = section.get("anchor") or ""
+            chunks.append(
+                {
+                    "kind": "page",
+                    "url": page["url"] + (f"#{anchor}" if anchor else ""),
+                    "title": page.get("title", ""),
+                    "heading": section.get("heading", ""),
+                    "text": section.get("text", ""),
+                }
+            )
+    for service in services:
+        faq = " ".join(
+            f"{q.get('q', '')} {q.get('a', '')}" for q in service.get("faq") or [] if isinstance(q, dict)
+        )
+        features = "; ".join(str(f) for f in service.get("features") or [])
+        chunks.append(
+            {
+                "kind": "service",
+                "service": service["id"],
+                "url": service["url"],
+                "title": service["name"],
+                "heading": service["price_text"],
+                "text": " ".join(p for p in (service.get("summary", ""), features, faq) if p),
+            }
+        )
+    return chunks
