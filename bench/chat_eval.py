@@ -58,6 +58,7 @@ class Result:
     heldout: bool
     ok: bool
     grounded: bool | None = None  # with --providers: did the expected page and facts reach the model
+    retrieved: bool | None = None  # ...and was the expected page among the chunks ranked for the question
     answer: str = ""
     links: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
@@ -216,7 +217,16 @@ def check_grounding(edge_data: Path, questions: list[dict[str, Any]], results: l
                 client.post(url + "?stream=0", json=body).raise_for_status()
                 system = fake.requests[-1]["body"]["messages"][0]["content"]
                 urls = re.findall(r"\((/[^)\s]*)\)", system)
-                by_key[(region, item["q"])].grounded = not grade(Expected(exp.facts, exp.urls), system, urls)
+                result = by_key[(region, item["q"])]
+                result.grounded = not grade(Expected(exp.facts, exp.urls), system, urls)
+                # The region's prompt alone names every service page, the contact page and the privacy
+                # policy; this stricter check looks only at the chunks ranked for the question.
+                from edge.grounding import CONTEXT_HEADER
+
+                ranked = system.split(CONTEXT_HEADER, 1)[1] if CONTEXT_HEADER in system else ""
+                result.retrieved = not grade(
+                    Expected([], exp.urls), ranked, re.findall(r"\((/[^)\s]*)\)", ranked)
+                )
 
 
 def table(results: list[Result]) -> str:
@@ -230,7 +240,7 @@ def table(results: list[Result]) -> str:
     grounded = any(r.grounded is not None for r in results)
     head = "| category | " + " | ".join(regions) + " |"
     if grounded:
-        head += " " + " | ".join(f"{rid}: context" for rid in regions) + " |"
+        head += " " + " | ".join(f"{rid}: in context | {rid}: ranked" for rid in regions) + " |"
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
     cats = dict.fromkeys(r.cat for r in results)
     rows = [*cats, "lang: en", "lang: ur", "tuned on", "held out", "all"]
@@ -243,8 +253,8 @@ def table(results: list[Result]) -> str:
         if grounded:
             for rid in regions:
                 checked = [r for r in groups.get((cat, rid), []) if r.grounded is not None]
-                ok = sum(bool(r.grounded) for r in checked)
-                cells.append(f"{ok}/{len(checked)}" if checked else "–")
+                for ok in (sum(bool(r.grounded) for r in checked), sum(bool(r.retrieved) for r in checked)):
+                    cells.append(f"{ok}/{len(checked)}" if checked else "–")
         lines.append(f"| {cat} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -272,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     if args.failures:
         for r in results:
-            if not r.ok or r.grounded is False:
+            if not r.ok or r.grounded is False or r.retrieved is False:
                 print(
                     f"\n[{r.region}] {r.q}\n  answer: {r.answer}\n  links: {r.links}\n  missing: {r.missing}"
                     + ("\n  context lacked the expected page or fact" if r.grounded is False else "")

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from edge.grounding import CONTEXT_CHUNKS, InventedPrice, PriceGuard, allowed_prices, context
-from edge.offline import OfflineAnswerer
+from edge.grounding import InventedPrice, PriceGuard, allowed_prices, grounded_context
+from edge.offline import Answer, OfflineAnswerer
 from edge.providers import Provider, ProviderError, stream
 from edge.ratelimit import RateLimiter, client_key
 from edge.retrieval import Retriever
@@ -104,19 +104,13 @@ class ChatApp:
             raise BadRequest("the last message must be from the user")
         return region, clean
 
-    def _system(self, region: str, question: str) -> str:
-        """The region's prompt plus the site's chunks ranked for the question (with their URLs)."""
+    def _system(self, region: str, question: str, answer: Answer) -> str:
+        """The region's prompt plus what the site says about the question, with URLs (edge/grounding.py)."""
         try:
             prompt = self.settings.read_text(f"chat/{region}.prompt.txt")
         except OSError:
             prompt = f"You are {self.config.get('bot_name', 'ExpertBot')}, the assistant of this website."
-        note = ""
-        asked = self.offline.asked_service(region, set(self.retriever.query(question)))
-        if asked and asked[0] != region:
-            label = self.settings.regions.get(region, {}).get("label", region)
-            there = self.settings.regions.get(asked[0], {}).get("label", asked[0])
-            note = f"{asked[1].get('name', '')} is not offered on the {label} site; it is offered in {there} ({asked[1].get('url', '')})."
-        return prompt + context(self.retriever.search(region, question, CONTEXT_CHUNKS), note)
+        return prompt + grounded_context(self.offline, region, question, answer)
 
     def _failed(self, provider: Provider, retry_after: float | None) -> None:
         count = self.failures.get(provider.id, 0) + 1
@@ -133,8 +127,8 @@ class ChatApp:
 
     async def _events(self, region: str, messages: list[dict[str, str]]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         question = messages[-1]["content"]
-        system = self._system(region, question)
         offline = self.offline.answer(region, question)
+        system = self._system(region, question, offline)
         links = {"links": [link.as_dict() for link in offline.links]} if offline.kind != "out_of_scope" else None
         if self.client is None:
             self.client = httpx.AsyncClient(follow_redirects=False, trust_env=False)

@@ -1,7 +1,7 @@
 """Grounding a provider's answer in the site: context in, prices checked on the way out.
 
-``context`` turns the chunks ranked for the visitor's question into lines added
-to the region's system prompt, each with its URL so the model can cite it.
+``grounded_context`` turns what the site says about the visitor's question into
+lines added to the region's system prompt, each with its URL so the model can cite it.
 ``PriceGuard`` sits between the provider's stream and the visitor: it holds back
 the last few characters until a price mention is complete, and raises
 ``InventedPrice`` for any amount in a currency that is not in the region's
@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from edge.retrieval import Hit
+from edge.offline import Answer, OfflineAnswerer
+from edge.retrieval import Chunk
 
 CONTEXT_CHUNKS = 4
+CONTEXT_HEADER = "From this site, for the visitor's question"
 CONTEXT_CHARS = 600
 
 # An amount with a currency next to it: "Rs 80,000", "PKR 1.5 lakh", "$900", "900 USD", "80k rupees".
@@ -62,19 +64,39 @@ class InventedPrice(Exception):
     """The model named an amount that is not a price of the region's catalog."""
 
 
-def context(hits: list[Hit], note: str = "") -> str:
-    """Lines appended to the system prompt: the chunks ranked for the question, with their URLs."""
-    if not hits and not note:
+def grounded_context(offline: OfflineAnswerer, region: str, question: str, answer: Answer) -> str:
+    """Lines appended to the region's system prompt for this question, each chunk with its URL.
+
+    First the chunks of the pages the site's own answer links to (the service asked about, the
+    contact page, the privacy section), then the best-ranked others; and when the service asked
+    about is offered in another region only, a line saying so (without that region's price).
+    """
+    retriever = offline.retriever
+    index = retriever.index(region)
+    chosen: list[Chunk] = []
+    if answer.kind != "out_of_scope":
+        for link in answer.links:
+            url = link.url.split("?")[0]
+            same = [c for c in index.chunks if c.url == url]
+            best = next((c for c in same if c.kind == "service"), same[0] if same else None)
+            if best is not None and best not in chosen:
+                chosen.append(best)
+    for hit in retriever.search(region, question, CONTEXT_CHUNKS):
+        if hit.chunk not in chosen:
+            chosen.append(hit.chunk)
+    note = ""
+    asked = offline.asked_service(region, set(retriever.query(question)))
+    if asked and asked[0] != region:
+        regions = offline.settings.regions
+        here, there = regions[region].get("label", region), regions[asked[0]].get("label", asked[0])
+        name, url = asked[1].get("name", ""), asked[1].get("url", "")
+        note = f"{name} is not offered on the {here} site; it is offered in {there} ({url})."
+    if not chosen and not note:
         return ""
-    lines = [
-        "",
-        "From this site, for the visitor's question (cite the URL of what you use; "
-        "prices only as listed above):",
-    ]
+    lines = ["", f"{CONTEXT_HEADER} (cite the URL of what you use; prices only as listed above):"]
     if note:
         lines.append(f"- {note}")
-    for hit in hits[:CONTEXT_CHUNKS]:
-        chunk = hit.chunk
+    for chunk in chosen[:CONTEXT_CHUNKS]:
         text = (
             chunk.text
             if len(chunk.text) <= CONTEXT_CHARS

@@ -680,10 +680,9 @@ def _render_part(
     tasks: list[tuple[int, str]],
 ) -> tuple[list[tuple[str, str, bytes | None, tuple[Any, ...]]], Problems]:
     """Render (page, region) pairs (in a worker): write them out or hand them back, with what the parent keeps."""
-    from sitegen.chunks import page_sections
+    from sitegen.chunks import search_entry
     from sitegen.links import extract, region_url
     from sitegen.output import put
-    from sitegen.render import strip_tags
 
     shared = workers.shared
     renderer: Renderer = shared["renderer"]
@@ -703,16 +702,8 @@ def _render_part(
         rel = f"{rid}{page.path}index.html"
         data = html.encode("utf-8")
         hrefs, ids = extract(html)
-        main = _main(html)
-        entry = json.dumps(
-            {
-                "url": region_url(rid, page.path),
-                "title": str(renderer.page_meta(page, rid).get("title", "")),
-                "text": strip_tags(main),
-                "sections": page_sections(main),
-            },
-            ensure_ascii=False,
-        )
+        title = str(renderer.page_meta(page, rid).get("title", ""))
+        entry = json.dumps(search_entry(region_url(rid, page.path), title, _main(html)), ensure_ascii=False)
         sources = renderer.link_sources.pop(rel, {})
         if staging is not None:
             put(staging, rel, data)

@@ -10,6 +10,7 @@ features, questions). The edge ranks these chunks; it never parses HTML.
 from __future__ import annotations
 
 import html as htmllib
+import json
 import re
 from typing import Any
 
@@ -22,6 +23,16 @@ _ID = re.compile(r"\sid=\"([^\"]*)\"")
 _NAV = re.compile(r"<nav\b.*?</nav>", re.I | re.S)
 # Sections shorter than this are folded into the one before (a heading with one line under it).
 MIN_SECTION_CHARS = 40
+
+
+def search_entry(url: str, title: str, main_html: str) -> dict[str, Any]:
+    """A page's entry in ``_edge/search/<region>.json``: its plain text, whole and by section."""
+    return {"url": url, "title": title, "text": strip_tags(main_html), "sections": page_sections(main_html)}
+
+
+def chunks_file(pages: list[dict[str, Any]], services: list[dict[str, Any]]) -> str:
+    """``_edge/chat/<region>.chunks.json``: the region's page sections, then its service chunks."""
+    return json.dumps(page_chunks(pages) + services, ensure_ascii=False) + "\n"
 
 
 def page_sections(main_html: str) -> list[dict[str, str]]:
@@ -48,8 +59,8 @@ def page_sections(main_html: str) -> list[dict[str, str]]:
     return merged
 
 
-def region_chunks(pages: list[dict[str, Any]], services: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One chunk per page section and one per service of the region (see the module docstring)."""
+def page_chunks(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One chunk per section of every page (its URL carries the section's anchor)."""
     chunks: list[dict[str, Any]] = []
     for page in pages:
         for section in page.get("sections") or [{"heading": "", "anchor": "", "text": page.get("text", "")}]:
@@ -63,6 +74,12 @@ def region_chunks(pages: list[dict[str, Any]], services: list[dict[str, Any]]) -
                     "text": section.get("text", ""),
                 }
             )
+    return chunks
+
+
+def service_chunks(services: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One chunk per service of the region: name, price phrase, summary, features and questions."""
+    chunks: list[dict[str, Any]] = []
     for service in services:
         faq = " ".join(
             f"{q.get('q', '')} {q.get('a', '')}" for q in service.get("faq") or [] if isinstance(q, dict)

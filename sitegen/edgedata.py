@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from sitegen import __version__
-from sitegen.chunks import region_chunks
+from sitegen.chunks import chunks_file, service_chunks
 from sitegen.config import SiteConfig
 from sitegen.output import Output
 
@@ -71,9 +71,21 @@ def site_json(
     }
 
 
-def system_prompt(config: SiteConfig, rid: str, services: list[dict[str, Any]]) -> str:
+def system_prompt(
+    config: SiteConfig,
+    rid: str,
+    services: list[dict[str, Any]],
+    urls: dict[str, dict[str, str]] | None = None,
+) -> str:
+    """The region's prompt: who the bot is, the region's catalog with URLs, contact, hours, retention.
+
+    ``urls`` (the known pages of every region) adds where to send the visitor; the chat then
+    appends the site's sections ranked for each question (edge/grounding.py).
+    """
     region = config.regions[rid]
     contact = config.contact
+    urls = urls or {}
+    here = urls.get(rid, {})
     lines = [
         f"You are {config.chat.bot_name}, the assistant on the website of {config.title}"
         f"{' (' + config.tagline + ')' if config.tagline else ''}.",
@@ -85,8 +97,17 @@ def system_prompt(config: SiteConfig, rid: str, services: list[dict[str, Any]]) 
         "Services offered in this region:",
     ]
     for s in services:
-        lines.append(f"- {s['name']} ({s['price_text']}): {s['summary']}")
+        lines.append(f"- {s['name']}, {s['price_text']} ({s['url']}): {s['summary']}")
+    others = [
+        f"{r.label} ({urls[o]['home']})"
+        for o, r in config.regions.items()
+        if o != rid and urls.get(o, {}).get("home")
+    ]
+    if others:
+        lines.append(f"Other regional sites, with their own services and prices: {', '.join(others)}.")
     lines += ["", "Contact:"]
+    if here.get("contact"):
+        lines.append(f"- Contact form ({here['contact']})")
     if contact.email:
         lines.append(f"- Email: {contact.email}")
     phone = region.params.get("phone") or contact.phone
@@ -98,6 +119,13 @@ def system_prompt(config: SiteConfig, rid: str, services: list[dict[str, Any]]) 
         lines.append(f"- Hours: {region.params['hours']}")
     if contact.address:
         lines.append(f"- Address: {contact.address}")
+    retention = config.privacy.retention
+    privacy = f" ({here['privacy']})" if here.get("privacy") else ""
+    lines += [
+        "",
+        f"Privacy policy{privacy}: contact form inquiries are kept for up to {retention.inquiries_months} months; "
+        f"client portal data for the project plus {retention.portal_months_after_close} months after it closes.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -113,11 +141,11 @@ def write_edge_data(
     data = site_json(config, production, services, urls)
     output.add("_edge/site.json", json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
     for rid in config.region_ids:
-        output.add(f"_edge/chat/{rid}.prompt.txt", system_prompt(config, rid, services.get(rid, [])))
+        output.add(f"_edge/chat/{rid}.prompt.txt", system_prompt(config, rid, services.get(rid, []), urls))
         # Joined as json.dumps joins list items, so the file reads as one JSON array.
         output.add(f"_edge/search/{rid}.json", "[" + ", ".join(search.get(rid, [])) + "]\n")
-        chunks = region_chunks([json.loads(e) for e in search.get(rid, [])], services.get(rid, []))
-        output.add(f"_edge/chat/{rid}.chunks.json", json.dumps(chunks, ensure_ascii=False) + "\n")
+        pages = [json.loads(e) for e in search.get(rid, [])]
+        output.add(f"_edge/chat/{rid}.chunks.json", chunks_file(pages, service_chunks(services.get(rid, []))))
 
 
 def _edge_service(view: dict[str, Any]) -> dict[str, Any]:

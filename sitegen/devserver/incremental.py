@@ -21,11 +21,12 @@ from typing import Any
 
 from sitegen.build import BuildResult, _main
 from sitegen.catalog import Service
+from sitegen.chunks import chunks_file, search_entry
 from sitegen.config import SiteConfig
 from sitegen.errors import Problems, SitegenError
 from sitegen.links import Index, find_broken, region_url
 from sitegen.pages import Page, read_page
-from sitegen.render import Assets, Renderer, strip_tags
+from sitegen.render import Assets, Renderer
 
 _ID = re.compile(r"""\sid=["']([^"']+)["']""")
 
@@ -170,9 +171,14 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
         if rid not in search:
             search[rid] = json.loads(files[name])
         entries = search[rid]
-        for entry in entries:
+        for i, entry in enumerate(entries):
             for page in edited:
                 if entry["url"] == region_url(rid, page.path):
-                    entry["text"] = strip_tags(_main(html[f"{rid}{page.path}index.html"]))
+                    entries[i] = search_entry(entry["url"], entry["title"], _main(html[f"{rid}{page.path}index.html"]))
         files[name] = (json.dumps(entries, ensure_ascii=False) + "\n").encode("utf-8")
+        # The chat's chunks follow the sections; its service chunks come from the catalog, unchanged here.
+        chunks = f"_edge/chat/{rid}.chunks.json"
+        if chunks in files:
+            services = [c for c in json.loads(files[chunks]) if c.get("kind") == "service"]
+            files[chunks] = chunks_file(entries, services).encode("utf-8")
     return Outcome(replace(prev, sources=sources, files=files), len(html))

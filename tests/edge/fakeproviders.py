@@ -27,6 +27,8 @@ WORDS = ["Hello", " from", " the", " fake", " provider."]
 @dataclass
 class FakeProviders:
     modes: dict[str, str] = field(default_factory=dict)
+    # A provider's answer, piece by piece, instead of WORDS ("echo" mode answers with the system message).
+    answers: dict[str, list[str]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
 
@@ -51,6 +53,10 @@ class FakeProviders:
             response = Response("bad key", 401)
         else:
             gemini = "GenerateContent" in request.url.path
+            body = self.requests[-1]["body"]
+            if mode == "echo":
+                system = body["systemInstruction"]["parts"][0]["text"] if gemini else body["messages"][0]["content"]
+                self.answers[pid] = [system]
             response = StreamingResponse(self._events(pid, mode, gemini), media_type="text/event-stream")
         await response(scope, receive, send)
 
@@ -63,10 +69,11 @@ class FakeProviders:
             return
         if pid == "openrouter":
             yield b": OPENROUTER PROCESSING\n\n"
-        for i, word in enumerate(WORDS):
+        words = self.answers.get(pid) or WORDS
+        for i, word in enumerate(words):
             if mode == "cut" and i == 2:
                 return  # connection closes mid-answer, without [DONE]
-            text = f"{word} ({pid})" if i == len(WORDS) - 1 else word
+            text = f"{word} ({pid})" if i == len(WORDS) - 1 and words is WORDS else word
             payload: dict[str, Any]
             if gemini:
                 payload = {"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}}]}

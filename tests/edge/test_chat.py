@@ -12,6 +12,7 @@ import pytest
 
 from edge.chat import create_app
 from edge.settings import Settings
+from sitegen.chunks import chunks_file, service_chunks
 from tests.edge.fakeproviders import FakeProviders, fake_providers, free_port, serve
 
 IDS = ["groq", "cerebras", "openrouter", "gemini"]
@@ -20,7 +21,7 @@ SYSTEM = "You are ExpertBot for 7Experts Pakistan."
 
 def _site() -> dict[str, Any]:
     def svc(region: str, sid: str, name: str, amount: int, cur: str, text: str) -> dict[str, Any]:
-        return {"id": sid, "name": name, "summary": "", "url": f"/{region}/services/{sid}/",
+        return {"id": sid, "name": name, "summary": "", "url": f"/{region}/services/{sid}/", "price_text": text,
                 "price": {"amount": amount, "currency": cur, "unit": "project", "from": True, "text": text}}
     return {
         "version": 1, "production": True, "title": "7Experts", "default_region": "intl",
@@ -34,7 +35,7 @@ def _site() -> dict[str, Any]:
                                   svc("intl", "ecommerce", "Ecommerce", 1500, "USD", "from $1,500")]},
         },
         "chat": {
-            "enabled": True, "bot_name": "ExpertBot",
+            "enabled": True, "bot_name": "ExpertBot", "vocabulary": {"web": ["website"], "price": ["kitne paise"]},
             "providers": [
                 {"id": pid, "name": pid, "api": "gemini" if pid == "gemini" else "openai",
                  "base_url": "https://invalid.example", "model": f"model-{pid}",
@@ -57,6 +58,10 @@ def _data(tmp: Path) -> Path:
         {"url": "/pk/about/", "title": "About us", "text": "A Karachi agency building websites since 2015."},
         {"url": "/pk/services/web-development/", "title": "Web Development", "text": "Fast websites."}]))
     (tmp / "search" / "intl.json").write_text("[]")
+    # The chat's chunks, made by the build's own functions from the pages and services above.
+    for region, info in _site()["regions"].items():
+        pages = json.loads((tmp / "search" / f"{region}.json").read_text())
+        (tmp / "chat" / f"{region}.chunks.json").write_text(chunks_file(pages, service_chunks(info["services"])))
     return tmp
 
 
@@ -193,7 +198,7 @@ def test_every_upstream_request_carries_only_allowed_fields(chat: str, fake: Fak
         body = r["body"]
         if r["provider"] == "gemini":
             assert set(body) == {"systemInstruction", "contents", "generationConfig"}
-            assert body["systemInstruction"]["parts"][0]["text"] == SYSTEM
+            assert body["systemInstruction"]["parts"][0]["text"].startswith(SYSTEM)
             assert "key" not in r["query"]
         else:
             expected = {"model", "messages", "max_tokens", "stream"}
@@ -201,8 +206,9 @@ def test_every_upstream_request_carries_only_allowed_fields(chat: str, fake: Fak
                 expected.add("provider")
                 assert body["provider"] == {"data_collection": "deny"}
             assert set(body) == expected
-            assert body["messages"] == [{"role": "system", "content": SYSTEM},
-                                        {"role": "user", "content": "What do you charge?"}]
+            system, *rest = body["messages"]
+            assert system["role"] == "system" and system["content"].startswith(SYSTEM)
+            assert rest == [{"role": "user", "content": "What do you charge?"}]
 
 
 @pytest.mark.parametrize("body,reason", [

@@ -77,10 +77,44 @@ def test_site_json_follows_the_contract(edge: Path) -> None:
 def test_chat_prompt_per_region_lists_its_services_and_contact(edge: Path) -> None:
     pk = (edge / "chat/pk.prompt.txt").read_text(encoding="utf-8")
     assert pk.startswith("You are TinyBot, the assistant on the website of Tiny.")
-    assert "- Web (from Rs 80,000): Sites." in pk and "- Phone: +92 300 1234567" in pk
+    assert "- Web, from Rs 80,000 (/pk/services/web/): Sites." in pk and "- Phone: +92 300 1234567" in pk
+    assert "- Contact form (/pk/contact/)" in pk
+    assert "Privacy policy (/pk/legal/privacy/): contact form inquiries are kept for up to 12 months;" in pk
+    assert "Other regional sites, with their own services and prices: International (/intl/)." in pk
     intl = (edge / "chat/intl.prompt.txt").read_text(encoding="utf-8")
-    assert "- Web ($900 per month): Sites." in intl and "Rs" not in intl
+    assert "- Web, $900 per month (/intl/services/web/): Sites." in intl and "Rs" not in intl
     assert "- Email: hi@tiny.example" in intl
+
+
+def test_chat_chunks_are_sections_with_anchors_and_services_with_prices(edge: Path) -> None:
+    chunks = json.loads((edge / "chat/pk.chunks.json").read_text(encoding="utf-8"))
+    services = [c for c in chunks if c["kind"] == "service"]
+    assert services == [
+        {"kind": "service", "service": "web", "url": "/pk/services/web/", "title": "Web",
+         "heading": "from Rs 80,000", "text": "Sites. Fast"}
+    ]
+    home = [c for c in chunks if c["url"] == "/pk/"]
+    # The home page's short "What we do" section is folded into the one before it.
+    assert len(home) == 1 and home[0]["title"] == "Home"
+    assert home[0]["text"].startswith("Home Welcome to Tiny. What we do Web Sites.")
+    intl = json.loads((edge / "chat/intl.chunks.json").read_text(encoding="utf-8"))
+    assert [c["heading"] for c in intl if c["kind"] == "service"] == ["$900 per month"]
+
+
+def test_page_sections_split_at_headings_and_keep_anchors() -> None:
+    from sitegen.chunks import page_sections
+
+    html = (
+        '<h1>Privacy</h1><p>Intro text that is long enough to stand alone.</p>'
+        '<nav class="toc"><h2>On this page</h2><a href="#rights">Your rights</a></nav>'
+        '<h2 class="x" id="rights">Your <em>rights</em></h2><p>You may ask for a copy of your data, or its deletion.</p>'
+        '<h3>Short</h3><p>Tiny.</p>'
+    )
+    assert page_sections(html) == [
+        {"heading": "", "anchor": "", "text": "Privacy Intro text that is long enough to stand alone."},
+        {"heading": "Your rights", "anchor": "rights",
+         "text": "You may ask for a copy of your data, or its deletion. Short Tiny."},
+    ]
 
 
 def test_search_index_has_every_page_as_plain_text(edge: Path) -> None:

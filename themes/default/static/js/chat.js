@@ -75,6 +75,33 @@
     return p;
   }
 
+  // An answer: an optional note ("Quick answers from this site"), the text, then its links.
+  // Everything from the server goes in through textContent/setAttribute, never as HTML.
+  function answer() {
+    var box = el("div", { class: "chat-msg chat-assistant" });
+    var note = el("p", { class: "chat-note", hidden: "" });
+    var text = el("p", { class: "chat-text" });
+    box.appendChild(note);
+    box.appendChild(text);
+    log.appendChild(box);
+    return {
+      note: function (s) { note.textContent = s || ""; note.hidden = !s; },
+      text: function (s) { text.textContent = s; log.scrollTop = log.scrollHeight; },
+      links: function (links) {
+        var list = el("ul", { class: "chat-links" });
+        (links || []).slice(0, 3).forEach(function (l) {
+          // Only this site's own pages: a path, never another origin or a javascript: URL.
+          if (!l || typeof l.url !== "string" || !/^\/(?!\/)/.test(l.url) || !l.title) return;
+          var li = el("li");
+          li.appendChild(el("a", { href: l.url }, String(l.title)));
+          list.appendChild(li);
+        });
+        if (list.childNodes.length) box.appendChild(list);
+        log.scrollTop = log.scrollHeight;
+      }
+    };
+  }
+
   function busy(on) {
     sendBtn.disabled = on;
     stopBtn.hidden = !on;
@@ -86,7 +113,7 @@
     retryBtn.hidden = true;
     history.push({ role: "user", content: text });
     bubble("user", text);
-    var reply = bubble("assistant", "");
+    var reply = answer();
     var got = "";
     var failed = false;
     controller = new AbortController();
@@ -118,8 +145,12 @@
               if (line.indexOf("event: ") === 0) ev = line.slice(7);
               else if (line.indexOf("data: ") === 0) data += line.slice(6);
             });
-            if (ev === "token") { got += JSON.parse(data).t; reply.textContent = got; }
-            else if (ev === "error") { failed = true; status.textContent = JSON.parse(data).message; }
+            var d = data ? JSON.parse(data) : {};
+            if (ev === "token") { got += d.t; reply.text(got.trim()); }
+            else if (ev === "meta") { reply.note(d.notice); }
+            else if (ev === "replace") { got = d.t; reply.text(got); reply.note(d.notice); }
+            else if (ev === "links") { reply.links(d.links); }
+            else if (ev === "error") { failed = true; status.textContent = d.message; }
           });
           return pump();
         });
@@ -127,7 +158,7 @@
       return pump();
     }).then(function () {
       if (failed) throw new Error(status.textContent);
-      history.push({ role: "assistant", content: got });
+      history.push({ role: "assistant", content: got.trim() });
       input.value = "";
       status.textContent = "Answer complete.";
     }).catch(function (err) {
