@@ -564,7 +564,9 @@ class _Build:
                 continue
             # Worded without the region, so the same mistake in every region is reported once.
             line, written = source
-            if broken.fragment:
+            if broken.reason:
+                message = f"link to '{written}': {broken.reason}"
+            elif broken.fragment:
                 message = f"link to '{written}': that page has no heading or element with id '{broken.fragment}'; check the anchor"
             else:
                 message = f"link to '{written}': no such file in the output; check the path"

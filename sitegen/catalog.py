@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from sitegen.blocks import mark_heading_ids
 from sitegen.config import REGION_ID, SiteConfig
 from sitegen.errors import Problems, SitegenError
 from sitegen.markdown import convert, protect_expressions
@@ -185,9 +186,10 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
         service_id=sid,
     )
     if isinstance(body, str):
-        text, page.expressions = protect_expressions(body)
-        page.parsed = convert(text)
-        check_parsed(page, page.parsed, problems, config.region_ids)
+        page.body = mark_heading_ids(body)
+        text, page.expressions = protect_expressions(page.body)
+        page.parsed = convert(text, config.region_ids)
+        check_parsed(page, page.parsed, problems)
     else:
         # Region-specific bodies: rendered per region by the render stage.
         page.dynamic, page.parsed = True, None

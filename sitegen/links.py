@@ -8,12 +8,14 @@ region is an error naming file and line.
 
 from __future__ import annotations
 
+import html as htmllib
 import posixpath
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from urllib.parse import unquote
 
 from sitegen.markdown import Link
 from sitegen.pages import Page
@@ -106,10 +108,13 @@ class OutputProblem:
     out_path: str  # output file holding the link, e.g. "pk/about/index.html"
     href: str  # as written in the HTML
     url: str  # the href without query and fragment
-    fragment: str  # set when the page exists but the anchor does not
+    fragment: str  # set when the page exists but the anchor does not (decoded)
+    reason: str = ""  # set for a malformed mailto:/tel: link: what is wrong with it
 
     @property
     def message(self) -> str:
+        if self.reason:
+            return f"link {self.href!r}: {self.reason}"
         if self.fragment:
             return f"broken anchor {self.href!r}: no element with id '{self.fragment}' on {self.url or 'this page'}"
         return f"broken link {self.href!r}: {self.url} does not exist in the output"
@@ -124,7 +129,39 @@ def check_output(files: Mapping[str, str], exists: Iterable[str]) -> list[tuple[
     return [(p.out_path, p.message) for p in find_broken(files, exists)]
 
 
-_EXTERNAL = ("http://", "https://", "//", "mailto:", "tel:", "data:", "javascript:")
+_EXTERNAL = ("http://", "https://", "//", "data:", "javascript:")
+_CONTACT = ("mailto:", "tel:")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def contact_link_problem(href: str) -> str:
+    """What is wrong with a ``mailto:`` or ``tel:`` link ('' when nothing is)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    scheme, _, rest = htmllib.unescape(href).partition(":")
+    if scheme == "tel":
+        number = unquote(rest)
+        if not _E164.match(number):
+            return (
+                "not a phone number in E.164 form (tel:+923001234567: '+', country code, number, no spaces)"
+            )
+        import phonenumbers
+
+        # Possible, not valid: a length check per country, so fictional numbers (555) pass.
+        try:
+            possible = phonenumbers.is_possible_number(phonenumbers.parse(number, None))
+        except phonenumbers.NumberParseException:
+            possible = False
+        return "" if possible else f"{number} has too few or too many digits for its country code"
+    addresses = unquote(rest.split("?", 1)[0])
+    if not addresses:
+        return "no e-mail address after 'mailto:'"
+    for address in addresses.split(","):
+        try:
+            validate_email(address.strip(), check_deliverability=False)
+        except EmailNotValidError as exc:
+            return f"'{address.strip()}' is not an e-mail address ({str(exc).rstrip('.')})"
+    return ""
 
 
 def extract(html: str) -> tuple[tuple[str, ...], frozenset[str]]:
@@ -139,6 +176,8 @@ def extract(html: str) -> tuple[tuple[str, ...], frozenset[str]]:
     else:
         # The common case, several times faster: a literal prefix lets the regex engine skip ahead.
         found, ids = _HREF_SP.findall(html) + _SRC_SP.findall(html), _ID_SP.findall(html)
+    if "&" in "".join(ids):
+        ids = [htmllib.unescape(i) for i in ids]
     hrefs = tuple(
         sys.intern(h)
         for h in found
@@ -156,7 +195,13 @@ def check_links(
     absolute: dict[str, str | None] = {}  # "/pk/about/" -> "pk/about/index.html" (None: routed, not a file)
     for out_path, hrefs in links.items():
         for href in hrefs:
+            if href.startswith(_CONTACT):
+                reason = contact_link_problem(href)
+                if reason:
+                    problems.append(OutputProblem(out_path, href, "", "", reason))
+                continue
             url, _, fragment = href.partition("#")
+            fragment = unquote(htmllib.unescape(fragment))
             url = url.split("?", 1)[0]
             if not url:
                 target: str | None = out_path
@@ -203,7 +248,7 @@ class _LazyIds(Mapping[str, frozenset[str]]):
         if path not in self.known:
             if path not in self.files:
                 raise KeyError(path)
-            self.known[path] = frozenset(_ID.findall(self.files[path]))
+            self.known[path] = extract(self.files[path])[1]
         return self.known[path]
 
     def __iter__(self) -> Iterator[str]:

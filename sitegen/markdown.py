@@ -1,17 +1,22 @@
 """Markdown to HTML, once per source file, with region blocks left selectable.
 
-The engine is markdown-it-py (CommonMark) with mdit-py-plugins: tables,
-footnotes, heading anchors and a ``region`` container. A region block
-(``::: region pk`` … ``:::``) is rendered as a pair of private-use markers, so
-the HTML of every region is cut from the one parse by :func:`select_region`.
-Template expressions (``{{ … }}``) and internal links are replaced by markers
-too and filled per region by the render stage.
+The engine is markdown-it-py (CommonMark) with mdit-py-plugins: tables and
+footnotes. Region blocks are not a Markdown feature: :mod:`sitegen.blocks`
+finds and checks them line by line first and leaves one marker line per block
+line, so the HTML of every region is cut from the one parse by
+:func:`select_region`. Template expressions (``{{ … }}``) and internal links
+are replaced by markers too and filled per region by the render stage; an
+expression inside a link destination gets a plain-ASCII marker, because the
+engine rewrites a link's host name (``mailto:``) before we could fill it.
+Heading ids are made the way GitHub makes them, or given as ``{#id}``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html as htmllib
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,46 +24,37 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-# Private-use code points: markdown-it passes them through untouched, and no
-# editor types them, so they cannot collide with content.
-REGION_OPEN, REGION_MID, REGION_CLOSE = "\ue010", "\ue011", "\ue012"
+from sitegen.blocks import (
+    HEADING_ID_CLOSE,
+    HEADING_ID_OPEN,
+    REGION_CLOSE,
+    REGION_MID,
+    REGION_OPEN,
+    Block,
+    heading_id_error,
+    mark_heading_ids,
+    scan,
+)
+
 EXPR_OPEN, EXPR_CLOSE = "\ue000", "\ue001"
 LINK_OPEN, LINK_CLOSE = "\ue002", "\ue003"
+# An expression inside a link destination: ASCII, so the engine's URL handling leaves it as is.
+LINK_VALUE_OPEN, LINK_VALUE_CLOSE = "sitegen-value-", "-"
+LINK_VALUE = re.compile(f"{LINK_VALUE_OPEN}(\\d+){LINK_VALUE_CLOSE}")
 
-_REGION_MARK = re.compile(f"{REGION_OPEN}([^{REGION_MID}]*){REGION_MID}\n?|{REGION_CLOSE}\n?")
+_REGION_MARK = re.compile(f"[ ]*<!--(?:{REGION_OPEN}(\\d+){REGION_MID}|{REGION_CLOSE})-->\n?")
 _EXPR = re.compile(r"\{\{(.*?)\}\}", re.S)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-
-
-@dataclass
-class RegionSpec:
-    """Which regions a ``::: region`` block is shown in."""
-
-    ids: tuple[str, ...]
-    negate: bool = False
-
-    def shows(self, region_id: str) -> bool:
-        return (region_id in self.ids) != self.negate
-
-
-def parse_region_spec(info: str) -> RegionSpec | None:
-    """``region pk intl`` / ``region not pk`` -> RegionSpec; None when malformed."""
-    words = info.split()
-    if not words or words[0] != "region":
-        return None
-    words = words[1:]
-    negate = bool(words) and words[0] == "not"
-    if negate:
-        words = words[1:]
-    if not words:
-        return None
-    return RegionSpec(tuple(words), negate)
+_HEADING_ID = re.compile(f"{HEADING_ID_OPEN}([^{HEADING_ID_CLOSE}]*){HEADING_ID_CLOSE}")
+# Link destinations that hold an expression marker: inline links and reference definitions.
+_DESTINATION = re.compile(
+    f"(\\]\\(\\s*<?|^[ ]{{0,3}}\\[[^\\]]+\\]:[ \\t]*<?)([^\\s)>]*{EXPR_OPEN}[^\\s)>]*)", re.M
+)
 
 
 @dataclass
@@ -66,7 +62,7 @@ class Link:
     """An internal link found in Markdown, resolved per region later."""
 
     target: str  # region-less URL path ("/about/") or source path ("about.md")
-    fragment: str
+    fragment: str  # decoded: "café-co", not "caf%C3%A9-co"
     line: int
     is_source: bool
 
@@ -77,13 +73,18 @@ class Parsed:
 
     html: str
     links: list[Link] = field(default_factory=list)
-    regions: list[tuple[RegionSpec, int, str]] = field(default_factory=list)  # spec, line, raw info
+    blocks: list[Block] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # line (in body), message
     headings: list[tuple[int, str, str]] = field(default_factory=list)  # level, id, text
+    outside: list[str] = field(default_factory=list)  # words outside every block (leak guard)
 
     @property
     def has_regions(self) -> bool:
-        return bool(self.regions)
+        return bool(self.blocks)
+
+    def shown(self, index: int, region_id: str) -> bool:
+        block = self.blocks[index]
+        return all(self.blocks[i].spec.shows(region_id) for i in (*block.parents, index))
 
 
 @lru_cache(maxsize=4096)
@@ -119,56 +120,82 @@ def highlight_css() -> str:
     return str(HtmlFormatter(style="default").get_style_defs(".highlight"))
 
 
-def _slugify(text: str) -> str:
-    slug = re.sub(r"[^\w\- ]", "", text.strip().lower(), flags=re.UNICODE)
-    return re.sub(r"[\s]+", "-", slug).strip("-") or "section"
-
-
-def _render_region(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    token = tokens[idx]
-    if token.nesting == 1:
-        return f"{REGION_OPEN}{token.info.strip()}{REGION_MID}\n"
-    return f"{REGION_CLOSE}\n"
+def slugify(text: str) -> str:
+    """GitHub's heading ids: letters, marks and digits of any script kept, lower-cased,
+    other punctuation dropped, each space a hyphen (``Café & Co.`` -> ``café--co``)."""
+    kept = [
+        "-" if ch == " " else ch
+        for ch in text.strip().lower()
+        if ch in " -_" or unicodedata.category(ch)[0] in "LMN"
+    ]
+    return "".join(kept) or "section"
 
 
 def _collect(state: StateCore) -> None:
-    """Core rule: record region blocks, headings and internal links; mark links."""
+    """Core rule: heading ids, and internal links (recorded and replaced by markers)."""
     env = state.env
     links: list[Link] = env.setdefault("links", [])
-    regions: list[tuple[RegionSpec, int, str]] = env.setdefault("regions", [])
     errors: list[tuple[int, str]] = env.setdefault("errors", [])
     headings: list[tuple[int, str, str]] = env.setdefault("headings", [])
+    used: set[str] = set()
     line = 0
     tokens = state.tokens
     for i, token in enumerate(tokens):
         if token.map:
             line = token.map[0] + 1
-        if token.type == "container_region_open":
-            spec = parse_region_spec(token.info)
-            if spec is None:
-                errors.append(
-                    (
-                        line,
-                        f"malformed region block '::: {token.info.strip()}': write '::: region ID [ID…]' or '::: region not ID'",
-                    )
+        if token.type == "heading_open" and i + 1 < len(tokens):
+            inline = tokens[i + 1]
+            explicit = _take_heading_id(inline)
+            if explicit is not None:
+                problem = heading_id_error(explicit)
+                if problem:
+                    errors.append((line, problem))
+            level = int(token.tag[1])
+            if explicit or 2 <= level <= 4:
+                hid = explicit or _unique(
+                    slugify(
+                        "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+                    ),
+                    used,
                 )
-            else:
-                regions.append((spec, line, token.info.strip()))
-        elif token.type == "heading_open" and i + 1 < len(tokens):
-            hid = token.attrGet("id")
-            headings.append((int(token.tag[1]), str(hid or ""), tokens[i + 1].content))
+                used.add(hid)
+                token.attrSet("id", hid)
+            headings.append((level, str(token.attrGet("id") or ""), inline.content))
         elif token.type == "inline" and token.children:
             for child in token.children:
                 if child.type == "link_open":
                     _mark_link(child, line, links)
 
 
+def _take_heading_id(inline: Token) -> str | None:
+    """The ``{#id}`` marker at the end of a heading, removed from its text."""
+    m = _HEADING_ID.search(inline.content)
+    if m is None:
+        return None
+    inline.content = _HEADING_ID.sub("", inline.content).rstrip()
+    for child in inline.children or []:
+        if child.type == "text" and HEADING_ID_OPEN in child.content:
+            child.content = _HEADING_ID.sub("", child.content).rstrip()
+    return m.group(1)
+
+
+def _unique(slug: str, used: set[str]) -> str:
+    """GitHub's numbering of repeated headings: ``faq``, ``faq-1``, ``faq-2``."""
+    candidate, n = slug, 0
+    while candidate in used:
+        n += 1
+        candidate = f"{slug}-{n}"
+    return candidate
+
+
 def _mark_link(token: Token, line: int, links: list[Link]) -> None:
     href = str(token.attrGet("href") or "")
     if not href or href.startswith("#") or href.startswith("//") or _SCHEME.match(href):
         return
+    if LINK_VALUE.search(href):
+        return  # built from site values: filled per region, checked in the output
     raw, _, fragment = href.partition("#")
-    raw = unquote(raw)
+    raw, fragment = unquote(raw), unquote(fragment)
     path_part = raw.split("?", 1)[0]
     # .yaml: a catalog file (services/web.yaml) stands for its service page.
     is_source = path_part.endswith((".md", ".yaml", ".yml"))
@@ -176,23 +203,11 @@ def _mark_link(token: Token, line: int, links: list[Link]) -> None:
     token.attrSet("href", f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}")
 
 
-def _fence_lang_guard(state: StateCore) -> None:
-    """Nothing to do: kept as an extension point for fenced-code options."""
-
-
 @lru_cache(maxsize=1)
 def engine() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "highlight": highlight_code})
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)
-    md.use(anchors_plugin, min_level=2, max_level=4, slug_func=_slugify)
-    md.use(
-        container_plugin,
-        name="region",
-        marker=":",
-        validate=lambda params, *args: params.strip().split(" ", 1)[0] == "region",
-        render=_render_region,
-    )
     md.core.ruler.push("sitegen_collect", _collect)
     return md
 
@@ -208,20 +223,36 @@ def protect_expressions(body: str) -> tuple[str, list[tuple[str, int]]]:
     return _EXPR.sub(repl, body), found
 
 
-def convert(body: str) -> Parsed:
+def _ascii_destinations(text: str) -> str:
+    """Expression markers inside link destinations -> ASCII markers the URL handling keeps."""
+    if EXPR_OPEN not in text:
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        inner = re.sub(
+            f"{EXPR_OPEN}(\\d+){EXPR_CLOSE}", rf"{LINK_VALUE_OPEN}\1{LINK_VALUE_CLOSE}", m.group(2)
+        )
+        return m.group(1) + inner
+
+    return _DESTINATION.sub(repl, text)
+
+
+def convert(body: str, region_ids: Sequence[str]) -> Parsed:
     """Markdown body (expressions already protected) to HTML with markers."""
+    scanned = scan(mark_heading_ids(body), region_ids)
     env: dict[str, Any] = {}
-    html = engine().render(body, env)
+    html = engine().render(_ascii_destinations(scanned.text), env)
     return Parsed(
         html=html,
         links=env.get("links", []),
-        regions=env.get("regions", []),
-        errors=env.get("errors", []),
+        blocks=scanned.blocks,
+        errors=scanned.errors + env.get("errors", []),
         headings=env.get("headings", []),
+        outside=scanned.outside,
     )
 
 
-def select_region(html: str, region_id: str) -> str:
+def select_region(html: str, region_id: str, blocks: Sequence[Block]) -> str:
     """Keep the region blocks shown in ``region_id`` (nesting allowed), drop the rest."""
     if REGION_OPEN not in html:
         return html
@@ -233,9 +264,8 @@ def select_region(html: str, region_id: str) -> str:
         if not hidden:
             out.append(html[pos : m.start()])
         pos = m.end()
-        if m.group(0).startswith(REGION_OPEN):
-            spec = parse_region_spec(m.group(1))
-            shown = spec.shows(region_id) if spec else True
+        if m.group(1) is not None:
+            shown = blocks[int(m.group(1))].spec.shows(region_id)
             stack.append(shown)
             if not shown:
                 hidden += 1
@@ -263,3 +293,31 @@ def content_hash(*parts: str | bytes) -> str:
         h.update(p.encode() if isinstance(p, str) else p)
         h.update(b"\0")
     return h.hexdigest()
+
+
+_ATTR_WITH_VALUE = re.compile(f'(\\s(?:href|src)=")([^"]*{LINK_VALUE_OPEN}\\d+{LINK_VALUE_CLOSE}[^"]*)(")')
+
+
+def fill_link_values(
+    html: str, values: Callable[[int], str], refused: Callable[[str], None], made: Callable[[str, str], None]
+) -> str:
+    """Put values into link destinations, then treat the whole URL as the engine treats one it
+    parsed itself (normalised, percent-encoded, checked for an allowed scheme).
+
+    ``made(href, written)`` hears of each link made, with its destination as written (markers in it).
+    """
+    if LINK_VALUE_OPEN not in html:
+        return html
+    md = engine()
+
+    def repl(m: re.Match[str]) -> str:
+        written = htmllib.unescape(m.group(2))
+        url = LINK_VALUE.sub(lambda v: values(int(v.group(1))), written)
+        if not md.validateLink(url):
+            refused(url)
+            url = ""
+        href = escapeHtml(md.normalizeLink(url))
+        made(href, written)
+        return m.group(1) + href + m.group(3)
+
+    return _ATTR_WITH_VALUE.sub(repl, html)

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from sitegen.blocks import mark_heading_ids
 from sitegen.config import SiteConfig
 from sitegen.errors import Problems, SitegenError
 from sitegen.markdown import Parsed, convert, protect_expressions
@@ -207,28 +208,19 @@ def read_page(
 
 def prepare_body(page: Page, problems: Problems, region_ids: list[str]) -> None:
     """Convert the Markdown once, unless it needs Jinja statements first."""
+    page.body = mark_heading_ids(page.body)
     if _STATEMENT.search(page.body):
         page.dynamic, page.parsed = True, None
         return
     text, page.expressions = protect_expressions(page.body)
-    page.parsed = convert(text)
-    check_parsed(page, page.parsed, problems, region_ids)
+    page.parsed = convert(text, region_ids)
+    check_parsed(page, page.parsed, problems)
 
 
-def check_parsed(page: Page, parsed: Parsed, problems: Problems, region_ids: list[str]) -> None:
-    """Report malformed region blocks and unknown region ids, with their lines."""
+def check_parsed(page: Page, parsed: Parsed, problems: Problems) -> None:
+    """Report region block and heading id mistakes, with their lines."""
     for line, message in parsed.errors:
         problems.error(message, page.file, page.body_line + line - 1)
-    for spec, line, info in parsed.regions:
-        for rid in spec.ids:
-            if rid not in region_ids:
-                hint = difflib.get_close_matches(rid, region_ids, n=1)
-                did = f"; did you mean '{hint[0]}'?" if hint else ""
-                problems.error(
-                    f"unknown region id '{rid}' in '::: {info}'{did} (known: {', '.join(region_ids)})",
-                    page.file,
-                    page.body_line + line - 1,
-                )
 
 
 def read_pages(config: SiteConfig, content_dir: Path, problems: Problems, drafts: bool = False) -> list[Page]:

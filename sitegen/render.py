@@ -23,6 +23,7 @@ import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from sitegen.blocks import mark_heading_ids
 from sitegen.catalog import Service, price_text
 from sitegen.config import Region, SiteConfig
 from sitegen.errors import Problems, SitegenError
@@ -32,9 +33,11 @@ from sitegen.markdown import (
     EXPR_OPEN,
     LINK_CLOSE,
     LINK_OPEN,
+    LINK_VALUE,
     Parsed,
     convert,
     fill,
+    fill_link_values,
     protect_expressions,
     select_region,
 )
@@ -117,7 +120,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._expr_cache: dict[str, jinja2.Template] = {}
+        self._expr_cache: dict[tuple[str, bool], jinja2.Template] = {}
         self._service_views: dict[str, list[dict[str, Any]]] = {}
         self._menus: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.used_templates: dict[str, set[str]] = {}
@@ -211,10 +214,11 @@ class Renderer:
 
     # ------------------------------------------------------------------ content
 
-    def _expr(self, source: str) -> jinja2.Template:
-        tpl = self._expr_cache.get(source)
+    def _expr(self, source: str, env: SandboxedEnvironment) -> jinja2.Template:
+        key = (source, env is self.content_html)
+        tpl = self._expr_cache.get(key)
         if tpl is None:
-            tpl = self._expr_cache[source] = self.content_html.from_string(source)
+            tpl = self._expr_cache[key] = env.from_string(source)
         return tpl
 
     def content(self, page: Page, region: Region, problems: Problems) -> tuple[str, Parsed | None]:
@@ -230,19 +234,19 @@ class Renderer:
             body = page.meta.get("body_by_region")
             source = resolve(body, rid, self.config.region_ids) if body is not None else page.body
             try:
-                text = self.content_md.from_string(source or "").render(ctx)
+                text = self.content_md.from_string(mark_heading_ids(source or "")).render(ctx)
             except (jinja2.TemplateError, _PageError) as exc:
                 problems.add(self._template_error(exc, page))
                 return "", None
             text, expressions = protect_expressions(text)
-            parsed = convert(text)
-            check_parsed(page, parsed, problems, self.config.region_ids)
-        html = select_region(parsed.html, rid)
+            parsed = convert(text, self.config.region_ids)
+            check_parsed(page, parsed, problems)
+        html = select_region(parsed.html, rid, parsed.blocks)
 
-        def value(i: int) -> str:
+        def evaluate(i: int, env: SandboxedEnvironment) -> str:
             source, line = expressions[i]
             try:
-                return str(self._expr(source).render(ctx))
+                return str(self._expr(source, env).render(ctx))
             except _PageError as exc:
                 problems.add(SitegenError(exc.error.message, page.file, page.body_line + line - 1))
             except jinja2.TemplateSyntaxError as exc:
@@ -259,12 +263,30 @@ class Renderer:
                 )
             return ""
 
-        html = fill(html, EXPR_OPEN, EXPR_CLOSE, value)
+        def refused(url: str) -> None:
+            problems.error(
+                f"a link built from site values leads to '{url}', which is not allowed in a link; "
+                "check the value in site.yaml",
+                page.file,
+                page.body_line,
+            )
+
+        # Values inside link destinations first, as plain text: the URL is made from the result.
+        def made(href: str, written: str) -> None:
+            first = int(LINK_VALUE.findall(written)[0])
+            source = LINK_VALUE.sub(lambda m: expressions[int(m.group(1))][0], written)
+            self.link_sources.setdefault(f"{rid}{page.path}index.html", {})[href] = (
+                page.body_line + expressions[first][1] - 1,
+                source,
+            )
+
+        html = fill_link_values(html, lambda i: evaluate(i, self.content_md), refused, made)
+        html = fill(html, EXPR_OPEN, EXPR_CLOSE, lambda i: evaluate(i, self.content_html))
 
         def link(i: int) -> str:
             ref = parsed.links[i]
             href, error = resolve_link(self.index, ref, page, rid)
-            if error and self._link_shown(parsed, i, rid):
+            if error:
                 problems.error(error, page.file, page.body_line + ref.line - 1)
             escaped = htmllib.escape(href, quote=True)
             # Lets the output check name the source line of a link that turns out broken.
@@ -277,10 +299,6 @@ class Renderer:
 
         html = fill(html, LINK_OPEN, LINK_CLOSE, link)
         return html, parsed
-
-    def _link_shown(self, parsed: Parsed, i: int, rid: str) -> bool:
-        # select_region already removed links in hidden blocks; fill only sees shown ones.
-        return True
 
     def _template_error(self, exc: BaseException, page: Page) -> SitegenError:
         if isinstance(exc, _PageError):
@@ -297,7 +315,7 @@ class Renderer:
             )
         message = getattr(exc, "message", None) or str(exc)
         if "end of comment" in message:
-            message += " ('{#' starts a hidden note that must end with '#}'; remove '{#...}' after headings)"
+            message += " ('{#' starts a hidden note that must end with '#}'; an id goes at the end of a '#' heading line)"
         return SitegenError(f"template error: {message}", page.file, file_line)
 
     # ------------------------------------------------------------------ layout
@@ -440,7 +458,7 @@ class Renderer:
             template="404",
             regions=[region.id],
         )
-        page.parsed = convert("")
+        page.parsed = convert("", self.config.region_ids)
         ctx = self.layout_context(page, region, "", page.parsed)
         ctx["canonical"] = None
         ctx["alternates"] = []

@@ -265,3 +265,19 @@ def test_hosting_and_analytics_change_the_processors_and_scripts(changed: BuildR
     assert "Vercel" not in text.text
     assert "Cerebras" not in text.text and "Groq" in text.text
     assert not any("_vercel" in src for src in page(changed, "pk/index.html").scripts)
+
+
+@pytest.mark.parametrize("region", ["pk", "intl"])
+def test_contact_and_thank_you_pages_link_the_address_exactly(site: BuildResult, region: str) -> None:
+    email = site.config.contact.email
+    for rel in ("contact/", "contact/thanks/"):
+        links = page(site, f"{region}/{rel}index.html").links
+        assert f"mailto:{email}" in links, rel
+        assert all(link == f"mailto:{email}" for link in links if link.startswith("mailto:")), rel
+
+
+@pytest.mark.parametrize("region", ["pk", "intl"])
+def test_web_development_lists_its_features_as_text(site: BuildResult, region: str) -> None:
+    html = page(site, f"{region}/services/web-development/index.html").html
+    assert "<li>Search-engine basics: titles, descriptions, sitemaps, structured data</li>" in html
+    assert "{'" not in html and "['" not in html

@@ -11,6 +11,7 @@ from sitegen.cli import main
 from tests.sitegen.sitefactory import SITE_YAML, write_site
 
 HOME = "---\ntitle: Home\n---\nHello.\n"
+BAD_ADDRESS = "'hi at tiny.example' is not an e-mail address (An email address must have an @-sign)"
 
 CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "malformed front matter": (
@@ -105,6 +106,130 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         [
             "error: site.yaml:9: regions.pk.countries.0: expected an ISO 3166 alpha-2 code like 'PK', got 'pakistan'",
             "error: site.yaml:18: regions.intl.hreflang: expected a language tag like 'en' or 'en-PK', got '12'",
+        ],
+    ),
+    # Region blocks: every line starting with ':::' outside code is in the grammar, or an error.
+    "misspelt block": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n::: regoin pk\nPK only\n:::\n"},
+        [
+            "error: content/index.md:5: '::: regoin pk': unknown block 'regoin' (the only block is '::: region'); "
+            "did you mean '::: region pk'?"
+        ],
+    ),
+    "block in capitals": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n::: Region PK\nPK only\n:::\n"},
+        [
+            "error: content/index.md:5: '::: Region PK': block lines are written in lower case; "
+            "did you mean '::: region pk'?"
+        ],
+    ),
+    "commas between regions": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n::: region pk, intl\nBoth\n:::\n"},
+        [
+            "error: content/index.md:5: '::: region pk, intl': separate region ids with spaces, not commas; "
+            "did you mean '::: region pk intl'?"
+        ],
+    ),
+    "no space after the colons": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n:::region pk\nPK only\n:::\n"},
+        ["error: content/index.md:5: ':::region pk': put a space after ':::'; did you mean '::: region pk'?"],
+    ),
+    "region word left out": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n::: pk\nPK only\n:::\n"},
+        [
+            "error: content/index.md:5: '::: pk': unknown block 'pk' (the only block is '::: region'); "
+            "did you mean '::: region pk'?"
+        ],
+    ),
+    "no region named": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n::: region not\nx\n:::\n"},
+        [
+            "error: content/index.md:5: '::: region not' names no region: "
+            "write '::: region ID …' or '::: region not ID …' (known: pk, intl)"
+        ],
+    ),
+    "four colons": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n:::: region pk\nx\n::::\n"},
+        [
+            "error: content/index.md:5: ':::: region pk': a block line starts with exactly three colons; "
+            "did you mean '::: region pk'?",
+            "error: content/index.md:7: '::::': a block line starts with exactly three colons; did you mean ':::'?",
+        ],
+    ),
+    "unclosed block swallows the next one": (
+        {
+            "content/index.md": "---\ntitle: Home\n---\n\n::: region pk\nPK only\n\n"
+            "::: region not pk\nElsewhere\n:::\n\nFor everyone.\n"
+        },
+        [
+            "error: content/index.md:5: '::: region pk' is never closed: add a line ':::' where the block ends",
+            "error: content/index.md:8: '::: region not pk' inside '::: region pk' is shown in no region; "
+            "close the outer block first or list a region it shows",
+        ],
+    ),
+    "unclosed block at the end": (
+        {"content/index.md": "---\ntitle: Home\n---\n\nIntro.\n\n::: region intl\nAbroad\n"},
+        [
+            "error: content/index.md:7: '::: region intl' is never closed: add a line ':::' where the block ends"
+        ],
+    ),
+    "stray closing line": (
+        {"content/index.md": "---\ntitle: Home\n---\n\nIntro.\n:::\n"},
+        [
+            "error: content/index.md:6: ':::' closes no block: remove it, or add the '::: region …' line it should close"
+        ],
+    ),
+    "closing line with words": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n::: region pk\nx\n::: end\n"},
+        [
+            "error: content/index.md:5: '::: region pk' is never closed: add a line ':::' where the block ends",
+            "error: content/index.md:7: '::: end': unknown block 'end' (the only block is '::: region'); "
+            "to close the block, write ':::' alone",
+        ],
+    ),
+    "block inside a quote": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n> ::: region pk\n> x\n> :::\n"},
+        [
+            "error: content/index.md:5: '> ::: region pk': a region block cannot start inside a quote ('>'); "
+            "put the quote inside the block instead",
+            "error: content/index.md:7: '> :::': a region block cannot start inside a quote ('>'); "
+            "put the quote inside the block instead",
+        ],
+    ),
+    "block errors in a service body": (
+        {
+            "content/services/web.yaml": "id: web\nname: Web\nbody: |\n  Intro.\n\n  ::: regoin pk\n  x\n  :::\n",
+        },
+        [
+            "error: content/services/web.yaml:6: '::: regoin pk': unknown block 'regoin' (the only block is '::: region'); "
+            "did you mean '::: region pk'?"
+        ],
+    ),
+    "bad heading id": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n## Team {#our team}\n"},
+        [
+            "error: content/index.md:5: heading id '{#our team}': use letters, digits, '-' and '_' only, e.g. {#our-team}"
+        ],
+    ),
+    "malformed e-mail from site values": (
+        {
+            "site.yaml": SITE_YAML.replace("email: hi@tiny.example", "email: hi at tiny.example"),
+            "content/index.md": "---\ntitle: Home\n---\n\nWrite to [us](mailto:{{ site.contact.email }}).\n",
+        },
+        # The theme's footer links the address too: each page that has it is named.
+        [
+            "error: content/index.md: link 'mailto:hi at tiny.example': " + BAD_ADDRESS,
+            "error: content/index.md:5: link to 'mailto:{{ site.contact.email }}': " + BAD_ADDRESS,
+            "error: dist/404.html: link 'mailto:hi at tiny.example': " + BAD_ADDRESS,
+            "error: dist/intl/404.html: link 'mailto:hi at tiny.example': " + BAD_ADDRESS,
+            "error: dist/pk/404.html: link 'mailto:hi at tiny.example': " + BAD_ADDRESS,
+        ],
+    ),
+    "malformed phone link": (
+        {"content/index.md": "---\ntitle: Home\n---\n\nCall [us](tel:0300-1234567).\n"},
+        [
+            "error: content/index.md: link 'tel:0300-1234567': not a phone number in E.164 form "
+            "(tel:+923001234567: '+', country code, number, no spaces)",
         ],
     ),
 }

@@ -116,3 +116,61 @@ def test_check_output_finds_missing_files_and_anchors() -> None:
         ("r/index.html", "broken anchor '/r/a/#y': no element with id 'y' on /r/a/"),
         ("r/a/index.html", "broken link '/r/b/': /r/b/ does not exist in the output"),
     ]
+
+
+def test_headings_in_any_script_can_be_linked(tmp_path: Path) -> None:
+    root = write_site(
+        tmp_path,
+        {
+            "content/index.md": """
+                ---
+                title: Home
+                ---
+                [a](about.md#café--co) [b](about.md#caf%C3%A9--co) [c](about.md#ہماری-خدمات)
+                [d](about.md#faq-1) [e](about.md#people) [f](#intro)
+
+                ## Intro
+            """,
+            "content/about.md": """
+                ---
+                title: About
+                ---
+                ## Café & Co.
+
+                ## ہماری خدمات
+
+                ## FAQ
+
+                ## FAQ
+
+                ## Team {#people}
+            """,
+        },
+    )
+    build_site(root)
+    about = html(root, "pk/about/index.html")
+    assert '<h2 id="café--co">Café &amp; Co.</h2>' in about
+    assert '<h2 id="ہماری-خدمات">ہماری خدمات</h2>' in about
+    assert '<h2 id="faq-1">FAQ</h2>' in about and '<h2 id="people">Team</h2>' in about
+    home = html(root, "intl/index.html")
+    assert 'href="/intl/about/#caf%C3%A9--co"' in home or 'href="/intl/about/#café--co"' in home
+    (root / "content/index.md").write_text("---\ntitle: Home\n---\n\n[a](about.md#ہماری)\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build_site(root)
+    assert [str(e) for e in failed.value.errors] == [
+        "content/index.md:5: link to 'about.md#ہماری': that page has no heading or element with id 'ہماری'; check the anchor"
+    ]
+
+
+def test_mailto_and_tel_links_in_the_output_are_checked() -> None:
+    from sitegen.links import contact_link_problem
+
+    assert contact_link_problem("mailto:info@7expertspk.com") == ""
+    assert contact_link_problem("mailto:a@example.com,b@example.com?subject=Hi%20there") == ""
+    assert contact_link_problem("mailto:xn--1-ro7ge").startswith("'xn--1-ro7ge' is not an e-mail address")
+    assert contact_link_problem("mailto:") == "no e-mail address after 'mailto:'"
+    assert contact_link_problem("tel:+923366532777") == ""
+    assert contact_link_problem("tel:+92 336 6532777").startswith("not a phone number in E.164 form")
+    assert contact_link_problem("tel:+442079460958123") == (
+        "+442079460958123 has too few or too many digits for its country code"
+    )

@@ -2,23 +2,26 @@ from sitegen.markdown import (
     EXPR_OPEN,
     LINK_OPEN,
     convert,
-    parse_region_spec,
     protect_expressions,
     select_region,
+    slugify,
 )
+
+IDS = ["pk", "intl", "eu"]
 
 
 def test_region_blocks_selected_after_one_parse() -> None:
     parsed = convert(
-        "Intro\n\n::: region pk\nPK only\n:::\n\n::: region not pk\nElsewhere\n:::\n\n::: region pk eu\nPK or EU\n:::\n"
+        "Intro\n\n::: region pk\nPK only\n:::\n\n::: region not pk\nElsewhere\n:::\n\n::: region pk eu\nPK or EU\n:::\n",
+        IDS,
     )
-    pk = select_region(parsed.html, "pk")
-    intl = select_region(parsed.html, "intl")
-    eu = select_region(parsed.html, "eu")
+    pk = select_region(parsed.html, "pk", parsed.blocks)
+    intl = select_region(parsed.html, "intl", parsed.blocks)
+    eu = select_region(parsed.html, "eu", parsed.blocks)
     assert "PK only" in pk and "Elsewhere" not in pk and "PK or EU" in pk
     assert "PK only" not in intl and "Elsewhere" in intl and "PK or EU" not in intl
     assert "PK or EU" in eu and "Elsewhere" in eu
-    assert [(spec.ids, spec.negate, line) for spec, line, _ in parsed.regions] == [
+    assert [(b.spec.ids, b.spec.negate, b.line) for b in parsed.blocks] == [
         (("pk",), False, 3),
         (("pk",), True, 7),
         (("pk", "eu"), False, 11),
@@ -27,27 +30,35 @@ def test_region_blocks_selected_after_one_parse() -> None:
         assert "\ue010" not in html and "\ue012" not in html
 
 
-def test_nested_region_blocks() -> None:
-    parsed = convert(":::: region not intl\nOuter\n\n::: region pk\nInner\n:::\n::::\n")
-    assert "Inner" in select_region(parsed.html, "pk")
-    eu = select_region(parsed.html, "eu")
-    assert "Outer" in eu and "Inner" not in eu
-    assert "Outer" not in select_region(parsed.html, "intl")
+def test_nested_region_blocks_and_the_text_after_them() -> None:
+    parsed = convert(
+        "::: region not intl\nOuter\n\n::: region pk\nInner\n:::\n\nAfter inner\n:::\n\nEnd\n", IDS
+    )
+    assert parsed.errors == []
+    pk = select_region(parsed.html, "pk", parsed.blocks)
+    assert "Outer" in pk and "Inner" in pk and "After inner" in pk and "End" in pk
+    eu = select_region(parsed.html, "eu", parsed.blocks)
+    assert "Outer" in eu and "Inner" not in eu and "After inner" in eu and "End" in eu
+    intl = select_region(parsed.html, "intl", parsed.blocks)
+    assert "Outer" not in intl and "After inner" not in intl and "End" in intl
 
 
 def test_malformed_region_block_is_reported_with_line() -> None:
-    parsed = convert("text\n\n::: region\nx\n:::\n")
+    parsed = convert("text\n\n::: region\nx\n:::\n", IDS)
     assert parsed.errors == [
-        (3, "malformed region block '::: region': write '::: region ID [ID…]' or '::: region not ID'")
+        (
+            3,
+            "'::: region' names no region: write '::: region ID …' or '::: region not ID …' (known: pk, intl, eu)",
+        ),
+        (5, "':::' closes no block: remove it, or add the '::: region …' line it should close"),
     ]
-    assert parse_region_spec("region not") is None
 
 
 def test_expressions_and_internal_links_are_marked() -> None:
     text, exprs = protect_expressions(
         'Price {{ price("web") }}\n\nSee [a](/about/) [b](team.md#x) [c](https://e.com) [d](#top)'
     )
-    parsed = convert(text)
+    parsed = convert(text, IDS)
     assert exprs == [('{{ price("web") }}', 1)]
     assert EXPR_OPEN in parsed.html and "&quot;" not in parsed.html
     assert [(link.target, link.fragment, link.is_source) for link in parsed.links] == [
@@ -59,14 +70,39 @@ def test_expressions_and_internal_links_are_marked() -> None:
 
 
 def test_code_is_highlighted_with_classes_not_styles() -> None:
-    html = convert("```python\nprint('hi')\n```\n").html
+    html = convert("```python\nprint('hi')\n```\n", IDS).html
     assert '<pre class="highlight"><code class="language-python">' in html
     assert '<span class="nb">print</span>' in html
     assert "style=" not in html
 
 
 def test_tables_footnotes_and_heading_anchors() -> None:
-    html = convert("## Hello World\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nNote[^1]\n\n[^1]: The note.\n").html
+    html = convert(
+        "## Hello World\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nNote[^1]\n\n[^1]: The note.\n", IDS
+    ).html
     assert '<h2 id="hello-world">' in html
     assert "<table>" in html and "<td>2</td>" in html
     assert 'class="footnote-ref"' in html
+
+
+def test_heading_ids_like_github_for_every_script() -> None:
+    assert slugify("Café & Co.") == "café--co"
+    assert slugify("ہماری خدمات") == "ہماری-خدمات"
+    assert slugify("C++ and Python 3.12!") == "c-and-python-312"
+    assert slugify("snake_case - kept") == "snake_case---kept"
+    assert slugify("!!!") == "section"
+    parsed = convert("## FAQ\n\n## FAQ\n\n## FAQ\n\n## Team {#people}\n\n# Top {#top}\n", IDS)
+    assert [(level, hid, text) for level, hid, text in parsed.headings] == [
+        (2, "faq", "FAQ"),
+        (2, "faq-1", "FAQ"),
+        (2, "faq-2", "FAQ"),
+        (2, "people", "Team"),
+        (1, "top", "Top"),
+    ]
+    assert '<h2 id="people">Team</h2>' in parsed.html and '<h1 id="top">Top</h1>' in parsed.html
+
+
+def test_value_in_a_link_destination_is_kept_for_the_url() -> None:
+    text, _ = protect_expressions("[mail](mailto:{{ site.contact.email }}) [call](tel:{{ x }})\n")
+    html = convert(text, IDS).html
+    assert 'href="mailto:sitegen-value-0-"' in html and 'href="tel:sitegen-value-1-"' in html

@@ -103,9 +103,12 @@ def test_hidden_notes_and_an_unclosed_note(tmp_path: Path) -> None:
     build_site(tmp_path)
     assert "<p>Visible text.</p>" in html(tmp_path, "pk/index.html")
     (tmp_path / "content/index.md").write_text("---\ntitle: Home\n---\nIntro.\n\n## Team {#team}\n")
+    build_site(tmp_path)
+    assert '<h2 id="team">Team</h2>' in html(tmp_path, "pk/index.html")
+    (tmp_path / "content/index.md").write_text("---\ntitle: Home\n---\nIntro.\n\nTeam {#team} here\n")
     with pytest.raises(BuildFailed) as failed:
         build_site(tmp_path)
     assert [str(e) for e in failed.value.errors] == [
         "content/index.md:6: template error: Missing end of comment tag"
-        " ('{#' starts a hidden note that must end with '#}'; remove '{#...}' after headings)"
+        " ('{#' starts a hidden note that must end with '#}'; an id goes at the end of a '#' heading line)"
     ]

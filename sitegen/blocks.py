@@ -1,0 +1,315 @@
+"""Region blocks: the ``::: region …`` lines of a Markdown body, found before Markdown runs.
+
+A line pre-scanner, independent of the Markdown engine: it knows fenced and
+indented code (where ``:::`` stays literal), checks every block line against
+the grammar below, and replaces each block line by a one-line HTML comment
+carrying a private-use marker, which any CommonMark engine passes through as
+an HTML block. :func:`sitegen.markdown.select_region` then cuts each region's
+HTML from the one conversion.
+
+Grammar (one line each, at most three spaces before it, outside code)::
+
+    ::: region ID [ID …]        shown in the regions listed
+    ::: region not ID [ID …]    shown in every other region
+    :::                         closes the innermost open block
+
+Blocks nest: an inner block is shown where it and every block around it are
+shown, and the text after an inner ``:::`` belongs to the outer block again.
+Anything else starting with ``:::`` is an error with a suggestion, as are an
+unclosed block (reported at its opening line), a stray ``:::`` and a nested
+block that no region can show.
+
+The scanner also records, for the leak guard, the words written inside each
+block, and turns explicit heading ids (``## Title {#id}``) into markers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+# Private-use code points: no editor types them, every Markdown engine passes them through.
+REGION_OPEN, REGION_MID, REGION_CLOSE = "\ue010", "\ue011", "\ue012"
+HEADING_ID_OPEN, HEADING_ID_CLOSE = "\ue013", "\ue014"
+EXPR_MARK = re.compile("\ue000\\d+\ue001|\ue004\\d+\ue005")
+
+_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
+_LIST_ITEM = re.compile(r"^( {0,3})([-+*]|\d{1,9}[.)])( {1,4}|$)")
+_QUOTED_BLOCK_LINE = re.compile(r"^ {0,3}>[ >]*:::")
+_BLOCK_LINE = re.compile(r"^( {0,3}):::")
+_ATX_ID = re.compile(r"^( {0,3}#{1,6}[ \t].*?)[ \t]+\{#([^{}]*)\}[ \t]*$")
+_HEADING_ID = re.compile(r"^[\w-]+$")
+_WORD = re.compile(r"[^\W_]+")
+_NOT_TEXT = re.compile(r"\]\([^)]*\)|<[^>]*>|`[^`]*`|\{\{.*?\}\}|\{%.*?%\}")
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """Which regions a ``::: region`` block is shown in."""
+
+    ids: tuple[str, ...]
+    negate: bool = False
+
+    def shows(self, region_id: str) -> bool:
+        return (region_id in self.ids) != self.negate
+
+
+@dataclass
+class Block:
+    """One ``::: region`` block: where it opens, what it says, the blocks around it."""
+
+    spec: RegionSpec
+    line: int
+    info: str  # as written after ':::'
+    parents: tuple[int, ...] = ()  # indexes of the enclosing blocks, outermost first
+    words: list[str] = field(default_factory=list)  # text written directly inside, for the leak guard
+
+
+@dataclass
+class Scan:
+    """A body with its block lines replaced by markers, and what the scanner found."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # line (in body), message
+    outside: list[str] = field(default_factory=list)  # text written outside every block
+
+    def chain(self, index: int) -> list[RegionSpec]:
+        block = self.blocks[index]
+        return [self.blocks[i].spec for i in block.parents] + [block.spec]
+
+    def shown(self, index: int, region_id: str) -> bool:
+        return all(spec.shows(region_id) for spec in self.chain(index))
+
+
+def classify(lines: Sequence[str]) -> Iterator[tuple[int, str]]:
+    """(index, kind) for each line: 'code', 'block' (starts with ':::'), 'quoted-block' or 'text'.
+
+    CommonMark's code rules, as far as a line scanner can follow them: a fence
+    is open until a closing fence of the same character and at least its
+    length; a line indented four columns past the enclosing list item's
+    content, after a blank line or more code, is indented code.
+    """
+    fence: tuple[str, int] | None = None
+    item_indent = 0  # content column of the innermost list item, 0 outside lists
+    after_blank = True  # indented code cannot interrupt a paragraph
+    in_code = False
+    for i, raw in enumerate(lines):
+        line = raw.expandtabs(4)
+        if fence is not None:
+            m = _FENCE.match(line)
+            if m and m.group(2)[0] == fence[0] and len(m.group(2)) >= fence[1] and not m.group(3).strip():
+                fence = None
+            yield i, "code"
+            continue
+        if not line.strip():
+            after_blank = True
+            yield i, "code" if in_code else "text"
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if item_indent and indent < item_indent and after_blank:
+            item_indent = 0  # a line left of the item's content after a blank line ends the list
+        if indent >= item_indent + 4 and (after_blank or in_code):
+            in_code = True
+            yield i, "code"
+            continue
+        in_code = False
+        after_blank = False
+        rest = line[item_indent:] if indent >= item_indent else line.lstrip(" ")
+        m = _FENCE.match(rest)
+        if m and not (m.group(2)[0] == "`" and "`" in m.group(3)):
+            fence = (m.group(2)[0], len(m.group(2)))
+            yield i, "code"
+            continue
+        if _BLOCK_LINE.match(rest):
+            yield i, "block"
+            continue
+        if _QUOTED_BLOCK_LINE.match(rest):
+            yield i, "quoted-block"
+            continue
+        item = _LIST_ITEM.match(line)
+        if item:
+            width = len(item.group(0)) if item.group(3) else len(item.group(1)) + len(item.group(2)) + 1
+            item_indent = width
+        yield i, "text"
+
+
+def mark_heading_ids(body: str) -> str:
+    """``## Title {#id}`` -> ``## Title`` + a marker, outside code; before any Jinja sees ``{#``."""
+    if "{#" not in body:
+        return body
+    lines = body.split("\n")
+    for i, kind in classify(lines):
+        if kind == "text" and "{#" in lines[i]:
+            m = _ATX_ID.match(lines[i])
+            if m:
+                lines[i] = f"{m.group(1)}{HEADING_ID_OPEN}{m.group(2)}{HEADING_ID_CLOSE}"
+    return "\n".join(lines)
+
+
+def heading_id_error(value: str) -> str | None:
+    if _HEADING_ID.match(value):
+        return None
+    return f"heading id '{{#{value}}}': use letters, digits, '-' and '_' only, e.g. {{#our-team}}"
+
+
+def text_words(line: str) -> list[str]:
+    """The words of a source line as a reader sees them (link targets, tags, code, values left out)."""
+    cleaned = _NOT_TEXT.sub(" \0 ", EXPR_MARK.sub(" \0 ", line))
+    return [w.casefold() if w != "\0" else "\0" for w in re.findall(r"[^\W_]+|\0", cleaned)]
+
+
+def scan(body: str, region_ids: Sequence[str]) -> Scan:
+    """Check the block lines of ``body`` and replace them by markers (line count unchanged)."""
+    lines = body.split("\n")
+    result = Scan("")
+    stack: list[int] = []  # open blocks; -1 for a malformed opener (its ':::' is not stray)
+    for i, kind in classify(lines):
+        line_no = i + 1
+        raw = lines[i]
+        if kind == "quoted-block":
+            result.errors.append(
+                (
+                    line_no,
+                    f"'{raw.strip()}': a region block cannot start inside a quote ('>'); "
+                    "put the quote inside the block instead",
+                )
+            )
+            continue
+        if kind == "block":
+            indent = raw[: len(raw) - len(raw.lstrip())]
+            written = raw.strip()
+            if written == ":::":
+                if not stack:
+                    result.errors.append(
+                        (
+                            line_no,
+                            "':::' closes no block: remove it, or add the '::: region …' line it should close",
+                        )
+                    )
+                    continue
+                if stack.pop() >= 0:
+                    lines[i] = f"{indent}<!--{REGION_CLOSE}-->"
+                continue
+            spec, messages = _parse_opener(written, region_ids, bool(stack))
+            if spec is None:
+                result.errors.extend((line_no, message) for message in messages)
+                stack.append(-1)
+                continue
+            block = Block(spec, line_no, written[3:].strip(), tuple(i for i in stack if i >= 0))
+            result.blocks.append(block)
+            index = len(result.blocks) - 1
+            if block.parents and not any(result.shown(index, rid) for rid in region_ids):
+                outer = result.blocks[block.parents[-1]]
+                result.errors.append(
+                    (
+                        line_no,
+                        f"'{written}' inside '::: {outer.info}' is shown in no region; "
+                        "close the outer block first or list a region it shows",
+                    )
+                )
+            stack.append(index)
+            lines[i] = f"{indent}<!--{REGION_OPEN}{index}{REGION_MID}-->"
+            continue
+        if kind == "text":
+            words = text_words(raw)
+            if stack and stack[-1] >= 0:
+                result.blocks[stack[-1]].words.extend([*words, "\0"])
+            else:
+                result.outside.extend([*words, "\0"])
+    for index in stack:
+        if index >= 0:
+            block = result.blocks[index]
+            result.errors.append(
+                (block.line, f"'::: {block.info}' is never closed: add a line ':::' where the block ends")
+            )
+    result.text = "\n".join(lines)
+    return result
+
+
+def _closest(word: str, region_ids: Sequence[str]) -> str | None:
+    if word.lower() in region_ids:
+        return word.lower()
+    return next(iter(difflib.get_close_matches(word.lower(), region_ids, n=1)), None)
+
+
+def _parse_opener(
+    written: str, region_ids: Sequence[str], in_block: bool
+) -> tuple[RegionSpec | None, list[str]]:
+    """(spec, []) for a line in the grammar; (None, messages with a suggestion) otherwise."""
+    known = ", ".join(region_ids)
+    rest = written[3:]
+    words = rest.split()
+    if rest[:1] == " " and words and words[0] == "region" and "," not in rest:
+        ids = words[1:]
+        negate = bool(ids) and ids[0] == "not"
+        if negate:
+            ids = ids[1:]
+        if not ids:
+            return None, [
+                f"'{written}' names no region: write '::: region ID …' or '::: region not ID …' (known: {known})"
+            ]
+        unknown = [w for w in ids if w not in region_ids]
+        if not unknown:
+            if len(set(ids)) != len(ids):
+                return None, [
+                    f"'{written}' lists a region twice; did you mean '{_suggest(written, region_ids)}'?"
+                ]
+            return RegionSpec(tuple(ids), negate), []
+        problems = []
+        for rid in unknown:
+            hint = _closest(rid, region_ids)
+            did = f"; did you mean '{hint}'?" if hint else ""
+            problems.append(f"unknown region id '{rid}' in '::: {' '.join(words)}'{did} (known: {known})")
+        return None, problems
+    suggestion = ":::" if not written.strip(":") else _suggest(written, region_ids)
+    if suggestion:
+        did = f"; did you mean '{suggestion}'?"
+    elif in_block:
+        did = "; to close the block, write ':::' alone"
+    else:
+        did = f"; write '::: region ID …' (known: {known})"
+    if written.startswith("::::"):
+        why = "a block line starts with exactly three colons"
+    elif rest[:1] not in ("", " ", "\t"):
+        why = "put a space after ':::'"
+    elif "," in rest:
+        why = "separate region ids with spaces, not commas"
+    elif (
+        words and words[0].lower() == "region" or rest != rest.lower() and _suggest(rest.lower(), region_ids)
+    ):
+        why = "block lines are written in lower case"
+    elif words:
+        why = f"unknown block '{words[0]}' (the only block is '::: region')"
+    else:
+        why = "not a block line"
+    return None, [f"'{written}': {why}{did}"]
+
+
+def _suggest(written: str, region_ids: Sequence[str]) -> str:
+    """The grammatical line closest to what was written, or '' when nothing is close."""
+    words = [w for w in re.split(r"[\s,;:]+", written.lower()) if w]
+    if not words:
+        return ""
+    if words[0] != "region" and not difflib.get_close_matches(words[0], ["region"], n=1, cutoff=0.6):
+        # Not 'region' misspelt: maybe the word was left out ('::: pk').
+        if not all(difflib.get_close_matches(w, [*region_ids, "not"], n=1, cutoff=0.6) for w in words):
+            return ""
+        words = ["region", *words]
+    out = ["region"]
+    rest = words[1:]
+    if rest and rest[0] == "not":
+        out.append("not")
+        rest = rest[1:]
+    seen: list[str] = []
+    for w in rest:
+        match = _closest(w, region_ids)
+        if match is None:
+            return ""
+        if match not in seen:
+            seen.append(match)
+    if not seen:
+        return ""
+    return "::: " + " ".join(out + seen)
