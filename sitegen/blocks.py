@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 # Private-use code points: no editor types them, every Markdown engine passes them through.
 REGION_OPEN, REGION_MID, REGION_CLOSE = "\ue010", "\ue011", "\ue012"
 HEADING_ID_OPEN, HEADING_ID_CLOSE = "\ue013", "\ue014"
-EXPR_MARK = re.compile("\ue000\\d+\ue001|\ue004\\d+\ue005")
+EXPR_MARK = re.compile("\ue000\\d+\ue001")
 
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _LIST_ITEM = re.compile(r"^( {0,3})([-+*]|\d{1,9}[.)])( {1,4}|$)")
@@ -42,7 +42,7 @@ _BLOCK_LINE = re.compile(r"^( {0,3}):::")
 _ATX_ID = re.compile(r"^( {0,3}#{1,6}[ \t].*?)[ \t]+\{#([^{}]*)\}[ \t]*$")
 _HEADING_ID = re.compile(r"^[\w-]+$")
 _WORD = re.compile(r"[^\W_]+")
-_NOT_TEXT = re.compile(r"\]\([^)]*\)|<[^>]*>|`[^`]*`|\{\{.*?\}\}|\{%.*?%\}")
+_NOT_TEXT = re.compile(r"\]\([^)]*\)|<[^>]*>|`[^`]*`|\{\{.*?\}\}|\{%.*?%\}|\0")
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,10 @@ class Block:
     line: int
     info: str  # as written after ':::'
     parents: tuple[int, ...] = ()  # indexes of the enclosing blocks, outermost first
-    words: list[str] = field(default_factory=list)  # text written directly inside, for the leak guard
+    # For the leak guard: each text line written directly inside, as a reader would see its words,
+    # and every word of every line directly inside (code, link targets and all), lower-cased.
+    words: list[str] = field(default_factory=list)
+    raw: str = ""
 
 
 @dataclass
@@ -74,7 +77,7 @@ class Scan:
     text: str
     blocks: list[Block] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # line (in body), message
-    outside: list[str] = field(default_factory=list)  # text written outside every block
+    outside: str = ""  # every word written outside every block, lower-cased (leak guard)
 
     def chain(self, index: int) -> list[RegionSpec]:
         block = self.blocks[index]
@@ -155,10 +158,14 @@ def heading_id_error(value: str) -> str | None:
     return f"heading id '{{#{value}}}': use letters, digits, '-' and '_' only, e.g. {{#our-team}}"
 
 
-def text_words(line: str) -> list[str]:
-    """The words of a source line as a reader sees them (link targets, tags, code, values left out)."""
-    cleaned = _NOT_TEXT.sub(" \0 ", EXPR_MARK.sub(" \0 ", line))
-    return [w.casefold() if w != "\0" else "\0" for w in re.findall(r"[^\W_]+|\0", cleaned)]
+def words(text: str) -> str:
+    """Every word of ``text``, lower-cased, one space apart."""
+    return " ".join(w.casefold() for w in _WORD.findall(text))
+
+
+def reader_words(line: str) -> list[str]:
+    """A source line's runs of words as a reader sees them (link targets, tags, code, values cut out)."""
+    return [w for w in (words(part) for part in _NOT_TEXT.split(EXPR_MARK.sub("\0", line))) if w]
 
 
 def scan(body: str, region_ids: Sequence[str]) -> Scan:
@@ -166,6 +173,7 @@ def scan(body: str, region_ids: Sequence[str]) -> Scan:
     lines = body.split("\n")
     result = Scan("")
     stack: list[int] = []  # open blocks; -1 for a malformed opener (its ':::' is not stray)
+    outside: list[str] = []
     for i, kind in classify(lines):
         line_no = i + 1
         raw = lines[i]
@@ -213,12 +221,13 @@ def scan(body: str, region_ids: Sequence[str]) -> Scan:
             stack.append(index)
             lines[i] = f"{indent}<!--{REGION_OPEN}{index}{REGION_MID}-->"
             continue
-        if kind == "text":
-            words = text_words(raw)
-            if stack and stack[-1] >= 0:
-                result.blocks[stack[-1]].words.extend([*words, "\0"])
-            else:
-                result.outside.extend([*words, "\0"])
+        inside = result.blocks[stack[-1]] if stack and stack[-1] >= 0 else None
+        if inside is None:
+            outside.append(raw)
+        else:
+            inside.raw += " " + words(raw)
+            if kind == "text":
+                inside.words.extend(reader_words(raw))
     for index in stack:
         if index >= 0:
             block = result.blocks[index]
@@ -226,6 +235,7 @@ def scan(body: str, region_ids: Sequence[str]) -> Scan:
                 (block.line, f"'::: {block.info}' is never closed: add a line ':::' where the block ends")
             )
     result.text = "\n".join(lines)
+    result.outside = words("\n".join(outside))
     return result
 
 

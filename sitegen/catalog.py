@@ -15,26 +15,12 @@ from typing import Any
 
 from sitegen.blocks import mark_heading_ids
 from sitegen.config import REGION_ID, SiteConfig
+from sitegen.contentschema import PRICE, SERVICE, Located, check_fields, describe
 from sitegen.errors import Problems, SitegenError
 from sitegen.markdown import convert, protect_expressions
 from sitegen.pages import Page, check_parsed, check_regions
 from sitegen.regions import format_price, is_region_map, resolve
-from sitegen.yamlio import load_yaml
-
-SERVICE_KEYS = {
-    "id": "Lowercase id, also the URL: /services/<id>/ (default: the file name).",
-    "name": "Service name; may differ per region.",
-    "summary": "One or two sentences for lists and meta descriptions.",
-    "body": "Markdown shown on the service page.",
-    "regions": "Region ids the service is offered in (default: all).",
-    "price": "Per region: amount, currency, unit (e.g. project, month), from (true for 'from' prices).",
-    "features": "List of short lines shown as bullet points.",
-    "order": "Position in lists (smaller first).",
-    "faq": "List of {q, a} pairs.",
-    "template": "Template name (default: service).",
-    "updated": "Date the service was last changed.",
-}
-PRICE_KEYS = {"amount", "currency", "unit", "from"}
+from sitegen.yamlio import load_yaml, read_text
 
 
 @dataclass
@@ -101,8 +87,17 @@ def _read_price(
         )
         return None
     for key in value:
-        if key not in PRICE_KEYS:
-            problems.warn(f"unknown price key '{key}' (known: amount, currency, unit, from)", file, line)
+        if key not in PRICE:
+            problems.warn(f"unknown price key '{key}' (known: {', '.join(PRICE)})", file, line)
+    unit, from_ = value.get("unit", ""), value.get("from", False)
+    if not isinstance(unit, str) or not isinstance(from_, bool):
+        problems.error(
+            f"price for region '{region_id}': 'unit' must be text and 'from' true or false, "
+            f"got {describe(unit)} and {describe(from_)}",
+            file,
+            line,
+        )
+        return None
     amount = value.get("amount")
     if not isinstance(amount, (int, float)) or isinstance(amount, bool) or amount < 0:
         problems.error(
@@ -114,7 +109,7 @@ def _read_price(
     if not isinstance(currency, str) or not re.match(r"^[A-Z]{3}$", currency):
         problems.error(f"price currency: expected a 3-letter ISO code, got {currency!r}", file, line)
         return None
-    price = Price(amount, currency, str(value.get("unit") or ""), bool(value.get("from", False)))
+    price = Price(amount, currency, unit, from_)
     price.text = format_price(amount, currency, region.locale)
     return price
 
@@ -123,7 +118,7 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
     source = PurePosixPath(path.relative_to(content_dir).as_posix())
     file = f"{content_dir.name}/{source}"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, file)
         data, lines = load_yaml(text, file)
     except SitegenError as exc:
         problems.add(exc)
@@ -136,8 +131,8 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
         return lines.get(tuple(key), 1)
 
     for key in data:
-        if key not in SERVICE_KEYS:
-            hint = difflib.get_close_matches(str(key), list(SERVICE_KEYS), n=1, cutoff=0.6)
+        if key not in SERVICE:
+            hint = difflib.get_close_matches(str(key), list(SERVICE), n=1, cutoff=0.6)
             did = f"; did you mean '{hint[0]}'?" if hint else ""
             problems.warn(f"unknown service key '{key}'{did}", file, line(str(key)))
     sid = data.get("id", path.stem)
@@ -146,11 +141,11 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
         return None
     if not data.get("name"):
         problems.error("missing 'name'", file, 1)
+    check_fields(data, SERVICE, Located(file, lines, text.split("\n")), config.region_ids, problems)
     regions = check_regions(data.get("regions"), config, file, line("regions"), problems)
     order = data.get("order", 100)
     if not isinstance(order, int):
-        problems.error("'order' must be a whole number", file, line("order"))
-        order = 100
+        order = 100  # reported by check_fields
     service = Service(sid, file, data, regions, order)
     raw_price = data.get("price")
     if isinstance(raw_price, dict) and is_region_map(raw_price, config.region_ids):
@@ -165,8 +160,7 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
         service.prices[rid] = _read_price(data.get("price"), rid, config, file, line("price"), problems)
     body = data.get("body") or ""
     if not isinstance(body, str) and not is_region_map(body, config.region_ids):
-        problems.error("'body' must be Markdown text", file, line("body"))
-        body = ""
+        body = ""  # reported by check_fields
     meta = {
         "title": data.get("name", sid),
         "description": data.get("summary", ""),

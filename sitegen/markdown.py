@@ -76,7 +76,7 @@ class Parsed:
     blocks: list[Block] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # line (in body), message
     headings: list[tuple[int, str, str]] = field(default_factory=list)  # level, id, text
-    outside: list[str] = field(default_factory=list)  # words outside every block (leak guard)
+    outside: str = ""  # every word outside every block (leak guard)
 
     @property
     def has_regions(self) -> bool:

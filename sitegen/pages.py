@@ -8,7 +8,6 @@ only selects region blocks and fills values.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -19,25 +18,11 @@ import yaml
 
 from sitegen.blocks import mark_heading_ids
 from sitegen.config import SiteConfig
+from sitegen.contentschema import FRONT_MATTER, Located, check_fields
 from sitegen.errors import Problems, SitegenError
 from sitegen.markdown import Parsed, convert, protect_expressions
-from sitegen.regions import is_region_map
-from sitegen.yamlio import Loader
+from sitegen.yamlio import Loader, key_lines
 
-FRONT_MATTER_KEYS = {
-    "title": "Page title (required); may differ per region.",
-    "description": "Meta description; may differ per region.",
-    "template": "Template name without .html (default: page, or home for the top index.md).",
-    "slug": "Replaces the last segment of the URL.",
-    "url": "The whole region-less URL, e.g. /services/.",
-    "regions": "List of region ids the page is built in (default: all).",
-    "menu": "Menu the page appears in, e.g. main or footer.",
-    "linktitle": "Shorter title used in menus (default: title).",
-    "weight": "Order within its menu (smaller first).",
-    "draft": "Drafts are only built with --drafts.",
-    "updated": "Date the page was last changed (YYYY-MM-DD).",
-    "params": "Free values available as page.params in templates and content.",
-}
 _STATEMENT = re.compile(r"\{%|\{#")
 
 
@@ -103,6 +88,14 @@ def split_front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, 
     return data, lines, text[body_start:], body_line
 
 
+def _front_matter_paths(text: str, file: str) -> Located:
+    """Line of every key path in the front matter (which starts on the file's second line)."""
+    lines = text.split("\n")
+    end = next((i for i in range(1, len(lines)) if re.match(r"^(---|\.\.\.)[ \t]*$", lines[i])), len(lines))
+    node = yaml.compose("\n".join(lines[1:end]), Loader=Loader)
+    return Located(file, key_lines(node) if node is not None else {}, lines, offset=1)
+
+
 def url_for_source(source: PurePosixPath, meta: dict[str, Any]) -> str:
     """Region-less URL of a content file."""
     url = meta.get("url")
@@ -163,32 +156,19 @@ def read_page(
     if meta.get("draft") is True and not drafts:
         return None
     for key in meta:
-        if key not in FRONT_MATTER_KEYS:
-            hint = difflib.get_close_matches(str(key), list(FRONT_MATTER_KEYS), n=1, cutoff=0.6)
+        if key not in FRONT_MATTER:
+            hint = difflib.get_close_matches(str(key), list(FRONT_MATTER), n=1, cutoff=0.6)
             did = f"did you mean '{hint[0]}'?" if hint else "put free values under 'params:'"
             problems.warn(f"unknown front matter key '{key}'; {did}", file, lines.get(str(key), 1))
-    ids = config.region_ids
     title = meta.get("title")
     if title is None or (isinstance(title, str) and not title.strip()):
         problems.error("missing 'title' in front matter", file, 1)
-    elif not isinstance(title, str) and not is_region_map(title, ids):
-        problems.error(
-            "'title' must be text (or a mapping of region ids to text)", file, lines.get("title", 1)
-        )
-    for key, kind in (("weight", int), ("draft", bool)):
-        if key in meta and not isinstance(meta[key], kind):
-            problems.error(
-                f"'{key}' must be {'a whole number' if kind is int else 'true or false'}",
-                file,
-                lines.get(key, 1),
-            )
-    if "updated" in meta and not isinstance(meta["updated"], (dt.date, str)):
-        problems.error("'updated' must be a date like 2026-06-17", file, lines.get("updated", 1))
+    # A value of the wrong type is reported here; the build stops after reading, before any use of it.
+    check_fields(meta, FRONT_MATTER, _front_matter_paths(text, file), config.region_ids, problems)
     regions = check_regions(meta.get("regions"), config, file, lines.get("regions", 1), problems)
     default_template = "home" if str(source) == "index.md" else "page"
     template = meta.get("template") or default_template
     if not isinstance(template, str):
-        problems.error("'template' must be a template name like 'page'", file, lines.get("template", 1))
         template = default_template
     page = Page(
         file=file,

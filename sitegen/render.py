@@ -27,6 +27,7 @@ from sitegen.blocks import mark_heading_ids
 from sitegen.catalog import Service, price_text
 from sitegen.config import Region, SiteConfig
 from sitegen.errors import Problems, SitegenError
+from sitegen.leakguard import BUG, leaked, raw_block_lines
 from sitegen.links import Index, region_url, resolve_link
 from sitegen.markdown import (
     EXPR_CLOSE,
@@ -242,6 +243,13 @@ class Renderer:
             parsed = convert(text, self.config.region_ids)
             check_parsed(page, parsed, problems)
         html = select_region(parsed.html, rid, parsed.blocks)
+        for line, words in leaked(parsed, rid, html):
+            problems.error(
+                f"leak guard: {region_url(rid, page.path)} shows '{words[:60]}', written only for other "
+                f"regions in the block opened here; {BUG}",
+                page.file,
+                page.body_line + line - 1,
+            )
 
         def evaluate(i: int, env: SandboxedEnvironment) -> str:
             source, line = expressions[i]
@@ -414,7 +422,13 @@ class Renderer:
         if len(problems.errors) > n_errors:
             return None
         ctx = self.layout_context(page, region, content, parsed)
-        return self.render_template(page.template, ctx, page.file, page.template_line, problems)
+        html = self.render_template(page.template, ctx, page.file, page.template_line, problems)
+        for line in raw_block_lines(html or ""):
+            problems.error(
+                f"leak guard: {region_url(region.id, page.path)} shows the block line '{line}' as text; {BUG}",
+                page.file,
+            )
+        return html
 
     def render_template(
         self, name: str, ctx: dict[str, Any], file: str, line: int, problems: Problems

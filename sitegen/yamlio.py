@@ -7,6 +7,7 @@ beside the data (``key_lines``), and a malformed document becomes a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -46,3 +47,20 @@ def load_yaml(text: str, file: str) -> tuple[Any, dict[tuple[str, ...], int]]:
     except yaml.YAMLError as exc:
         raise SitegenError(f"malformed YAML: {exc}", file) from None
     return data, (key_lines(node) if node is not None else {})
+
+
+def read_text(path: Path, file: str) -> str:
+    """A source file as text (universal newlines), or a SitegenError saying how to fix it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SitegenError(
+            f"cannot read the file ({reason}); if it is a link, point it at an existing file", file
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SitegenError("not UTF-8 text: save the file as UTF-8", file, line) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")

@@ -19,7 +19,7 @@ from typing import Any, get_type_hints
 from sitegen.config.checks import COUNTRY, REGION_ID
 from sitegen.config.schema import SiteConfig
 from sitegen.errors import Problems, SitegenError
-from sitegen.yamlio import load_yaml
+from sitegen.yamlio import load_yaml, read_text
 
 
 def type_name(tp: Any) -> str:
@@ -204,12 +204,11 @@ def load_config(path: str | Path, problems: Problems | None = None) -> SiteConfi
     own = problems is None
     problems = problems or Problems()
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         raise SitegenError(
             "no site.yaml here: run sitegen in a site folder, or create one with `sitegen new DIR`", name
-        ) from None
+        )
+    text = read_text(path, name)
     try:
         data, lines = load_yaml(text, name)
     except SitegenError as exc:
