@@ -37,6 +37,7 @@ from sitegen.errors import BuildFailed, Problems, SitegenError
 from sitegen.output import MANIFEST
 from sitegen.progress import Progress
 from sitegen.theme import template_dirs, theme_dir
+from sitegen.yamlio import unreadable
 
 # Markdown, Jinja2 and the rest load only when something has to be rebuilt:
 # a no-change build never needs them (see _Build.run).
@@ -170,7 +171,7 @@ class _Build:
         options, problems = self.options, self.problems
         config = load_config(self.root / "site.yaml", problems)
         if problems.errors:
-            problems.check(options.strict)
+            problems.check(options.strict, errors_only=True)
         self.config = config
         self.out = out = (options.out or self.root / "dist").resolve()
         self.out_str = str(out)
@@ -185,7 +186,7 @@ class _Build:
             self.theme = theme_dir(config)
         except SitegenError as exc:
             problems.add(exc)
-        problems.check(options.strict)
+        problems.check(options.strict, errors_only=True)
         result = BuildResult(config=config, out=out, cached=self.cache.enabled, jobs=1)
 
         self.key = digest(
@@ -259,8 +260,10 @@ class _Build:
             output.add(name, text)
 
         # Links are checked once every page rendered; a failed page would only add noise.
-        self.problems.check(options.strict)
+        self.problems.check(options.strict, errors_only=True)
         self._check_links(html_links, html_ids, rendered, pages, output, asset_files)
+        # Only here do warnings alone stop the build (--strict): earlier stages stop on errors,
+        # so a warning never hides the problems later stages would find.
         self.problems.check(options.strict)
 
         output.files.update(asset_files)
@@ -322,7 +325,11 @@ class _Build:
         """
         self.data: dict[str, bytes] = {}
         for path in paths:
-            st = os.stat(path)
+            try:
+                st = os.stat(path)
+            except OSError as exc:  # a dangling link or a link to itself
+                self.problems.error(unreadable(exc), os.path.relpath(path, self.root))
+                continue
             h, data = self.files_before.hash_of(path, path, st)
             self.inputs[path] = (st.st_size, st.st_mtime_ns, st.st_ino, h)
             if data is not None:
@@ -349,7 +356,7 @@ class _Build:
         content = self.root / "content"
         if not content.is_dir():
             problems.error("no content folder: create content/index.md", "content")
-            problems.check(options.strict)
+            problems.check(options.strict, errors_only=True)
         records: dict[str, PageRecord] = self.cache.load_map("pages")
         self.parsed_store: dict[str, bytes] = self.cache.load_map("parsed")
         self.old_records, self.old_parsed = set(records), set(self.parsed_store)
@@ -425,7 +432,7 @@ class _Build:
                 continue
             by_path[page.path] = page
             unique.append(page)
-        self.problems.check(options.strict)
+        self.problems.check(options.strict, errors_only=True)
         return unique, services
 
     # ------------------------------------------------------------------ render

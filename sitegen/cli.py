@@ -27,6 +27,15 @@ def _fail(exc: SitegenError) -> NoReturn:
     sys.exit(1)
 
 
+def _country(value: str | None) -> str | None:
+    """--country: a two-letter ISO 3166 code, upper-cased; anything else is a usage error."""
+    if value is None:
+        return None
+    if len(value) != 2 or not value.isascii() or not value.isalpha():
+        raise click.BadParameter(f"'{value}' is not a two-letter country code such as PK or US")
+    return value.upper()
+
+
 def _progress(quiet: bool) -> Progress | None:
     from sitegen.progress import TerminalProgress
 
@@ -139,7 +148,11 @@ def new(directory: Path) -> None:
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
-    "--country", default=None, metavar="CC", help="Pretend visitors come from this country (ISO code)."
+    "--country",
+    default=None,
+    metavar="CC",
+    callback=lambda ctx, param, value: _country(value),
+    help="Pretend visitors come from this country (ISO code).",
 )
 @click.option(
     "--root",
@@ -151,7 +164,18 @@ def serve(port: int, host: str, country: str | None, root: Path) -> None:
     """Live preview of every region, with the edge handlers at /api/."""
     from sitegen import serve as server
 
-    server.run(root=root, host=host, port=port, country=country)
+    if not (root / "site.yaml").is_file():
+        # Nothing to preview: serving the folder as it is would show files that are not a site.
+        _fail(
+            SitegenError(
+                "no site.yaml here: run sitegen in a site folder, or create one with `sitegen new DIR`",
+                "site.yaml",
+            )
+        )
+    try:
+        server.run(root=root, host=host, port=port, country=country)
+    except SitegenError as exc:
+        _fail(exc)
 
 
 @main.command()

@@ -40,7 +40,7 @@ def describe(value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing"
-    return "text"
+    return f"text ('{str(value)[:40]}')"
 
 
 def text(value: Any) -> str | None:

@@ -101,10 +101,11 @@ def _parse(env: jinja2.Environment, text: str) -> TemplateInfo:
 
     try:
         ast = env.parse(text)
+        refs = list(meta.find_referenced_templates(ast))
+        names = frozenset(meta.find_undeclared_variables(ast))  # compiles: unknown filters fail here
     except jinja2.TemplateSyntaxError:
+        # Reported with file and line where the template is rendered; until then depend on everything.
         return TemplateInfo(None, frozenset(CATALOG_NAMES))
-    refs = list(meta.find_referenced_templates(ast))
-    names = frozenset(meta.find_undeclared_variables(ast))
     if any(r is None for r in refs):
         return TemplateInfo(None, names)
     return TemplateInfo(tuple(str(r) for r in refs), names)

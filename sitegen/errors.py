@@ -78,8 +78,14 @@ class Problems:
         self.errors.extend(other.errors)
         self.warnings.extend(other.warnings)
 
-    def check(self, strict: bool = False) -> None:
-        """Raise BuildFailed when there are errors (or warnings, when strict)."""
+    def check(self, strict: bool = False, errors_only: bool = False) -> None:
+        """Raise BuildFailed when there are errors (or warnings, when strict).
+
+        ``errors_only``: a stage boundary; stop only for errors (listing warnings as ``strict`` says),
+        so a warning never hides what later stages would find.
+        """
+        if errors_only and not self.errors:
+            return
         errors = list(self.errors)
         if strict:
             errors += [

@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
-
 from sitegen.blocks import mark_heading_ids
 from sitegen.config import SiteConfig
 from sitegen.contentschema import FRONT_MATTER, Located, check_fields
 from sitegen.errors import Problems, SitegenError
 from sitegen.markdown import Parsed, convert, protect_expressions
-from sitegen.yamlio import Loader, key_lines
+from sitegen.yamlio import load_yaml
 
 _STATEMENT = re.compile(r"\{%|\{#")
 
@@ -69,15 +67,7 @@ def split_front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, 
     if body_start < len(text) and text[body_start] == "\n":
         body_start += 1
     body_line = text.count("\n", 0, body_start) + 1
-    try:
-        data = yaml.load(raw, Loader=Loader) if raw.strip() else {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 2) if mark else 1
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SitegenError(
-            f"malformed front matter: {problem}; check indentation, colons and quotes", file, line
-        ) from None
+    data, _ = load_yaml(raw, file, "front matter", offset=1) if raw.strip() else ({}, {})
     if not isinstance(data, dict):
         raise SitegenError("front matter must be 'key: value' lines", file, 2)
     lines: dict[str, int] = {}
@@ -92,8 +82,8 @@ def _front_matter_paths(text: str, file: str) -> Located:
     """Line of every key path in the front matter (which starts on the file's second line)."""
     lines = text.split("\n")
     end = next((i for i in range(1, len(lines)) if re.match(r"^(---|\.\.\.)[ \t]*$", lines[i])), len(lines))
-    node = yaml.compose("\n".join(lines[1:end]), Loader=Loader)
-    return Located(file, key_lines(node) if node is not None else {}, lines, offset=1)
+    _, paths = load_yaml("\n".join(lines[1:end]), file, "front matter", offset=1)
+    return Located(file, paths, lines)
 
 
 def url_for_source(source: PurePosixPath, meta: dict[str, Any]) -> str:

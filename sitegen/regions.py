@@ -69,3 +69,39 @@ def format_price(amount: float | int | Decimal, currency: str, locale: str) -> s
     ):
         text = f"{symbol} {text[len(symbol) :]}"
     return text
+
+
+class NotText(Exception):
+    """A value that has no text form to put into a page (a list, a mapping, a group of settings)."""
+
+
+def format_value(value: Any, locale: str) -> Any:
+    """What a ``{{ … }}`` in content shows: text as is, numbers and dates the region's way.
+
+    Never a Python repr: a list, mapping, empty value or object raises NotText.
+    """
+    import datetime as dt
+
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float, Decimal)):
+        from babel.numbers import format_decimal
+
+        return format_decimal(value, locale=locale)
+    if isinstance(value, dt.datetime):
+        from babel.dates import format_datetime
+
+        return format_datetime(value, format="medium", locale=locale)
+    if isinstance(value, dt.date):
+        from babel.dates import format_date
+
+        return format_date(value, format="long", locale=locale)
+    if isinstance(value, (list, tuple)):
+        raise NotText("is a list: show its items with {% for item in … %}{{ item }}{% endfor %}")
+    if isinstance(value, dict):
+        raise NotText("is a group of values: name the one to show, e.g. {{ x.name }}")
+    if value is None:
+        raise NotText("is empty: give it a value in the YAML, or test it with {% if … %}")
+    raise NotText("is not text (a group of settings or a function): name one value, e.g. {{ region.label }}")

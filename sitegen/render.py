@@ -43,8 +43,9 @@ from sitegen.markdown import (
     select_region,
 )
 from sitegen.pages import Page, check_parsed
-from sitegen.regions import resolve
+from sitegen.regions import NotText, format_value, resolve
 from sitegen.theme import template_dirs
+from sitegen.yamlio import unreadable
 
 _INLINE_TAGS = re.compile(
     r"</?(?:a|abbr|b|code|em|i|kbd|mark|q|s|small|span|strong|sub|sup|time|u)\b[^>]*>", re.I
@@ -71,6 +72,16 @@ class Assets:
             raise jinja2.TemplateRuntimeError(
                 f"asset('{name}'): no such file in static/ of the site or theme"
             ) from None
+
+
+class ShownUndefined(jinja2.ChainableUndefined):
+    """Theme templates may test a missing value (``{% if page.params.hero %}``, ``| default``),
+    but printing or looping over one is an error naming the template's file and line, as in content."""
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        self._fail_with_undefined_error()
+
+    __str__ = __html__ = __iter__ = __len__ = _fail
 
 
 class _PageError(Exception):
@@ -106,13 +117,15 @@ class Renderer:
             autoescape=jinja2.select_autoescape(["html", "xml"]),
             trim_blocks=True,
             lstrip_blocks=True,
-            undefined=jinja2.ChainableUndefined,
+            undefined=ShownUndefined,
             auto_reload=False,
             cache_size=400,
             # Compiled templates kept between builds (Jinja2 checks each against its source).
             bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_cache)) if bytecode_cache else None,
         )
-        self.content_html = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
+        self.content_html = SandboxedEnvironment(
+            undefined=jinja2.StrictUndefined, autoescape=True, finalize=_shown
+        )
         # trim/lstrip blocks: a {% for %} line inside a Markdown table or list leaves no blank line behind.
         self.content_md = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined,
@@ -120,6 +133,7 @@ class Renderer:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=_shown,
         )
         self._expr_cache: dict[tuple[str, bool], jinja2.Template] = {}
         self._service_views: dict[str, list[dict[str, Any]]] = {}
@@ -236,7 +250,7 @@ class Renderer:
             source = resolve(body, rid, self.config.region_ids) if body is not None else page.body
             try:
                 text = self.content_md.from_string(mark_heading_ids(source or "")).render(ctx)
-            except (jinja2.TemplateError, _PageError) as exc:
+            except (jinja2.TemplateError, _PageError, NotText) as exc:
                 problems.add(self._template_error(exc, page))
                 return "", None
             text, expressions = protect_expressions(text)
@@ -257,6 +271,8 @@ class Renderer:
                 return str(self._expr(source, env).render(ctx))
             except _PageError as exc:
                 problems.add(SitegenError(exc.error.message, page.file, page.body_line + line - 1))
+            except NotText as exc:
+                problems.error(f"{source} {exc}", page.file, page.body_line + line - 1)
             except jinja2.TemplateSyntaxError as exc:
                 problems.error(
                     f"template syntax error in {source}: {exc.message}", page.file, page.body_line + line - 1
@@ -313,6 +329,8 @@ class Renderer:
             return exc.error
         line = getattr(exc, "lineno", None) or _template_line(exc)
         file_line = page.body_line + line - 1 if line else None
+        if isinstance(exc, NotText):
+            return SitegenError(f"a value shown here {exc}", page.file, file_line)
         if isinstance(exc, SecurityError):
             return SitegenError(_unsafe_message(exc, None), page.file, file_line)
         if isinstance(exc, jinja2.UndefinedError):
@@ -445,21 +463,50 @@ class Renderer:
             )
             return None
         except jinja2.TemplateSyntaxError as exc:
-            problems.error(f"template syntax error: {exc.message}", exc.filename or name, exc.lineno)
+            problems.error(
+                f"template syntax error: {(exc.message or '').rstrip('.')}; fix the template",
+                _rel(exc.filename, self.config.root) or name,
+                exc.lineno,
+            )
+            return None
+        except UnicodeDecodeError:
+            self._report_undecodable(problems)
             return None
         try:
             return template.render(ctx)
         except _PageError as exc:
             problems.add(exc.error)
+        except jinja2.TemplateSyntaxError as exc:  # in a template this one includes or imports
+            problems.error(
+                f"template syntax error: {(exc.message or '').rstrip('.')}; fix the template",
+                _rel(exc.filename, self.config.root) or name,
+                exc.lineno,
+            )
+        except UnicodeDecodeError:
+            self._report_undecodable(problems)
         except jinja2.TemplateError as exc:
             tline = _template_line(exc)
             tfile = _template_file(exc) or template.filename
-            problems.error(
-                f"while rendering {file}: {getattr(exc, 'message', None) or exc}",
-                _rel(tfile, self.config.root),
-                tline,
-            )
+            message = getattr(exc, "message", None) or str(exc)
+            if isinstance(exc, jinja2.UndefinedError):
+                message += "; check the spelling, or test it first: {% if name is defined %}"
+            problems.error(f"while rendering {file}: {message}", _rel(tfile, self.config.root), tline)
         return None
+
+    def _report_undecodable(self, problems: Problems) -> None:
+        """Which template files are not UTF-8 (Jinja2's loader does not say)."""
+        for folder in template_dirs(self.config):
+            for path in sorted(folder.rglob("*.html")):
+                try:
+                    data = path.read_bytes()
+                    data.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    line = data.count(b"\n", 0, exc.start) + 1
+                    problems.error(
+                        "not UTF-8 text: save the file as UTF-8", _rel(str(path), self.config.root), line
+                    )
+                except OSError as exc:
+                    problems.error(unreadable(exc), _rel(str(path), self.config.root))
 
     def render_404(self, region: Region, problems: Problems) -> str | None:
         page = Page(
@@ -478,6 +525,15 @@ class Renderer:
         ctx["alternates"] = []
         ctx["switcher"] = self.switcher(None, region.id)
         return self.render_template("404", ctx, "404", 1, problems)
+
+
+@jinja2.pass_context
+def _shown(context: jinja2.runtime.Context, value: Any) -> Any:
+    """Every ``{{ … }}`` in content goes through here: formatted for the region, never a repr."""
+    if isinstance(value, (str, jinja2.Undefined)):
+        return value  # an undefined value fails when printed, with its own message
+    region = context.get("region")
+    return format_value(value, getattr(region, "locale", "en"))
 
 
 def _rel(path: str | None, root: Path) -> str | None:

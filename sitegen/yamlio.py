@@ -32,21 +32,59 @@ def key_lines(node: yaml.Node, path: tuple[str, ...] = ()) -> dict[tuple[str, ..
     return lines
 
 
-def load_yaml(text: str, file: str) -> tuple[Any, dict[tuple[str, ...], int]]:
-    """Parse YAML, returning the data and the line of every key path."""
+def load_yaml(
+    text: str, file: str, what: str = "YAML", offset: int = 0
+) -> tuple[Any, dict[tuple[str, ...], int]]:
+    """Parse YAML, returning the data and the line of every key path.
+
+    ``offset`` is added to every line (front matter starts on its file's second line);
+    ``what`` names the document in messages.
+    """
     try:
         node = yaml.compose(text, Loader=Loader)
-        data = yaml.load(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        line = mark.line + 1 + offset if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise SitegenError(
-            f"malformed YAML: {problem}; check indentation, colons and quotes", file, line
+            f"malformed {what}: {problem}; check indentation, colons and quotes", file, line
         ) from None
     except yaml.YAMLError as exc:
-        raise SitegenError(f"malformed YAML: {exc}", file) from None
-    return data, (key_lines(node) if node is not None else {})
+        raise SitegenError(f"malformed {what}: {exc}", file) from None
+    try:
+        data = yaml.load(text, Loader=Loader)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        # A value that looks like a date or number but is none (2026-13-01).
+        bad = _bad_scalar(node)
+        shown = f" '{bad.value}'" if bad is not None else ""
+        raise SitegenError(
+            f"malformed {what}: the value{shown} looks like a date or number but is not one ({exc}); "
+            "correct it, or quote it to keep it as text",
+            file,
+            bad.start_mark.line + 1 + offset if bad is not None else None,
+        ) from None
+    lines = key_lines(node) if node is not None else {}
+    return data, {path: line + offset for path, line in lines.items()}
+
+
+def _bad_scalar(node: yaml.Node | None) -> yaml.ScalarNode | None:
+    """The first scalar the safe constructor cannot build."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            yaml.SafeLoader("").construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError):
+            return node
+        return None
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    for child in children:
+        found = _bad_scalar(child)
+        if found is not None:
+            return found
+    return None
 
 
 def read_text(path: Path, file: str) -> str:
@@ -54,13 +92,15 @@ def read_text(path: Path, file: str) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise SitegenError(
-            f"cannot read the file ({reason}); if it is a link, point it at an existing file", file
-        ) from None
+        raise SitegenError(unreadable(exc), file) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise SitegenError("not UTF-8 text: save the file as UTF-8", file, line) from None
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def unreadable(exc: OSError) -> str:
+    """The message for a source file that cannot be opened (a dangling or looping link, mostly)."""
+    return f"cannot read the file ({exc.strerror or exc}); if it is a link, point it at an existing file"

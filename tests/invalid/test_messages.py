@@ -232,6 +232,75 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "(tel:+923001234567: '+', country code, number, no spaces)",
         ],
     ),
+    # Typed content: YAML guesses a type from how a value looks; the schema says what it must be.
+    "colon makes a feature a mapping": (
+        {
+            "content/services/web.yaml": "id: web\nname: Web\nfeatures:\n  - Fast pages\n"
+            "  - Search-engine basics: titles, descriptions\n"
+        },
+        [
+            "error: content/services/web.yaml:5: item 2 of 'features' must be text, got a mapping "
+            "(a 'key: value' pair; the colon did that); quote this line: - \"Search-engine basics: titles, descriptions\""
+        ],
+    ),
+    "catalog fields of the wrong type": (
+        {
+            "content/services/web.yaml": "id: web\nname: 2024\nsummary: [a, b]\nfeatures: Fast pages\n"
+            "faq:\n  - q: Why?\n  - Just text\n"
+        },
+        [
+            "error: content/services/web.yaml:2: 'name' must be text, got a number (2024); quote this line: name: \"2024\"",
+            "error: content/services/web.yaml:3: 'summary' must be text, got a list; quote this line: summary: \"[a, b]\"",
+            "error: content/services/web.yaml:4: 'features' must be a list ('- …' lines under it), got text ('Fast pages')",
+            "error: content/services/web.yaml:6: item 1 of 'faq' has no 'a'",
+            "error: content/services/web.yaml:7: item 2 of 'faq' must be q and a lines, got text ('Just text')",
+        ],
+    ),
+    "price of the wrong types": (
+        {
+            "content/services/web.yaml": "id: web\nname: Web\nprice:\n  pk: {amount: 10, unit: 3, from: 'yes'}\n"
+            "  intl: {amount: ten}\n"
+        },
+        [
+            "error: content/services/web.yaml:3: price for region 'intl' needs a non-negative 'amount', got 'ten'",
+            "error: content/services/web.yaml:3: price for region 'pk': 'unit' must be text and 'from' true or false, "
+            "got a number (3) and text ('yes')",
+        ],
+    ),
+    "front matter of the wrong types": (
+        {
+            "content/index.md": "---\ntitle: Home\nweight: first\ndraft: 'no'\nupdated: 17 June\n"
+            "description: 12\nmenu: {a: b}\n---\nx\n"
+        },
+        [
+            "error: content/index.md:3: 'weight' must be a whole number, got text ('first')",
+            "error: content/index.md:4: 'draft' must be true or false, got text ('no')",
+            "error: content/index.md:5: 'updated' must be a date like 2026-06-17, got text ('17 June')",
+            "error: content/index.md:6: 'description' must be text, got a number (12); quote this line: description: \"12\"",
+            "error: content/index.md:7: 'menu' must be a name or a list of names, got a mapping "
+            "(a 'key: value' pair; the colon did that); quote this line: menu: \"{a: b}\"",
+        ],
+    ),
+    "regional title of the wrong type": (
+        {"content/index.md": "---\ntitle:\n  pk: Home\n  intl: 7\n---\nx\n"},
+        [
+            "error: content/index.md:4: 'title.intl' must be text, got a number (7); quote this line: intl: \"7\""
+        ],
+    ),
+    "a date that is not one": (
+        {"content/index.md": "---\ntitle: Home\nupdated: 2026-13-01\n---\nx\n"},
+        [
+            "error: content/index.md:3: malformed front matter: the value '2026-13-01' looks like a date or number "
+            "but is not one (month must be in 1..12); correct it, or quote it to keep it as text"
+        ],
+    ),
+    "a list shown as text": (
+        {"content/index.md": "---\ntitle: Home\nparams: {a: [1, 2]}\n---\n\n{{ page.params.a }}\n"},
+        [
+            "error: content/index.md:6: {{ page.params.a }} is a list: show its items with "
+            "{% for item in … %}{{ item }}{% endfor %}"
+        ],
+    ),
 }
 
 
@@ -275,3 +344,22 @@ def test_unknown_front_matter_key_warns(tmp_path: Path) -> None:
     code, lines, _ = run(tmp_path)
     assert code == 0
     assert lines == ["warning: content/index.md:3: unknown front matter key 'weigth'; did you mean 'weight'?"]
+
+
+def test_strict_lists_the_warning_and_every_later_error(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "site.yaml": SITE_YAML.replace("title: Tiny", "title: Tiny\ntitel: Typo"),
+            "content/index.md": "---\ntitle: Home\nweigth: 3\n---\n\n::: regoin pk\nx\n:::\n",
+            "content/about.md": "---\ntitle: About\n---\n\n[x](/missing/)\n",
+        },
+    )
+    code, lines, _ = run(tmp_path, "--strict")
+    assert code == 1
+    assert lines == [
+        "error: content/index.md:3: unknown front matter key 'weigth'; did you mean 'weight'? (a warning, fatal with --strict)",
+        "error: content/index.md:6: '::: regoin pk': unknown block 'regoin' (the only block is '::: region'); "
+        "did you mean '::: region pk'?",
+        "error: site.yaml:2: titel: unknown key; did you mean 'title'? (a warning, fatal with --strict)",
+    ]
