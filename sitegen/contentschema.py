@@ -160,6 +160,8 @@ class Located:
 
     def fix(self, path: tuple[str, ...], value: Any) -> str:
         """How to make the value at ``path`` text: the same line with the value quoted."""
+        if value is None:
+            return "; give it a value, or remove the line"
         n = self.line(path)
         line = self.source[n - 1] if 0 < n <= len(self.source) else ""
         m = re.match(r"^(\s*-\s+|\s*[^\s:#][^:#]*:\s+)(.+?)\s*$", line)
@@ -182,6 +184,8 @@ def check_fields(
         if key not in data:
             continue
         value = data[key]
+        if value is None and field.required:
+            continue  # reported as missing by the reader
         if field.regional and is_region_map(value, region_ids):
             for rid, one in value.items():
                 _check_value(one, field, where, region_ids, problems, (*path, key, str(rid)))

@@ -19,7 +19,7 @@ from sitegen.config import SiteConfig
 from sitegen.contentschema import FRONT_MATTER, Located, check_fields
 from sitegen.errors import Problems, SitegenError
 from sitegen.markdown import Parsed, convert, protect_expressions
-from sitegen.yamlio import load_yaml
+from sitegen.yamlio import load_yaml, read_text
 
 _STATEMENT = re.compile(r"\{%|\{#")
 
@@ -132,11 +132,9 @@ def read_page(
     source = PurePosixPath(path.relative_to(content_dir).as_posix())
     file = f"{content_dir.name}/{source}"
     try:
-        raw = path.read_bytes() if data is None else data
-        # Universal newlines, as read_text does: a CRLF file gives the same page and lines.
-        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-    except UnicodeDecodeError:
-        problems.error("not UTF-8 text: save the file as UTF-8", file, 1)
+        text = read_text(path, file, data)
+    except SitegenError as exc:
+        problems.add(exc)
         return None
     try:
         meta, lines, body, body_line = split_front_matter(text, file)

@@ -87,10 +87,13 @@ def _bad_scalar(node: yaml.Node | None) -> yaml.ScalarNode | None:
     return None
 
 
-def read_text(path: Path, file: str) -> str:
-    """A source file as text (universal newlines), or a SitegenError saying how to fix it."""
+def read_text(path: Path, file: str, data: bytes | None = None) -> str:
+    """A source file as text (universal newlines), or a SitegenError saying how to fix it.
+
+    ``data``: the file's bytes, when the caller already read them.
+    """
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         raise SitegenError(unreadable(exc), file) from None
     try:

@@ -54,7 +54,7 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     ),
     "page not UTF-8": (
         lambda root: (root / "content/a.md").write_bytes(b"---\ntitle: A\n---\ncaf\xe9\n"),
-        ["error: content/a.md:1: not UTF-8 text: save the file as UTF-8"],
+        ["error: content/a.md:4: not UTF-8 text: save the file as UTF-8"],
     ),
     "template not UTF-8": (
         _template("home.html", b"<p>\ncaf\xe9 {{ content }}"),
