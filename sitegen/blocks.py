@@ -7,7 +7,7 @@ carrying a private-use marker, which any CommonMark engine passes through as
 an HTML block. :func:`sitegen.markdown.select_region` then cuts each region's
 HTML from the one conversion.
 
-Grammar (one line each, at most three spaces before it, outside code)::
+Grammar (one line each, outside code; a line indented as a paragraph's continuation counts)::
 
     ::: region ID [ID …]        shown in the regions listed
     ::: region not ID [ID …]    shown in every other region
@@ -38,7 +38,6 @@ EXPR_MARK = re.compile("\ue000\\d+\ue001")
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _LIST_ITEM = re.compile(r"^( {0,3})([-+*]|\d{1,9}[.)])( {1,4}|$)")
 _QUOTED_BLOCK_LINE = re.compile(r"^ {0,3}>[ >]*:::")
-_BLOCK_LINE = re.compile(r"^( {0,3}):::")
 _ATX_ID = re.compile(r"^( {0,3}#{1,6}[ \t].*?)[ \t]+\{#([^{}]*)\}[ \t]*$")
 _HEADING_ID = re.compile(r"^[\w-]+$")
 _WORD = re.compile(r"[^\W_]+")
@@ -126,7 +125,8 @@ def classify(lines: Sequence[str]) -> Iterator[tuple[int, str]]:
             fence = (m.group(2)[0], len(m.group(2)))
             yield i, "code"
             continue
-        if _BLOCK_LINE.match(rest):
+        if rest.lstrip(" ").startswith(":::"):
+            # Deeper than three spaces but not code (a paragraph's continuation): still a block line.
             yield i, "block"
             continue
         if _QUOTED_BLOCK_LINE.match(rest):
@@ -187,7 +187,7 @@ def scan(body: str, region_ids: Sequence[str]) -> Scan:
             )
             continue
         if kind == "block":
-            indent = raw[: len(raw) - len(raw.lstrip())]
+            indent = " " * min(len(raw) - len(raw.lstrip()), 3)  # deeper would not be an HTML block
             written = raw.strip()
             if written == ":::":
                 if not stack:

@@ -152,7 +152,9 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
         message = broken.message
         if source is not None:
             line, written = source
-            if broken.fragment:
+            if broken.reason:
+                message = f"link to '{written}': {broken.reason}"
+            elif broken.fragment:
                 message = f"link to '{written}': that page has no heading or element with id '{broken.fragment}'; check the anchor"
             else:
                 message = f"link to '{written}': no such file in the output; check the path"
