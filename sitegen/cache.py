@@ -29,7 +29,9 @@ from sitegen import __version__
 DIRNAME = ".sitegen-cache"
 _MAGIC = b"sitegen-cache\n"
 # Anything that changes what a section means: a new sitegen or Python version starts afresh.
-_STAMP = f"{__version__}|{sys.version_info[:2]}|1".encode()
+# The last part is the layout of what is pickled (2: Parsed carries region blocks, not container tokens);
+# parsed pages are reused across code changes, so a changed layout must bump it.
+_STAMP = f"{__version__}|{sys.version_info[:2]}|2".encode()
 # A file whose mtime is this close to the moment its state was recorded may have
 # changed again within the file system's timestamp granularity: it is re-hashed.
 RACY_NS = 2_000_000_000

@@ -145,7 +145,9 @@ def new(directory: Path) -> None:
 
 
 @main.command()
-@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
     "--country",

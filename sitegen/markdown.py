@@ -150,6 +150,10 @@ def _collect(state: StateCore) -> None:
                 problem = heading_id_error(explicit)
                 if problem:
                     errors.append((line, problem))
+                elif explicit in used:
+                    errors.append(
+                        (line, f"heading id '{{#{explicit}}}' is already used on this page; pick another")
+                    )
             level = int(token.tag[1])
             if explicit or 2 <= level <= 4:
                 hid = explicit or _unique(

@@ -211,6 +211,10 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "error: content/index.md:5: heading id '{#our team}': use letters, digits, '-' and '_' only, e.g. {#our-team}"
         ],
     ),
+    "heading id used twice": (
+        {"content/index.md": "---\ntitle: Home\n---\n\n## Our team\n\n## People {#our-team}\n"},
+        ["error: content/index.md:7: heading id '{#our-team}' is already used on this page; pick another"],
+    ),
     "malformed e-mail from site values": (
         {
             "site.yaml": SITE_YAML.replace("email: hi@tiny.example", "email: hi at tiny.example"),
