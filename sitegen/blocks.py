@@ -189,6 +189,15 @@ def scan(body: str, region_ids: Sequence[str]) -> Scan:
         if kind == "block":
             indent = " " * min(len(raw) - len(raw.lstrip()), 3)  # deeper would not be an HTML block
             written = raw.strip()
+            if 0 < i < len(lines) - 1 and all(lines[j].lstrip().startswith("|") for j in (i - 1, i + 1)):
+                result.errors.append(
+                    (
+                        line_no,
+                        f"'{written}' cuts a table in two: put a whole table in each block "
+                        "(one table per region), or the block around the table",
+                    )
+                )
+                continue
             if written == ":::":
                 if not stack:
                     result.errors.append(

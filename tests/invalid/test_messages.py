@@ -211,6 +211,18 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "error: content/index.md:5: heading id '{#our team}': use letters, digits, '-' and '_' only, e.g. {#our-team}"
         ],
     ),
+    "block inside a table": (
+        {
+            "content/index.md": "---\ntitle: Home\n---\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+            "::: region pk\n| 3 | 4 |\n:::\n| 5 | 6 |\n"
+        },
+        [
+            "error: content/index.md:8: '::: region pk' cuts a table in two: put a whole table in each block "
+            "(one table per region), or the block around the table",
+            "error: content/index.md:10: ':::' cuts a table in two: put a whole table in each block "
+            "(one table per region), or the block around the table",
+        ],
+    ),
     "heading id used twice": (
         {"content/index.md": "---\ntitle: Home\n---\n\n## Our team\n\n## People {#our-team}\n"},
         ["error: content/index.md:7: heading id '{#our-team}' is already used on this page; pick another"],
