@@ -248,7 +248,8 @@ def scan(body: str, region_ids: Sequence[str]) -> Scan:
     return result
 
 
-def _closest(word: str, region_ids: Sequence[str]) -> str | None:
+def closest_region(word: str, region_ids: Sequence[str]) -> str | None:
+    """The region id ``word`` most likely means ('PK' -> 'pk', 'inl' -> 'intl'), or None."""
     if word.lower() in region_ids:
         return word.lower()
     return next(iter(difflib.get_close_matches(word.lower(), region_ids, n=1)), None)
@@ -279,7 +280,7 @@ def _parse_opener(
             return RegionSpec(tuple(ids), negate), []
         problems = []
         for rid in unknown:
-            hint = _closest(rid, region_ids)
+            hint = closest_region(rid, region_ids)
             did = f"; did you mean '{hint}'?" if hint else ""
             problems.append(f"unknown region id '{rid}' in '::: {' '.join(words)}'{did} (known: {known})")
         return None, problems
@@ -324,7 +325,7 @@ def _suggest(written: str, region_ids: Sequence[str]) -> str:
         rest = rest[1:]
     seen: list[str] = []
     for w in rest:
-        match = _closest(w, region_ids)
+        match = closest_region(w, region_ids)
         if match is None:
             return ""
         if match not in seen:

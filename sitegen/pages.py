@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sitegen.blocks import mark_heading_ids
+from sitegen.blocks import closest_region, mark_heading_ids
 from sitegen.config import SiteConfig
 from sitegen.contentschema import FRONT_MATTER, Located, check_fields
 from sitegen.errors import Problems, SitegenError
@@ -114,8 +114,8 @@ def check_regions(
         return list(ids)
     unknown = [v for v in value if v not in ids]
     for v in unknown:
-        hint = difflib.get_close_matches(v, ids, n=1)
-        did = f"; did you mean '{hint[0]}'?" if hint else ""
+        hint = closest_region(v, ids)
+        did = f"; did you mean '{hint}'?" if hint else ""
         problems.error(f"unknown region id '{v}' in {what}{did} (known: {', '.join(ids)})", file, line)
     return [v for v in ids if v in value]
 

@@ -28,6 +28,12 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         {"content/index.md": "---\ntitle: Home\nregions: [pk, uk]\n---\nx\n"},
         ["error: content/index.md:3: unknown region id 'uk' in regions (known: pk, intl)"],
     ),
+    "page region in capitals": (
+        {"content/index.md": "---\ntitle: Home\nregions: [PK]\n---\nx\n"},
+        [
+            "error: content/index.md:3: unknown region id 'PK' in regions; did you mean 'pk'? (known: pk, intl)"
+        ],
+    ),
     "unknown block region": (
         {"content/index.md": "---\ntitle: Home\n---\n\n::: region pk inl\nx\n:::\n"},
         [
