@@ -85,7 +85,7 @@ def grounded_context(offline: OfflineAnswerer, region: str, question: str, answe
         if hit.chunk not in chosen:
             chosen.append(hit.chunk)
     note = ""
-    asked = offline.asked_service(region, set(retriever.query(question)))
+    asked = answer.asked
     if asked and asked[0] != region:
         regions = offline.settings.regions
         here, there = regions[region].get("label", region), regions[asked[0]].get("label", asked[0])

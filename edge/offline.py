@@ -63,6 +63,9 @@ class Answer:
     text: str
     links: list[Link] = field(default_factory=list)
     kind: str = "answer"  # "out_of_scope" when the site has nothing to say about the question
+    asked: tuple[str, dict[str, Any]] | None = (
+        None  # (region offering it, service) when a service was asked about
+    )
 
     def add(self, title: str, url: str) -> None:
         if url and len(self.links) < MAX_LINKS and url not in {link.url for link in self.links}:
@@ -81,22 +84,30 @@ class OfflineAnswerer:
 
     def asked_service(self, region: str, words: set[str]) -> tuple[str, dict[str, Any]] | None:
         """(region offering it, service) of the service the question names, preferring the visitor's region."""
-        # Ties (each name shares one telling word with the question) go to the service whose text
-        # matches the rest of the question best: "site hacked, needs updates" is Maintenance.
-        ranked = {
-            h.chunk.service: h.score
-            for h in self.retriever.index(region).search(sorted(words), 10, {"service"})
-        }
-        best: tuple[float, float, int, str, dict[str, Any]] | None = None
+        candidates = []
         for rid, info in self.settings.regions.items():
             for service in info.get("services", []):
                 weight = round(
                     sum(self.retriever.service_idf(w) for w in self._service_words(service) & words), 6
                 )
-                rank = (weight, ranked.get(service.get("id", ""), 0.0), int(rid == region))
-                if weight >= MIN_SERVICE_WEIGHT and (best is None or rank > best[:3]):
-                    best = (*rank, rid, service)
-        return (best[3], best[4]) if best else None
+                if weight >= MIN_SERVICE_WEIGHT:
+                    candidates.append((weight, rid, service))
+        if not candidates:
+            return None
+        top = max(weight for weight, _, _ in candidates)
+        tied = {str(s.get("id", "")) for weight, _, s in candidates if weight == top}
+        ranked: dict[str, float] = {}
+        if len(tied) > 1:
+            # Each name shares equally telling words with the question: the service whose text
+            # matches the rest of it best wins ("site hacked, needs updates" is Maintenance).
+            hits = self.retriever.index(region).search(sorted(words), 10, {"service"})
+            ranked = {h.chunk.service: h.score for h in hits}
+        *_, rid, service = max(
+            (w, ranked.get(str(s.get("id", "")), 0.0), int(r == region), -i, r, s)
+            for i, (w, r, s) in enumerate(candidates)
+            if w == top
+        )
+        return rid, service
 
     # ------------------------------------------------------------------ answers
 
@@ -111,7 +122,9 @@ class OfflineAnswerer:
             return self._policy(region, question) or self._out_of_scope(region)
         asked = self.asked_service(region, words)
         if asked:
-            return self._service(region, *asked)
+            answer = self._service(region, *asked)
+            answer.asked = asked
+            return answer
         if words & HOURS and info.get("params", {}).get("hours"):
             return self._hours(region)
         if words & CONTACT:

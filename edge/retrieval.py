@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import bm25s
+import numpy
 
 from edge.settings import Settings
 
@@ -70,8 +71,11 @@ class Vocabulary:
     def expand(self, text: str) -> list[str]:
         """The question's tokens plus the key tokens of every phrase it contains."""
         words = _WORD.findall(text.lower())
+        present = set(words)
         added: list[str] = []
         for phrase, key in self.phrases:
+            if phrase[0] not in present:
+                continue
             n = len(phrase)
             if any(tuple(words[i : i + n]) == phrase for i in range(len(words) - n + 1)):
                 added.extend(key)
@@ -137,10 +141,9 @@ class RegionIndex:
         if self.retriever is None or not query:
             return []
         scores = self.retriever.get_scores(query)
-        order = sorted(range(len(self.chunks)), key=lambda i: -float(scores[i]))
         hits = []
-        for i in order:
-            if float(scores[i]) <= 0:
+        for i in numpy.argsort(-scores, kind="stable").tolist():
+            if scores[i] <= 0:
                 break
             if kinds is not None and self.chunks[i].kind not in kinds:
                 continue
