@@ -75,6 +75,7 @@ def fake() -> Iterator[FakeProviders]:
 def chat(tmp_path: Path, fake: FakeProviders) -> Iterator[str]:
     fake.modes.clear()
     fake.requests.clear()
+    fake.answers.clear()
     env = {f"{p.upper()}_API_KEY": f"key-{p}" for p in IDS}
     env |= {f"SITEGEN_CHAT_{p.upper()}_BASE_URL": fake.url(p) for p in IDS}
     settings = Settings(data_dir=_data(tmp_path), local_dir=tmp_path, site=_site(), env=env)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -11,27 +10,13 @@ import pytest
 from edge.chat import create_app
 from edge.grounding import InventedPrice, PriceGuard
 from edge.settings import Settings
-from tests.edge.fakeproviders import FakeProviders, fake_providers, free_port, serve
+from tests.edge import test_chat
+from tests.edge.fakeproviders import FakeProviders, free_port, serve
 from tests.edge.test_chat import IDS, _ask, _data, _provider, _site, _text
 
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProviders]:
-    with fake_providers() as f:
-        yield f
-
-
-@pytest.fixture()
-def chat(tmp_path: Path, fake: FakeProviders) -> Iterator[str]:
-    fake.modes.clear()
-    fake.requests.clear()
-    fake.answers.clear()
-    env = {f"{p.upper()}_API_KEY": f"key-{p}" for p in IDS}
-    env |= {f"SITEGEN_CHAT_{p.upper()}_BASE_URL": fake.url(p) for p in IDS}
-    settings = Settings(data_dir=_data(tmp_path), local_dir=tmp_path, site=_site(), env=env)
-    port = free_port()
-    with serve(create_app(settings), port):
-        yield f"http://127.0.0.1:{port}/"
+# The same loopback providers and chat app as test_chat.py (pytest finds fixtures by module name).
+fake = test_chat.fake
+chat = test_chat.chat
 
 
 def _system(request: dict[str, object]) -> str:
