@@ -29,7 +29,11 @@ CONTACT = frozenset(
 HOURS = frozenset(
     tokens("hours open opening timing timings available availability saturday sunday weekend time")
 )
-RETENTION = frozenset(tokens("long keep kept retain retention automatically old"))
+RETENTION = frozenset(tokens("long keep kept automatically old"))
+# ...about kept data, not about how long a project takes or whether we keep a site updated.
+KEPT_DATA = frozenset(
+    tokens("data inquiry inquiries message messages information file files record records portal form")
+)
 RIGHTS = frozenset(tokens("rights right copy correct correction withdraw consent erase object access delete"))
 POLICY = frozenset(
     tokens(
@@ -114,7 +118,11 @@ class OfflineAnswerer:
     def answer(self, region: str, question: str) -> Answer:
         info = self.settings.regions.get(region, {})
         words = set(self.retriever.query(question))
-        if words & RETENTION or ("when" in question.lower().split() and "delete" in words):
+        if (
+            (words & RETENTION and words & KEPT_DATA)
+            or words & {"retention", "retain"}
+            or ("when" in question.lower().split() and "delete" in words)
+        ):
             return self._retention(region, question)
         if words & RIGHTS:
             return self._rights(region, question)

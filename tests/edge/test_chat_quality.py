@@ -37,7 +37,7 @@ def evaluated(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> di
     edge_data = bench.build_site(tmp_path_factory.mktemp("chat-eval") / "dist")
     results = bench.run_offline(edge_data, questions)
     bench.check_grounding(edge_data, questions, results)
-    return {"questions": questions, "results": results}
+    return {"questions": questions, "results": results, "edge_data": edge_data}
 
 
 def test_question_set_covers_every_category_in_both_languages(evaluated: dict[str, Any]) -> None:
@@ -85,3 +85,24 @@ def test_expected_page_and_fact_reach_the_model(evaluated: dict[str, Any]) -> No
     assert len(checked) >= 150
     missing = [f"[{r.region}] {r.q}" for r in checked if not r.grounded]
     assert not missing, missing
+
+
+@pytest.mark.parametrize(
+    "question,retention",
+    [
+        ("How long does a website take?", False),
+        ("Do you keep my website updated after launch?", False),
+        ("How long do you keep my data?", True),
+    ],
+)
+def test_how_long_is_about_kept_data_only_when_it_says_so(
+    evaluated: dict[str, Any], question: str, retention: bool
+) -> None:
+    from edge.offline import OfflineAnswerer
+    from edge.settings import load_settings
+
+    answerer = OfflineAnswerer(
+        load_settings({}, data_dir=evaluated["edge_data"], local_dir=evaluated["edge_data"])
+    )
+    answer = answerer.answer("pk", question)
+    assert (answer.links[0].url == "/pk/legal/privacy/#how-long-we-keep-your-data") is retention, answer
