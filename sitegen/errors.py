@@ -93,6 +93,9 @@ class Problems:
                 for w in self.warnings
             ]
         if errors:
-            # The same problem found once per region is reported once.
-            unique = list({str(e): e for e in errors}.values())
-            raise BuildFailed(unique, [] if strict else list({str(w): w for w in self.warnings}.values()))
+            raise BuildFailed(unique(errors), [] if strict else unique(self.warnings))
+
+
+def unique(problems: list[SitegenError]) -> list[SitegenError]:
+    """Each problem once: the same mistake found in every region is reported once."""
+    return list({str(e): e for e in problems}.values())

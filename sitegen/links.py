@@ -113,11 +113,9 @@ class OutputProblem:
 
     @property
     def message(self) -> str:
-        if self.reason:
-            return f"link {self.href!r}: {self.reason}"
-        if self.fragment:
-            return f"broken anchor {self.href!r}: no element with id '{self.fragment}' on {self.url or 'this page'}"
-        return f"broken link {self.href!r}: {self.url} does not exist in the output"
+        from sitegen.linkcheck import describe  # the one wording of a broken link
+
+        return describe(self)
 
 
 def check_output(files: Mapping[str, str], exists: Iterable[str]) -> list[tuple[str, str]]:

@@ -13,11 +13,12 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+C = TypeVar("C")
 T = TypeVar("T")
 R = TypeVar("R")
 
-# What the forked workers read: set just before the pool starts, inherited by fork.
-shared: dict[str, Any] = {}
+# The function and context the forked workers run: set just before the pool starts, inherited by fork.
+_task: tuple[Callable[[Any, Any], Any], Any] | None = None
 
 
 def default_jobs() -> int:
@@ -45,19 +46,28 @@ def chunks(items: Sequence[T], jobs: int, per_job: int = 4) -> list[list[T]]:
     return [c for c in out if c]
 
 
-def run(fn: Callable[[list[T]], R], parts: list[list[T]], jobs: int, data: dict[str, Any]) -> Iterator[R]:
-    """fn over each part, in order; in ``jobs`` forked processes when that is worth it."""
-    shared.clear()
-    shared.update(data)
-    try:
-        if jobs <= 1 or len(parts) <= 1 or not can_fork():
-            for part in parts:
-                yield fn(part)
-            return
-        import multiprocessing
+def run(fn: Callable[[C, list[T]], R], parts: list[list[T]], jobs: int, context: C) -> Iterator[R]:
+    """``fn(context, part)`` for each part, in order; in ``jobs`` forked processes when that is worth it.
 
-        context = multiprocessing.get_context("fork")
-        with context.Pool(min(jobs, len(parts))) as pool:
-            yield from pool.imap(fn, parts)
+    ``context`` (a frozen dataclass) reaches the workers by fork, never pickled.
+    """
+    if jobs <= 1 or len(parts) <= 1 or not can_fork():
+        for part in parts:
+            yield fn(context, part)
+        return
+    import multiprocessing
+
+    global _task
+    _task = (fn, context)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(parts))) as pool:
+            yield from pool.imap(_call, parts)
     finally:
-        shared.clear()
+        _task = None
+
+
+def _call(part: Any) -> Any:
+    """Runs in a worker: the task the parent set before forking."""
+    assert _task is not None
+    fn, context = _task
+    return fn(context, part)

@@ -19,14 +19,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sitegen.build import BuildResult, _main
+from sitegen.build import BuildResult
 from sitegen.catalog import Service
 from sitegen.chunks import chunks_file, search_entry
 from sitegen.config import SiteConfig
-from sitegen.errors import Problems, SitegenError
+from sitegen.errors import Problems, SitegenError, unique
+from sitegen.linkcheck import report
 from sitegen.links import Index, find_broken, region_url
 from sitegen.pages import Page, read_page
 from sitegen.render import Assets, Renderer
+from sitegen.render_jobs import main_html
 
 _ID = re.compile(r"""\sid=["']([^"']+)["']""")
 
@@ -75,8 +77,7 @@ class _Overlay(Mapping[str, str]):
 
 def _report(errors: list[SitegenError]) -> list[SitegenError]:
     """As a full build reports them: sorted, and a mistake shared by every region once."""
-    unique = {str(e): e for e in errors}
-    return sorted(unique.values(), key=SitegenError.sort_key)
+    return sorted(unique(errors), key=SitegenError.sort_key)
 
 
 @dataclass
@@ -143,24 +144,17 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
         return None
     if problems.errors:
         return _report(problems.errors)
-    seen: set[tuple[str, int | None, str]] = set()
-    for broken in find_broken(_Overlay(html, prev.files), prev.files.keys()):
-        page = next(p for p in edited if broken.out_path.endswith(f"{p.path}index.html"))
-        # Worded as sitegen.build words it (source line of the link as written, once for all regions).
-        source = renderer.link_sources.get(broken.out_path, {}).get(broken.href)
-        line: int | None = None
-        message = broken.message
-        if source is not None:
-            line, written = source
-            if broken.reason:
-                message = f"link to '{written}': {broken.reason}"
-            elif broken.fragment:
-                message = f"link to '{written}': that page has no heading or element with id '{broken.fragment}'; check the anchor"
-            else:
-                message = f"link to '{written}': no such file in the output; check the path"
-        if (page.file, line, message) not in seen:
-            seen.add((page.file, line, message))
-            problems.error(message, page.file, line)
+
+    def file_of(out_path: str) -> str:
+        return next(p.file for p in edited if out_path.endswith(f"{p.path}index.html"))
+
+    # Reported as the full build reports them (sitegen.linkcheck).
+    report(
+        find_broken(_Overlay(html, prev.files), prev.files.keys()),
+        renderer.link_sources.get,
+        file_of,
+        problems,
+    )
     if problems.errors:
         return _report(problems.errors)
 
@@ -176,7 +170,9 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
         for i, entry in enumerate(entries):
             for page in edited:
                 if entry["url"] == region_url(rid, page.path):
-                    entries[i] = search_entry(entry["url"], entry["title"], _main(html[f"{rid}{page.path}index.html"]))
+                    entries[i] = search_entry(
+                        entry["url"], entry["title"], main_html(html[f"{rid}{page.path}index.html"])
+                    )
         files[name] = (json.dumps(entries, ensure_ascii=False) + "\n").encode("utf-8")
         # The chat's chunks follow the sections; its service chunks come from the catalog, unchanged here.
         chunks = f"_edge/chat/{rid}.chunks.json"

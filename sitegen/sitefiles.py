@@ -1,0 +1,81 @@
+"""The files of a build besides its pages: sitemaps, 404 pages, robots.txt, edge data, routing rules.
+
+Each comes from the configuration, the page list and what rendering kept of
+each page (search entries); none is cached, as all are quick to make again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sitegen.config import SiteConfig
+from sitegen.errors import Problems
+
+if TYPE_CHECKING:
+    from sitegen.output import Output
+    from sitegen.pages import Page
+    from sitegen.render import Renderer
+    from sitegen.render_jobs import Rendered
+
+# The pages the edge handlers link to by name (site.json's "urls"), when the site has them.
+KNOWN_PAGES = {
+    "home": "/",
+    "contact": "/contact/",
+    "thanks": "/contact/thanks/",
+    "privacy": "/legal/privacy/",
+    "cookies": "/legal/cookies/",
+    "portal": "/portal/",
+    "services": "/services/",
+}
+
+
+def site_files(
+    config: SiteConfig,
+    renderer: Renderer,
+    pages: list[Page],
+    region_ids: list[str],
+    rendered: dict[str, Rendered],
+    asset_urls: dict[str, str],
+    production: bool,
+    problems: Problems,
+) -> tuple[Output, dict[str, int]]:
+    """Every non-page output file, and how many pages each region has."""
+    from sitegen import routing
+    from sitegen.edgedata import write_edge_data
+    from sitegen.output import Output, robots, sitemap, sitemap_index
+
+    output = Output()
+    counts: dict[str, int] = {}
+    search: dict[str, list[str]] = {rid: [] for rid in region_ids}
+    services_by_region: dict[str, list[dict[str, Any]]] = {}
+    urls: dict[str, dict[str, str]] = {}
+    for rid in region_ids:
+        built = [p for p in pages if rid in p.regions]
+        for page in built:
+            entry = rendered.get(f"{rid}{page.path}index.html")
+            if entry is not None:
+                search[rid].append(entry.search)
+        output.add(f"{rid}/sitemap.xml", sitemap(config, rid, built))
+        counts[rid] = len(built)
+        services_by_region[rid] = renderer.service_views(rid)
+        urls[rid] = known_urls(rid, {p.path for p in built})
+        not_found = renderer.render_404(config.regions[rid], problems)
+        if not_found is not None:
+            output.add(f"{rid}/404.html", not_found)
+    default = config.default_region.id
+    if f"{default}/404.html" in output.files:
+        output.files["404.html"] = output.files[f"{default}/404.html"]
+    output.add("sitemap.xml", sitemap_index(config, region_ids))
+    output.add("robots.txt", robots(config, production))
+    write_edge_data(output, config, production, services_by_region, urls, search)
+    pages_by_region = {rid: {p.path for p in pages if rid in p.regions} for rid in region_ids}
+    for name, text in routing.files(config, pages_by_region, asset_urls).items():
+        output.add(name, text)
+    return output, counts
+
+
+def known_urls(rid: str, paths: set[str]) -> dict[str, str]:
+    """The region's URL of each known page the site has."""
+    from sitegen.links import region_url
+
+    return {name: region_url(rid, path) for name, path in KNOWN_PAGES.items() if path in paths}
