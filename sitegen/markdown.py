@@ -13,7 +13,6 @@ Heading ids are made the way GitHub makes them, or given as ``{#id}``.
 
 from __future__ import annotations
 
-import hashlib
 import html as htmllib
 import re
 import unicodedata
@@ -290,13 +289,6 @@ def fill(html: str, opener: str, closer: str, values: Callable[[int], str]) -> s
     pattern = re.compile(f"(?:{opener}|{enc_open})(\\d+)(?:{closer}|{enc_close})")
     return pattern.sub(lambda m: values(int(m.group(1))), html)
 
-
-def content_hash(*parts: str | bytes) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for p in parts:
-        h.update(p.encode() if isinstance(p, str) else p)
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 _ATTR_WITH_VALUE = re.compile(f'(\\s(?:href|src)=")([^"]*{LINK_VALUE_OPEN}\\d+{LINK_VALUE_CLOSE}[^"]*)(")')

@@ -138,7 +138,6 @@ class Renderer:
         self._expr_cache: dict[tuple[str, bool], jinja2.Template] = {}
         self._service_views: dict[str, list[dict[str, Any]]] = {}
         self._menus: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        self.used_templates: dict[str, set[str]] = {}
         # output file -> href -> (source line, link as the editor wrote it)
         self.link_sources: dict[str, dict[str, tuple[int, str]]] = {}
 
