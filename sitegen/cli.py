@@ -44,6 +44,14 @@ def _progress(quiet: bool) -> Progress | None:
     return TerminalProgress()
 
 
+root_option = click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    help="Site folder (default: here).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sitegen")
 def main() -> None:
@@ -56,12 +64,7 @@ def main() -> None:
 @click.option("--drafts", is_flag=True, help="Also build pages with draft: true.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--dev", is_flag=True, help="Development build: portal dev login allowed, robots disallow all.")
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
-    help="Site folder (default: here).",
-)
+@root_option
 @click.option(
     "-j",
     "--jobs",
@@ -111,12 +114,7 @@ def build(
 
 @main.command()
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
-    help="Site folder (default: here).",
-)
+@root_option
 def check(strict: bool, root: Path) -> None:
     """Validate config, content, templates and links; write nothing."""
     from sitegen.build import BuildOptions
@@ -156,12 +154,7 @@ def new(directory: Path) -> None:
     callback=lambda ctx, param, value: _country(value),
     help="Pretend visitors come from this country (ISO code).",
 )
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
-    help="Site folder (default: here).",
-)
+@root_option
 def serve(port: int, host: str, country: str | None, root: Path) -> None:
     """Live preview of every region, with the edge handlers at /api/."""
     from sitegen import serve as server
@@ -181,12 +174,7 @@ def serve(port: int, host: str, country: str | None, root: Path) -> None:
 
 
 @main.command()
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
-    help="Site folder (default: here).",
-)
+@root_option
 def retention(root: Path) -> None:
     """Delete personal data past the retention periods in site.yaml (local store or Supabase)."""
     from sitegen.build import BuildOptions

@@ -94,48 +94,11 @@ def read_sources(
         problems.error("no content folder: create content/index.md", "content")
         problems.check(strict)
     records: dict[str, PageRecord] = cache.load_map("pages")
-    parsed_store: dict[str, bytes] = cache.load_map("parsed")
-    old_records, old_parsed = set(records), set(parsed_store)
-    prefix = str(content) + os.sep
-    # Sorted as paths (by segment), the order pages and problems have always come in.
-    names = sorted(
-        (
-            p[len(prefix) :].replace(os.sep, "/")
-            for p in inputs.stamps
-            if p.startswith(prefix) and p.endswith(".md")
-        ),
-        key=lambda rel: rel.split("/"),
-    )
-    files = [f"content/{rel}" for rel in names]
-    slots: list[PageRecord | None] = []
-    reused: set[str] = set()
-    todo: list[ParseTask] = []
-    for i, rel in enumerate(names):
-        path = prefix + rel.replace("/", os.sep)
-        key = digest(inputs.stamps[path][3], files[i], repr(config.region_ids), repr(drafts))
-        record = records.get(files[i])
-        if (
-            record is not None
-            and record.key == key
-            and (record.page is None or record.page.dynamic or key in parsed_store)
-        ):
-            slots.append(record)
-            reused.add(key)
-        else:
-            slots.append(None)
-            todo.append((i, path, key, inputs.data.get(path)))
-    progress.stage("reading", len(todo))
+    parsed: dict[str, bytes] = cache.load_map("parsed")
+    old_records, old_parsed = set(records), set(parsed)
+    files, slots, todo, reused = _plan(config, content, inputs, records, parsed, drafts)
     jobs = jobs if len(todo) >= PARALLEL_PARSE else 1
-    context = ParseContext(config, content, drafts)
-    errors_at: dict[int, Problems] = {}
-    for part in workers.run(parse_part, workers.chunks(todo, jobs), jobs, context):
-        for i, key, page, blob, found in part:
-            slots[i] = PageRecord(key, page, found.warnings)
-            if blob is not None:
-                parsed_store[key] = blob
-            if found.errors:
-                errors_at[i] = found
-        progress.advance(len(part))
+    errors_at = _parse(ParseContext(config, content, drafts), todo, slots, parsed, jobs, progress)
     kept: dict[str, PageRecord] = {}
     pages: list[Page] = []
     for i, slot in enumerate(slots):
@@ -158,7 +121,7 @@ def read_sources(
         pages=unique,
         services=services,
         records=kept,
-        parsed=parsed_store,
+        parsed=parsed,
         catalog_key=catalog_key,
         read=len(todo),
         jobs=jobs,
@@ -166,6 +129,68 @@ def read_sources(
         old_records=old_records,
         old_parsed=old_parsed,
     )
+
+
+def _plan(
+    config: SiteConfig,
+    content: Path,
+    inputs: Inputs,
+    records: dict[str, PageRecord],
+    parsed: dict[str, bytes],
+    drafts: bool,
+) -> tuple[list[str], list[PageRecord | None], list[ParseTask], set[str]]:
+    """The sources in order, each one's record when still valid (else None), what to parse, the reused keys."""
+    prefix = str(content) + os.sep
+    # Sorted as paths (by segment), the order pages and problems have always come in.
+    names = sorted(
+        (
+            p[len(prefix) :].replace(os.sep, "/")
+            for p in inputs.stamps
+            if p.startswith(prefix) and p.endswith(".md")
+        ),
+        key=lambda rel: rel.split("/"),
+    )
+    files = [f"content/{rel}" for rel in names]
+    slots: list[PageRecord | None] = []
+    reused: set[str] = set()
+    todo: list[ParseTask] = []
+    for i, rel in enumerate(names):
+        path = prefix + rel.replace("/", os.sep)
+        key = digest(inputs.stamps[path][3], files[i], repr(config.region_ids), repr(drafts))
+        record = records.get(files[i])
+        if (
+            record is not None
+            and record.key == key
+            and (record.page is None or record.page.dynamic or key in parsed)
+        ):
+            slots.append(record)
+            reused.add(key)
+        else:
+            slots.append(None)
+            todo.append((i, path, key, inputs.data.get(path)))
+    return files, slots, todo, reused
+
+
+def _parse(
+    context: ParseContext,
+    todo: list[ParseTask],
+    slots: list[PageRecord | None],
+    parsed: dict[str, bytes],
+    jobs: int,
+    progress: Progress,
+) -> dict[int, Problems]:
+    """Parse ``todo`` into ``slots`` (their Markdown into ``parsed``); the problems of each failed slot."""
+    progress.stage("reading", len(todo))
+    errors_at: dict[int, Problems] = {}
+    for part in workers.run(parse_part, workers.chunks(todo, jobs), jobs, context):
+        for i, key, page, blob, found in part:
+            slots[i] = PageRecord(key, page, found.warnings)
+            if blob is not None:
+                parsed[key] = blob
+            if found.errors:
+                errors_at[i] = found
+        progress.advance(len(part))
+    return errors_at
 
 
 def one_per_url(pages: list[Page], problems: Problems) -> list[Page]:

@@ -88,12 +88,47 @@ class Outcome:
 
 def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenError] | None:
     """New output after `changed` files were edited, the errors it has, or None: do a full build."""
+    problems = Problems()
+    reread = _reread(prev, changed, problems)
+    if reread is None:
+        return None
+    sources, edited = reread
+    renderer = prev.cache.get("renderer")
+    if renderer is None:
+        renderer = prev.cache["renderer"] = Renderer(
+            prev.config, sources, prev.services, Assets(prev.asset_urls)
+        )
+    else:
+        renderer.pages = sources
+        renderer.index = Index.of(sources, prev.config.region_ids)
+    html = _render(prev, renderer, edited, problems)
+    if html is None:
+        return None
+    if problems.errors:
+        return _report(problems.errors)
+
+    def file_of(out_path: str) -> str:
+        return next(p.file for p in edited if out_path.endswith(f"{p.path}index.html"))
+
+    # Reported as the full build reports them (sitegen.linkcheck).
+    broken = find_broken(_Overlay(html, prev.files), prev.files.keys())
+    report(broken, renderer.link_sources.get, file_of, problems)
+    if problems.errors:
+        return _report(problems.errors)
+    files = dict(prev.files)
+    for rel_out, text in html.items():
+        files[rel_out] = text.encode("utf-8")
+    _update_search(prev, files, html, edited)
+    return Outcome(replace(prev, sources=sources, files=files), len(html))
+
+
+def _reread(prev: Previous, changed: set[Path], problems: Problems) -> tuple[list[Page], list[Page]] | None:
+    """(every source, the edited ones) when every change is a body-only edit of a Markdown page, else None."""
     config = prev.config
     content = config.root / "content"
     by_file = {page.file: i for i, page in enumerate(prev.sources)}
     sources = list(prev.sources)
     edited: list[Page] = []
-    problems = Problems()
     for path in changed:
         try:
             rel = path.resolve().relative_to(content.resolve())
@@ -123,45 +158,29 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
             return None
         sources[index] = new
         edited.append(new)
+    return (sources, edited) if edited else None
 
-    renderer = prev.cache.get("renderer")
-    if renderer is None:
-        renderer = prev.cache["renderer"] = Renderer(config, sources, prev.services, Assets(prev.asset_urls))
-    else:
-        renderer.pages = sources
-        renderer.index = Index.of(sources, config.region_ids)
+
+def _render(
+    prev: Previous, renderer: Renderer, edited: list[Page], problems: Problems
+) -> dict[str, str] | None:
+    """The edited pages' new HTML by output file; None when their anchors changed (links to them may break)."""
     html: dict[str, str] = {}
     for page in edited:
         for rid in page.regions:
-            rendered = renderer.render_page(page, config.regions[rid], problems)
+            rendered = renderer.render_page(page, prev.config.regions[rid], problems)
             rel_out = f"{rid}{page.path}index.html"
             if rendered is None or rel_out not in prev.files:
                 continue
             if set(_ID.findall(rendered)) != set(_ID.findall(prev.files[rel_out].decode("utf-8"))):
-                return None  # anchors changed: links from other pages may break
+                return None
             html[rel_out] = rendered
-    if not edited:
-        return None
-    if problems.errors:
-        return _report(problems.errors)
+    return html
 
-    def file_of(out_path: str) -> str:
-        return next(p.file for p in edited if out_path.endswith(f"{p.path}index.html"))
 
-    # Reported as the full build reports them (sitegen.linkcheck).
-    report(
-        find_broken(_Overlay(html, prev.files), prev.files.keys()),
-        renderer.link_sources.get,
-        file_of,
-        problems,
-    )
-    if problems.errors:
-        return _report(problems.errors)
-
-    files = dict(prev.files)
-    for rel_out, text in html.items():
-        files[rel_out] = text.encode("utf-8")
-    search: dict[str, list[dict[str, str]]] = prev.cache.setdefault("search", {})
+def _update_search(prev: Previous, files: dict[str, bytes], html: dict[str, str], edited: list[Page]) -> None:
+    """The edited pages' entries in ``_edge/search/<region>.json`` and the chat's chunks made from them."""
+    search: dict[str, list[dict[str, Any]]] = prev.cache.setdefault("search", {})
     for rid in {rel_out.split("/", 1)[0] for rel_out in html}:
         name = f"_edge/search/{rid}.json"
         if rid not in search:
@@ -179,4 +198,3 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
         if chunks in files:
             services = [c for c in json.loads(files[chunks]) if c.get("kind") == "service"]
             files[chunks] = chunks_file(entries, services).encode("utf-8")
-    return Outcome(replace(prev, sources=sources, files=files), len(html))
