@@ -123,7 +123,7 @@ def build(options: BuildOptions) -> BuildResult:
     paths = input_paths(site.root, site.theme, site.config)
     if last.unchanged(paths):
         return nothing_to_do(last, result, problems, options.strict, started)
-    inputs = Inputs.track(paths, last.files)
+    inputs = Inputs.track(paths, last.files, site.root, problems)
     jobs = worker_count(options)
 
     sources = read_sources(
@@ -248,10 +248,12 @@ def render_and_check(
         problems,
     )
     # Links are checked once every page rendered; a failed page would only add noise.
-    problems.check(options.strict)
+    problems.check(options.strict, errors_only=True)
     check_build(
         outcome.rendered, output, job.asset_files, pages, site.region_ids, site.config.region_ids, problems
     )
+    # Only here do warnings alone stop the build (--strict): earlier stages stop on errors,
+    # so a warning never hides the problems later stages would find.
     problems.check(options.strict)
     output.files.update(job.asset_files)
     result.sources, result.services, result.asset_urls = pages, sources.services, job.asset_urls
@@ -264,7 +266,7 @@ def configure(options: BuildOptions, problems: Problems) -> Site:
     root = options.root.resolve()
     config = load_config(root / "site.yaml", problems)
     if problems.errors:
-        problems.check(options.strict)
+        problems.check(options.strict, errors_only=True)
     for rid in options.regions or []:
         if rid not in config.regions:
             problems.error(
@@ -276,7 +278,7 @@ def configure(options: BuildOptions, problems: Problems) -> Site:
         theme = theme_dir(config)
     except SitegenError as exc:
         problems.add(exc)
-    problems.check(options.strict)
+    problems.check(options.strict, errors_only=True)
     out = (options.out or root / "dist").resolve()
     return Site(config, root, theme, out, options.regions or config.region_ids)
 

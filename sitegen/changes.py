@@ -20,9 +20,10 @@ from typing import Any
 from sitegen import __version__
 from sitegen.cache import BuildCache, FileState, digest
 from sitegen.config import SiteConfig
-from sitegen.errors import SitegenError
+from sitegen.errors import Problems, SitegenError
 from sitegen.output import MANIFEST
 from sitegen.theme import template_dirs
+from sitegen.yamlio import unreadable
 
 Stamp = tuple[int, int, int, str]  # size, mtime_ns, inode, content digest
 
@@ -111,11 +112,15 @@ class Inputs:
     data: dict[str, bytes] = field(default_factory=dict)  # bytes read for hashing, kept for the reader
 
     @classmethod
-    def track(cls, paths: list[str], before: FileState) -> Inputs:
+    def track(cls, paths: list[str], before: FileState, root: Path, problems: Problems) -> Inputs:
         """Hash every input first, so an edit made during the build is seen by the next one."""
         inputs = cls()
         for path in paths:
-            st = os.stat(path)
+            try:
+                st = os.stat(path)
+            except OSError as exc:  # a dangling link or a link to itself
+                problems.error(unreadable(exc), os.path.relpath(path, root))
+                continue
             h, data = before.hash_of(path, path, st)
             inputs.stamps[path] = (st.st_size, st.st_mtime_ns, st.st_ino, h)
             if data is not None:

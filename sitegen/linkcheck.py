@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 
 def describe(broken: OutputProblem, written: str | None = None) -> str:
     """What is wrong with a link: ``written`` is the link as its source wrote it, when known."""
+    if broken.reason:  # a malformed mailto:/tel: link
+        return (
+            f"link {broken.href!r}: {broken.reason}"
+            if written is None
+            else f"link to '{written}': {broken.reason}"
+        )
     if written is None:
         if broken.fragment:
             return f"broken anchor {broken.href!r}: no element with id '{broken.fragment}' on {broken.url or 'this page'}"

@@ -290,7 +290,6 @@ def fill(html: str, opener: str, closer: str, values: Callable[[int], str]) -> s
     return pattern.sub(lambda m: values(int(m.group(1))), html)
 
 
-
 _ATTR_WITH_VALUE = re.compile(f'(\\s(?:href|src)=")([^"]*{LINK_VALUE_OPEN}\\d+{LINK_VALUE_CLOSE}[^"]*)(")')
 
 

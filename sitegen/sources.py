@@ -92,7 +92,7 @@ def read_sources(
     content = root / "content"
     if not content.is_dir():
         problems.error("no content folder: create content/index.md", "content")
-        problems.check(strict)
+        problems.check(strict, errors_only=True)
     records: dict[str, PageRecord] = cache.load_map("pages")
     parsed: dict[str, bytes] = cache.load_map("parsed")
     old_records, old_parsed = set(records), set(parsed)
@@ -116,7 +116,7 @@ def read_sources(
         *sorted(f"{k}\0{v[3]}" for k, v in inputs.stamps.items() if os.path.dirname(k) == catalog_dir)
     )
     unique = one_per_url(pages + [s.page for s in services if s.page is not None], problems)
-    problems.check(strict)
+    problems.check(strict, errors_only=True)
     return Sources(
         pages=unique,
         services=services,
