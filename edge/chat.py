@@ -12,11 +12,21 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Route
 
 from edge.grounding import InventedPrice, PriceGuard, allowed_prices, grounded_context
+from edge.http import (
+    EXCEPTION_HANDLERS,
+    BadRequest,
+    check_origin,
+    normalise_origins,
+    parse_json,
+    read_body,
+    require_json,
+)
 from edge.offline import Answer, OfflineAnswerer
 from edge.providers import Provider, ProviderError, stream
 from edge.ratelimit import RateLimiter, client_key
@@ -29,10 +39,6 @@ FAILURES_BEFORE_COOLDOWN = 3
 COOLDOWN_SECONDS = 30.0
 
 
-class BadRequest(Exception):
-    pass
-
-
 def _sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
@@ -40,13 +46,16 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
 class ChatApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.config = settings.section("chat")
-        limits = self.config.get("limits", {})
-        self.max_messages = int(limits.get("max_messages", 20))
-        self.max_message_chars = int(limits.get("max_message_chars", 2000))
-        self.max_total_chars = int(limits.get("max_total_chars", 12000))
-        self.max_concurrent = int(limits.get("max_concurrent", 16))
-        self.limiter = RateLimiter(float(limits.get("rate_per_minute", 12)))
+        self.config = settings.chat
+        limits = self.config.limits
+        self.max_messages = limits.max_messages
+        self.max_message_chars = limits.max_message_chars
+        self.max_total_chars = limits.max_total_chars
+        self.max_concurrent = limits.max_concurrent
+        # Room for every character escaped as \uXXXX plus the JSON around the messages.
+        self.max_body = self.max_total_chars * 6 + 4096
+        self.limiter = RateLimiter(limits.rate_per_minute)
+        self.allowed_origins = normalise_origins(settings.edge.allowed_origins)
         self.active = 0
         self.retriever = Retriever(settings)
         self.offline = OfflineAnswerer(settings, self.retriever)
@@ -55,53 +64,58 @@ class ChatApp:
         self.cooldown_until: dict[str, float] = {}
         self.client: httpx.AsyncClient | None = None
 
+    async def aclose(self) -> None:
+        """Close the providers' HTTP client (shutdown)."""
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+
     def _providers(self) -> list[Provider]:
         result = []
-        for entry in self.config.get("providers", []):
-            key = self.settings.secret(entry.get("api_key_env"))
+        for entry in self.config.providers:
+            key = self.settings.secret(entry.api_key_env)
             if not key:
                 continue  # not configured: skipped without a request
-            pid = str(entry["id"])
+            pid = entry.id
             # Tests and staging can point a provider elsewhere without editing site.yaml.
-            base = self.settings.secret(f"SITEGEN_CHAT_{pid.upper()}_BASE_URL") or str(entry["base_url"])
+            base = self.settings.secret(f"SITEGEN_CHAT_{pid.upper()}_BASE_URL") or entry.base_url
             result.append(
                 Provider(
-                    id=pid, name=str(entry.get("name", pid)), api=str(entry.get("api", "openai")),
-                    base_url=base, model=str(entry["model"]), api_key=key,
-                    timeout=float(entry.get("timeout", 10)), max_tokens=int(entry.get("max_tokens", 512)),
+                    id=pid, name=entry.name, api=entry.api, base_url=base, model=entry.model, api_key=key,
+                    timeout=entry.timeout, max_tokens=entry.max_tokens,
                 )
             )
         return result
 
     def _validate(self, body: Any) -> tuple[str, list[dict[str, str]]]:
         if not isinstance(body, dict):
-            raise BadRequest("body must be a JSON object")
+            raise BadRequest(400, "body must be a JSON object")
         region = body.get("region")
         if not isinstance(region, str) or region not in self.settings.regions:
-            raise BadRequest("unknown region")
+            raise BadRequest(400, "unknown region")
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
-            raise BadRequest("messages must be a non-empty list")
+            raise BadRequest(400, "messages must be a non-empty list")
         if len(messages) > self.max_messages:
-            raise BadRequest(f"at most {self.max_messages} messages")
+            raise BadRequest(400, f"at most {self.max_messages} messages")
         clean: list[dict[str, str]] = []
         total = 0
         for m in messages:
             if not isinstance(m, dict) or set(m) - {"role", "content"}:
-                raise BadRequest("each message is {role, content}")
+                raise BadRequest(400, "each message is {role, content}")
             role, content = m.get("role"), m.get("content")
             if role not in ("user", "assistant"):
-                raise BadRequest("role must be 'user' or 'assistant'")
+                raise BadRequest(400, "role must be 'user' or 'assistant'")
             if not isinstance(content, str) or not content.strip():
-                raise BadRequest("content must be a non-empty string")
+                raise BadRequest(400, "content must be a non-empty string")
             if len(content) > self.max_message_chars:
-                raise BadRequest(f"a message may have at most {self.max_message_chars} characters")
+                raise BadRequest(400, f"a message may have at most {self.max_message_chars} characters")
             total += len(content)
             clean.append({"role": role, "content": content})
         if total > self.max_total_chars:
-            raise BadRequest(f"messages may have at most {self.max_total_chars} characters in total")
+            raise BadRequest(400, f"messages may have at most {self.max_total_chars} characters in total")
         if clean[-1]["role"] != "user":
-            raise BadRequest("the last message must be from the user")
+            raise BadRequest(400, "the last message must be from the user")
         return region, clean
 
     def _system(self, region: str, question: str, answer: Answer) -> str:
@@ -109,7 +123,7 @@ class ChatApp:
         try:
             prompt = self.settings.read_text(f"chat/{region}.prompt.txt")
         except OSError:
-            prompt = f"You are {self.config.get('bot_name', 'ExpertBot')}, the assistant of this website."
+            prompt = f"You are {self.config.bot_name}, the assistant of this website."
         return prompt + grounded_context(self.offline, region, question, answer)
 
     def _failed(self, provider: Provider, retry_after: float | None) -> None:
@@ -182,42 +196,28 @@ class ChatApp:
             yield "token", {"t": word + " "}
         yield "links", {"links": [link.as_dict() for link in offline.links]}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        request = Request(scope, receive)
-        response = await self.handle(request)
-        await response(scope, receive, send)
-
     async def handle(self, request: Request) -> Response:
         if request.method != "POST":
-            return JSONResponse({"error": "use POST"}, 405, headers={"allow": "POST"})
-        if not self.config.get("enabled", True):
-            return JSONResponse({"error": "chat is disabled"}, 404)
+            raise BadRequest(405, "use POST", headers={"Allow": "POST"})
+        if not self.config.enabled:
+            raise BadRequest(404, "chat is disabled")
+        # Only the site's own pages may spend the providers' quota.
+        check_origin(request.headers, self.allowed_origins, "Chat requests from other sites")
+        require_json(request)
         wait = self.limiter.hit(client_key(request.scope))
         if wait is not None:
-            return JSONResponse({"error": "too many messages; wait a moment"}, 429,
-                                headers={"retry-after": str(max(1, round(wait)))})
+            raise BadRequest.retry(429, "too many messages; wait a moment", wait)
+        # The slot is taken before the body is read, so slow clients cannot all pass the check
+        # together and be counted afterwards.
         if self.active >= self.max_concurrent:
-            return JSONResponse({"error": "the assistant is busy; try again shortly"}, 503, headers={"retry-after": "5"})
-        # Read with a cap so an oversized body is refused without buffering all of it.
-        cap = self.max_total_chars * 4 + 4096
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > cap:
-                return JSONResponse({"error": "request too large"}, 413)
-            chunks.append(chunk)
-        raw = b"".join(chunks)
-        try:
-            region, messages = self._validate(json.loads(raw or b"null"))
-        except (ValueError, UnicodeDecodeError):
-            return JSONResponse({"error": "body must be JSON"}, 400)
-        except BadRequest as exc:
-            return JSONResponse({"error": str(exc)}, 400)
-        wants_json = request.query_params.get("stream") == "0" or "application/json" in request.headers.get("accept", "")
+            raise BadRequest.retry(503, "the assistant is busy; try again shortly", 5)
         self.active += 1
+        try:
+            region, messages = self._validate(parse_json(await read_body(request, self.max_body)))
+        except BaseException:
+            self.active -= 1
+            raise
+        wants_json = request.query_params.get("stream") == "0" or "application/json" in request.headers.get("accept", "")
         if wants_json:
             try:
                 reply: list[str] = []
@@ -251,5 +251,12 @@ class ChatApp:
         )
 
 
-def create_app(settings: Settings) -> ASGIApp:
-    return ChatApp(settings)
+def create_app(settings: Settings) -> Starlette:
+    """The chat handler as an app answering at ``/``; ``app.state.handler`` is the :class:`ChatApp`."""
+    handler = ChatApp(settings)
+    app = Starlette(
+        routes=[Route("/{rest:path}", handler.handle, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+    app.state.handler = handler
+    return app

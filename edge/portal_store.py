@@ -75,6 +75,11 @@ class LocalPortalStore:
             self._rows("select 1 from project_members where user_id=? and project_id=?", user_id, project_id)
         )
 
+    def file_by_id(self, file_id: Any) -> dict[str, Any] | None:
+        """A file's row by id alone, for a signed local-file ticket (the ticket is the authorisation)."""
+        rows = self._rows("select * from files where id=?", file_id)
+        return rows[0] if rows else None
+
     def dev_login(self, email: str) -> str:
         """Create (once) a demo client with one project of their own; returns the user id."""
         found = self._rows("select id from clients where email=?", email)

@@ -1,17 +1,121 @@
-"""Settings shared by the edge handlers: environment plus the build's edge data."""
+"""Settings shared by the edge handlers: environment plus the build's edge data.
+
+The handlers' sections of ``site.json`` are read into typed, frozen
+dataclasses (:class:`ContactFormSettings`, :class:`ChatSettings`,
+:class:`PortalSettings`, :class:`EdgeSection`). They declare no defaults: the
+schema (``sitegen.config``) declares every default once and ``sitegen build``
+writes every key, so a missing key means a ``site.json`` from another version
+and is reported as such instead of being papered over with a second default.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 
 class EdgeDataMissing(RuntimeError):
-    """Raised when ``site.json`` has not been built yet."""
+    """Raised when ``site.json`` has not been built yet, or lacks a key the handlers need."""
+
+
+@dataclass(frozen=True)
+class EdgeSection:
+    origin: str
+    allowed_origins: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TurnstileSettings:
+    site_key: str
+    secret_env: str
+
+
+@dataclass(frozen=True)
+class ContactFormSettings:
+    max_body_bytes: int
+    rate_limit_per_minute: int
+    notify_webhook_env: str
+    turnstile: TurnstileSettings
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    id: str
+    name: str
+    api: str
+    base_url: str
+    model: str
+    api_key_env: str
+    timeout: float
+    max_tokens: int
+
+
+@dataclass(frozen=True)
+class ChatLimitSettings:
+    max_messages: int
+    max_message_chars: int
+    max_total_chars: int
+    rate_per_minute: int
+    max_concurrent: int
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    enabled: bool
+    bot_name: str
+    providers: tuple[ProviderSettings, ...]
+    limits: ChatLimitSettings
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    bucket: str
+    upload_max_bytes: int
+    upload_types: tuple[str, ...]
+    signed_url_seconds: int
+
+
+T = TypeVar("T")
+
+
+def typed(cls: type[T], data: Any, where: str) -> T:
+    """Build dataclass ``cls`` from ``data`` (a site.json section), requiring every field.
+
+    Keys the edge does not read are ignored (the schema may document more).
+    """
+    if not isinstance(data, dict):
+        raise EdgeDataMissing(f"site.json: {where} is missing; rebuild with `sitegen build`")
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            raise EdgeDataMissing(
+                f"site.json: {where}.{f.name} is missing (a site.json from another sitegen version?); "
+                "rebuild with `sitegen build`"
+            )
+        values[f.name] = _value(hints[f.name], data[f.name], f"{where}.{f.name}")
+    return cls(**values)
+
+
+def _value(hint: Any, value: Any, where: str) -> Any:
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return typed(hint, value, where)
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        return tuple(_value(item, v, f"{where}[{i}]") for i, v in enumerate(value or []))
+    if hint in (int, float, str, bool) and not isinstance(value, bool | int | float | str):
+        raise EdgeDataMissing(f"site.json: {where} must be {hint.__name__}; rebuild with `sitegen build`")
+    if hint is float or hint is int:
+        return hint(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -35,6 +139,22 @@ class Settings:
     @property
     def default_region(self) -> str:
         return str(self.site.get("default_region", next(iter(self.regions), "")))
+
+    @cached_property
+    def edge(self) -> EdgeSection:
+        return typed(EdgeSection, self.site.get("edge"), "edge")
+
+    @cached_property
+    def contact_form(self) -> ContactFormSettings:
+        return typed(ContactFormSettings, self.site.get("contact_form"), "contact_form")
+
+    @cached_property
+    def chat(self) -> ChatSettings:
+        return typed(ChatSettings, self.site.get("chat"), "chat")
+
+    @cached_property
+    def portal(self) -> PortalSettings:
+        return typed(PortalSettings, self.site.get("portal"), "portal")
 
     def section(self, name: str) -> dict[str, Any]:
         value: dict[str, Any] = self.site.get(name) or {}

@@ -19,17 +19,18 @@ from sitegen.config import SiteConfig
 from sitegen.output import Output
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A dataclass tree as JSON-ready data (internal fields left out)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: _plain(getattr(value, f.name))
+            f.name: plain(getattr(value, f.name))
             for f in dataclasses.fields(value)
             if not f.metadata.get("internal")
         }
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
@@ -50,7 +51,7 @@ def site_json(
             "currency": region.currency,
             "countries": list(region.countries),
             "default": region.default,
-            "params": _plain(region.params),
+            "params": plain(region.params),
             "urls": urls.get(rid, {}),
             "services": [_edge_service(s) for s in services.get(rid, [])],
         }
@@ -60,14 +61,14 @@ def site_json(
         "production": production,
         "title": config.title,
         "base_url": config.base_url,
-        "contact": _plain(config.contact),
+        "contact": plain(config.contact),
         "default_region": config.default_region.id,
         "regions": regions,
-        "retention": _plain(config.privacy.retention),
-        "edge": _plain(config.edge),
-        "contact_form": _plain(config.contact_form),
-        "chat": _plain(config.chat),
-        "portal": _plain(config.portal),
+        "retention": plain(config.privacy.retention),
+        "edge": plain(config.edge),
+        "contact_form": plain(config.contact_form),
+        "chat": plain(config.chat),
+        "portal": plain(config.portal),
     }
 
 

@@ -166,8 +166,8 @@ class ContactForm:
     max_body_bytes: int = doc("Largest request body accepted.", 16384, check=positive)
     rate_limit_per_minute: int = doc("Submissions allowed per visitor per minute.", 5, check=positive)
     notify_webhook_env: str = doc(
-        "Environment variable with a webhook URL notified of new inquiries.",
-        "",
+        "Environment variable with a webhook URL notified of new inquiries (unset or empty: no webhook).",
+        "CONTACT_WEBHOOK_URL",
         check=optional(env_name),
     )
     turnstile: Turnstile = doc("Cloudflare Turnstile settings.", factory=Turnstile)
@@ -225,13 +225,29 @@ class Chat:
     )
 
 
+DEFAULT_UPLOAD_TYPES = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "text/plain",
+    "application/zip",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+)
+
+
 @dataclass
 class Portal:
     """The client portal (/api/portal)."""
 
     bucket: str = doc("Supabase Storage bucket for project files.", "portal-files")
     upload_max_bytes: int = doc("Largest file a client may upload.", 26214400, check=positive)
-    upload_types: list[str] = doc("MIME types clients may upload.", factory=list)
+    upload_types: list[str] = doc(
+        "MIME types clients may upload (default: PDF, PNG, JPEG, WebP, plain text, ZIP and Word/Excel/PowerPoint).",
+        factory=lambda: list(DEFAULT_UPLOAD_TYPES),
+    )
     signed_url_seconds: int = doc("Lifetime of signed upload/download URLs.", 600, check=positive)
 
 

@@ -25,6 +25,7 @@ from edge.settings import load_settings
 from tests.edge.test_contact import serve
 from tests.support.chromium import CHROMIUM
 from tests.support.chromium import CHROMIUM_ARGS as ARGS
+from tests.support.edgesite import edge_site
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +56,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (tmp / "_edge").mkdir()
     (tmp / "_edge" / "site.json").write_text(
         json.dumps(
-            {
+            edge_site({
                 "production": False,
                 "portal": {
                     "bucket": "portal-files",
@@ -63,7 +64,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     "upload_types": ["text/plain"],
                     "signed_url_seconds": 600,
                 },
-            }
+            })
         )
     )
     settings = load_settings(environ={}, data_dir=tmp / "_edge", local_dir=tmp / "local")

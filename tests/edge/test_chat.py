@@ -14,6 +14,7 @@ from edge.chat import create_app
 from edge.settings import Settings
 from sitegen.chunks import chunks_file, service_chunks
 from tests.edge.fakeproviders import FakeProviders, fake_providers, free_port, serve
+from tests.support.edgesite import edge_site
 
 IDS = ["groq", "cerebras", "openrouter", "gemini"]
 SYSTEM = "You are ExpertBot for 7Experts Pakistan."
@@ -23,7 +24,7 @@ def _site() -> dict[str, Any]:
     def svc(region: str, sid: str, name: str, amount: int, cur: str, text: str) -> dict[str, Any]:
         return {"id": sid, "name": name, "summary": "", "url": f"/{region}/services/{sid}/", "price_text": text,
                 "price": {"amount": amount, "currency": cur, "unit": "project", "from": True, "text": text}}
-    return {
+    return edge_site({
         "version": 1, "production": True, "title": "7Experts", "default_region": "intl",
         "contact": {"company": "7Experts", "email": "hello@example.com", "phone": "+92 300 0000000"},
         "regions": {
@@ -45,7 +46,7 @@ def _site() -> dict[str, Any]:
             "limits": {"max_messages": 4, "max_message_chars": 200, "max_total_chars": 500,
                        "rate_per_minute": 1000, "max_concurrent": 16},
         },
-    }
+    })
 
 
 def _data(tmp: Path) -> Path:
@@ -287,9 +288,26 @@ def test_concurrency_cap_503_with_retry_after(tmp_path: Path, fake: FakeProvider
 
 
 def test_oversized_and_malformed_bodies_are_4xx(chat: str) -> None:
-    assert httpx.post(chat, content=b"x" * 10_000).status_code == 413
-    r = httpx.post(chat, content=b"\xff\xfe{")
+    as_json = {"content-type": "application/json"}
+    assert httpx.post(chat, content=b"x" * 10_000, headers=as_json).status_code == 413
+    r = httpx.post(chat, content=b"\xff\xfe{", headers=as_json)
     assert r.status_code == 400 and "JSON" in r.json()["error"]
+    # Deep nesting was a RecursionError (500); refused before parsing now.
+    r = httpx.post(chat, content=b"[" * 3000, headers=as_json)
+    assert r.status_code == 400 and "nested" in r.json()["error"]
+
+
+def test_chat_requires_json_and_the_sites_own_origin(chat: str) -> None:
+    body = json.dumps({"region": "pk", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    # Once an open LLM proxy: any content type and any origin reached the providers.
+    assert httpx.post(chat, content=body, headers={"content-type": "text/plain"}).status_code == 415
+    other_site = {"content-type": "application/json", "origin": "https://evil.example"}
+    r = httpx.post(chat, content=body, headers=other_site)
+    assert r.status_code == 403
+    cross = {"content-type": "application/json", "sec-fetch-site": "cross-site"}
+    assert httpx.post(chat, content=body, headers=cross).status_code == 403
+    same = {"content-type": "application/json", "origin": chat.rstrip("/"), "accept": "application/json"}
+    assert httpx.post(chat, content=body, headers=same).status_code == 200
 
 
 def test_offline_contact_answer_from_site_json(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from edge.inquiries import Inquiry, LocalInquiryStore, StoreUnavailable
 from edge.notify import Notifier, webhook_sender
 from edge.ratelimit import RateLimiter
 from edge.settings import Settings, load_settings
+from tests.support.edgesite import edge_site
 
 pytestmark = pytest.mark.anyio
 
@@ -50,7 +51,7 @@ def site_data(
             "portal": f"/{r}/portal/",
         }
 
-    return {
+    return edge_site({
         "version": 1,
         "generator": "sitegen test",
         "production": False,
@@ -88,7 +89,7 @@ def site_data(
             "notify_webhook_env": "CONTACT_WEBHOOK_URL",
             "turnstile": {"site_key": "", "secret_env": "TURNSTILE_SECRET_KEY"},
         },
-    }
+    })
 
 
 def write_site(directory: Path, **kwargs: Any) -> Path:

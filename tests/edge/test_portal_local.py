@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from edge.portal import create_app
 from edge.settings import load_settings
+from tests.support.edgesite import edge_site, schema_default
 
 PORTAL = {
     "bucket": "portal-files",
@@ -23,7 +24,7 @@ PORTAL = {
 def _client(tmp: Path, production: bool = False) -> TestClient:
     data = tmp / "_edge"
     data.mkdir(exist_ok=True)
-    (data / "site.json").write_text(json.dumps({"production": production, "portal": PORTAL}))
+    (data / "site.json").write_text(json.dumps(edge_site({"production": production, "portal": PORTAL})))
     settings = load_settings(environ={}, data_dir=data, local_dir=tmp / "local")
     return TestClient(create_app(settings))
 
@@ -136,4 +137,33 @@ def test_dev_login_refused_in_production(tmp_path: Path) -> None:
 def test_dev_login_validates_email(tmp_path: Path) -> None:
     c = _client(tmp_path)
     assert c.post("/dev-login", json={"email": "nope"}).status_code == 422
-    assert c.post("/dev-login", content=b"[").status_code == 422
+    assert c.post("/dev-login", content=b"[", headers={"content-type": "application/json"}).status_code == 400
+    assert c.post("/dev-login", content=b"[]", headers={"content-type": "application/json"}).status_code == 422
+    assert c.post("/dev-login", content=b"{}", headers={"content-type": "text/plain"}).status_code == 415
+    # Deep nesting was a RecursionError (500) in the portal too.
+    deep = c.post("/dev-login", content=b"[" * 40000, headers={"content-type": "application/json"})
+    assert deep.status_code == 400
+
+
+def test_site_omitting_upload_types_accepts_the_documented_defaults(tmp_path: Path) -> None:
+    # Once: site.json carried the schema's [] and the handler's own ["application/pdf"]
+    # fallback never applied, so such a site accepted no upload at all.
+    data = tmp_path / "_edge"
+    data.mkdir()
+    (data / "site.json").write_text(json.dumps(edge_site({"production": False})))
+    c = TestClient(create_app(load_settings(environ={}, data_dir=data, local_dir=tmp_path / "local")))
+    a = _login(c, "a@example.com")
+    pid = c.get("/projects", headers=a).json()["projects"][0]["id"]
+    defaults = schema_default("portal", "upload_types")
+    assert {"application/pdf", "image/png", "image/jpeg"} <= set(defaults)
+    for ctype in defaults:
+        r = c.post(
+            f"/projects/{pid}/files/upload-url", json={"name": "f", "size": 3, "content_type": ctype}, headers=a
+        )
+        assert r.status_code == 201, (ctype, r.text)
+    refused = c.post(
+        f"/projects/{pid}/files/upload-url",
+        json={"name": "f", "size": 3, "content_type": "application/x-msdownload"},
+        headers=a,
+    )
+    assert refused.status_code == 422

@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from edge.portal import create_app
 from edge.portal_store import SupabasePortalStore
 from edge.settings import Settings
+from tests.support.edgesite import edge_site
 
 
 @pytest.fixture()
@@ -45,7 +46,7 @@ def world(db: psycopg.Connection[Any], postgrest: Any, tmp_path: Path) -> dict[s
         data_dir=tmp_path,
         local_dir=tmp_path,
         env=env,
-        site={"production": True, "portal": {"upload_types": ["application/pdf"], "upload_max_bytes": 100}},
+        site=edge_site({"production": True, "portal": {"upload_types": ["application/pdf"], "upload_max_bytes": 100}}),
     )
     hdr = {
         k: {"authorization": "Bearer " + postgrest.make_user_token(v, algorithm="ES256")}
