@@ -27,9 +27,10 @@ from edge.http import (
     read_body,
     require_json,
 )
+from edge.limits import Budget, SharedCounters, counters_for, estimate_tokens, limiter_for
 from edge.offline import Answer, OfflineAnswerer
 from edge.providers import Provider, ProviderError, stream
-from edge.ratelimit import RateLimiter, client_key
+from edge.ratelimit import Visitors
 from edge.retrieval import Retriever
 from edge.settings import Settings
 
@@ -54,7 +55,10 @@ class ChatApp:
         self.max_concurrent = limits.max_concurrent
         # Room for every character escaped as \uXXXX plus the JSON around the messages.
         self.max_body = self.max_total_chars * 6 + 4096
-        self.limiter = RateLimiter(limits.rate_per_minute)
+        self.counters = counters_for(settings)
+        self.limiter = limiter_for(self.counters, "chat", limits.rate_per_minute)
+        self.budget = Budget(self.counters, limits.daily_requests, limits.daily_tokens)
+        self.visitors = Visitors.from_env(settings.env, settings.edge.proxy_signature_env)
         self.allowed_origins = normalise_origins(settings.edge.allowed_origins)
         self.active = 0
         self.retriever = Retriever(settings)
@@ -69,6 +73,32 @@ class ChatApp:
         if self.client is not None:
             await self.client.aclose()
             self.client = None
+        if isinstance(self.counters, SharedCounters):
+            await self.counters.aclose()
+
+    async def _answer(self, region: str, messages: list[dict[str, str]]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """The answer's events within the site's daily provider budget.
+
+        Past the budget the offline answerer answers and says why; a provider's
+        answer is charged (question and answer, estimated tokens) when it ends.
+        """
+        if self.providers and not await self.budget.allows():
+            offline = self.offline.answer(region, messages[-1]["content"])
+            notice = "Today's budget for the AI assistant is used up. Quick answers from this site:"
+            yield "meta", {"provider": "offline", "notice": notice, "reason": "budget"}
+            for word in offline.text.split(" "):
+                yield "token", {"t": word + " "}
+            yield "links", {"links": [link.as_dict() for link in offline.links]}
+            return
+        provider, chars = "offline", sum(len(m["content"]) for m in messages)
+        async for event, data in self._events(region, messages):
+            if event == "meta":
+                provider = data["provider"]
+            elif event == "token":
+                chars += len(data["t"])
+            yield event, data
+        if provider != "offline":
+            await self.budget.spend(estimate_tokens(chars))
 
     def _providers(self) -> list[Provider]:
         result = []
@@ -204,7 +234,7 @@ class ChatApp:
         # Only the site's own pages may spend the providers' quota.
         check_origin(request.headers, self.allowed_origins, "Chat requests from other sites")
         require_json(request)
-        wait = self.limiter.hit(client_key(request.scope))
+        wait = await self.limiter.take(self.visitors.key(request.scope))
         if wait is not None:
             raise BadRequest.retry(429, "too many messages; wait a moment", wait)
         # The slot is taken before the body is read, so slow clients cannot all pass the check
@@ -222,7 +252,7 @@ class ChatApp:
             try:
                 reply: list[str] = []
                 body: dict[str, Any] = {"reply": "", "provider": "offline"}
-                async for event, data in self._events(region, messages):
+                async for event, data in self._answer(region, messages):
                     if event == "token":
                         reply.append(data["t"])
                     elif event in {"meta", "replace"}:
@@ -239,7 +269,7 @@ class ChatApp:
 
         async def body_iter() -> AsyncIterator[bytes]:
             try:
-                async for event, data in self._events(region, messages):
+                async for event, data in self._answer(region, messages):
                     yield _sse(event, data)
                 yield _sse("done", {})
             finally:

@@ -25,8 +25,9 @@ from edge import contact_page
 from edge.contact_fields import FIELDS, HONEYPOT_FIELD, TURNSTILE_FIELD, validate
 from edge.http import EXCEPTION_HANDLERS, BadRequest, check_origin, normalise_origins, read_fields, wants_json
 from edge.inquiries import InquiryStore, StoreUnavailable, store_from_settings
+from edge.limits import Counters, SharedCounters, counters_for, limiter_for
 from edge.notify import Notifier, notifier_from_settings
-from edge.ratelimit import RateLimiter, client_key
+from edge.ratelimit import Limiter, Visitors
 from edge.settings import Settings
 from edge.turnstile import VERIFY_URL, Turnstile
 
@@ -43,12 +44,15 @@ class ContactHandler:
         settings: Settings,
         store: InquiryStore,
         notifier: Notifier,
-        limiter: RateLimiter,
+        limiter: Limiter,
         turnstile: Turnstile | None,
         clock: Callable[[], datetime],
         own_client: httpx.AsyncClient | None = None,
+        counters: Counters | None = None,
     ) -> None:
         self.own_client = own_client
+        self.counters = counters
+        self.visitors = Visitors.from_env(settings.env, settings.edge.proxy_signature_env)
         self.settings = settings
         self.store = store
         self.notifier = notifier
@@ -63,6 +67,8 @@ class ContactHandler:
         await self.notifier.drain()
         if self.own_client is not None:
             await self.own_client.aclose()
+        if isinstance(self.counters, SharedCounters):
+            await self.counters.aclose()
 
     async def handle(self, request: Request) -> Response:
         request.state.error_page = partial(self._page, None)
@@ -81,7 +87,7 @@ class ContactHandler:
         if checked.inquiry is None:
             raise BadRequest(422, "Please check the highlighted fields.", errors=checked.errors)
 
-        retry = self.limiter.hit(client_key(request.scope))
+        retry = await self.limiter.take(self.visitors.key(request.scope))
         if retry is not None:
             seconds = max(1, math.ceil(retry))
             raise BadRequest.retry(
@@ -131,7 +137,7 @@ def create_app(
     *,
     store: InquiryStore | None = None,
     notifier: Notifier | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: Limiter | None = None,
     turnstile_url: str | None = None,
     clock: Callable[[], datetime] | None = None,
     http_client: httpx.AsyncClient | None = None,
@@ -149,14 +155,19 @@ def create_app(
             http_client = own_client = httpx.AsyncClient(timeout=10.0, trust_env=False)
         url = turnstile_url or settings.env.get("TURNSTILE_VERIFY_URL") or VERIFY_URL
         turnstile = Turnstile(secret, url, http_client)
+    counters: Counters | None = None
+    if limiter is None:
+        counters = counters_for(settings)
+        limiter = limiter_for(counters, "contact", form.rate_limit_per_minute)
     handler = ContactHandler(
         settings=settings,
         store=store if store is not None else store_from_settings(settings),
         notifier=notifier if notifier is not None else notifier_from_settings(settings),
-        limiter=limiter if limiter is not None else RateLimiter(form.rate_limit_per_minute),
+        limiter=limiter,
         turnstile=turnstile,
         clock=clock or (lambda: datetime.now(UTC)),
         own_client=own_client,
+        counters=counters,
     )
     app = Starlette(
         # Any path: it answers wherever it is mounted or routed (``/api/contact``, ``/api/contact/``).

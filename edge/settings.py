@@ -29,6 +29,7 @@ class EdgeDataMissing(RuntimeError):
 class EdgeSection:
     origin: str
     allowed_origins: tuple[str, ...]
+    proxy_signature_env: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class ChatLimitSettings:
     max_total_chars: int
     rate_per_minute: int
     max_concurrent: int
+    daily_requests: int
+    daily_tokens: int
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,8 @@ def parse_redirects(text: str) -> list[NetlifyRule]:
                 countries |= {v.upper() for v in values}
             elif key.lower() == "cookie":
                 cookies |= values
+            elif key == "Sign" and value:
+                pass  # signs a proxy (X-Nf-Sign for the edge); the emulator does not proxy
             else:
                 raise RulesError(f"_redirects:{number}: unsupported condition {cond!r}")
         rules.append(
@@ -356,7 +358,8 @@ def resolve_files(
         if name in files:
             data = files[name]
             text[name] = data.decode() if isinstance(data, bytes) else str(data)
-    path = path.split("?", 1)[0] or "/"
+    # Repeated slashes count as one, so no Location is ever built as "//host/...".
+    path = re.sub(r"/{2,}", "/", path.split("?", 1)[0]) or "/"
     if host == "netlify":
         return _netlify(files, text, path, country, cookies or {})
     if host == "vercel":

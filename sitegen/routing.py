@@ -102,7 +102,10 @@ def netlify_redirects(config: SiteConfig, pages: Mapping[str, set[str]]) -> str:
     if config.edge.origin:
         lines += [
             "# Edge handlers, same origin for the browser",
-            f"/api/*  {config.edge.origin}/api/:splat  200!",
+            # Sign=: Netlify adds X-Nf-Sign (a JWS with the named variable's secret), which the edge
+            # verifies before it believes the proxy's client address.
+            f"/api/*  {config.edge.origin}/api/:splat  200!"
+            + (f"  Sign={config.edge.proxy_signature_env}" if config.edge.proxy_signature_env else ""),
             "",
         ]
     lines += ["# Build data for the edge handlers is not public", "/_edge/*  /404.html  404!", ""]

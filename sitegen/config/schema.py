@@ -103,6 +103,13 @@ class Edge:
     allowed_origins: list[str] = doc(
         "Extra origins allowed to post to the handlers (the site's own are always allowed).", factory=list
     )
+    proxy_signature_env: str = doc(
+        "Environment variable holding the secret that signs the Netlify /api/* proxy rule (X-Nf-Sign); "
+        "the edge believes the proxy's client address only on requests it signed. Empty: unsigned rule, "
+        "and the edge counts limits by socket address.",
+        "",
+        check=optional(env_name),
+    )
 
 
 @dataclass
@@ -203,6 +210,16 @@ class ChatLimits:
     max_total_chars: int = doc("Characters per request.", 12000, check=positive)
     rate_per_minute: int = doc("Requests per visitor per minute.", 12, check=positive)
     max_concurrent: int = doc("Conversations streamed at once.", 16, check=positive)
+    daily_requests: int = doc(
+        "Provider requests per day for the whole site; past it chat answers offline and says so.",
+        2000,
+        check=positive,
+    )
+    daily_tokens: int = doc(
+        "Provider tokens per day for the whole site (estimated as characters / 4, question and answer).",
+        1000000,
+        check=positive,
+    )
 
 
 @dataclass

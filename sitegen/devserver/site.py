@@ -34,7 +34,9 @@ class View:
 
 def respond(request: Request, snap: Snapshot, view: View) -> Response:
     """The response to a GET or HEAD of the static site (not /api/, not /__sitegen/)."""
-    path = request.url.path
+    # Repeated slashes are one: a Location built from "//pk" would be "//pk/", a protocol-relative
+    # URL that leaves the site's origin.
+    path = re.sub(r"/{2,}", "/", request.url.path)
     if request.method not in ("GET", "HEAD"):
         return Response(
             f"{request.method} is not allowed on the static site; the handlers live under /api/\n",
@@ -61,7 +63,7 @@ def respond(request: Request, snap: Snapshot, view: View) -> Response:
     if first in snap.regions:
         view.log(f"{request.method} {path} -> 404 region {first}")
         return not_found(snap, view, first, path)
-    return route(request, snap, view)
+    return route(request, snap, view, path)
 
 
 def visitor(request: Request, country: str | None) -> tuple[str | None, dict[str, str], str]:
@@ -77,22 +79,18 @@ def visitor(request: Request, country: str | None) -> tuple[str | None, dict[str
     return chosen, cookies, source
 
 
-def route(request: Request, snap: Snapshot, view: View) -> Response:
+def route(request: Request, snap: Snapshot, view: View, path: str) -> Response:
     """An un-prefixed path, answered by the routing emulator over the rules this build generated."""
     try:
         country, cookies, source = visitor(request, view.country)
     except ValueError as exc:
         return Response(f"{exc}\n", status_code=400, media_type="text/plain")
-    answer = emulator.resolve_files(
-        snap.files, host=snap.host, path=request.url.path, country=country, cookies=cookies
-    )
+    answer = emulator.resolve_files(snap.files, host=snap.host, path=path, country=country, cookies=cookies)
     status, location = int(answer.status), answer.location
-    view.log(
-        f"{request.method} {request.url.path} [{country or '--'}, {source}] -> {status} {location or ''}".rstrip()
-    )
+    view.log(f"{request.method} {path} [{country or '--'}, {source}] -> {status} {location or ''}".rstrip())
     if location and 300 <= status < 400:
         return RedirectResponse(location, status_code=status, headers={"Cache-Control": "no-store"})
-    return not_found(snap, view, None, request.url.path)
+    return not_found(snap, view, None, path)
 
 
 def not_found(snap: Snapshot, view: View, region: str | None, path: str) -> Response:

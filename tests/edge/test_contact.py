@@ -31,7 +31,7 @@ from edge.inquiries import Inquiry, LocalInquiryStore, StoreUnavailable
 from edge.notify import Notifier, webhook_sender
 from edge.ratelimit import RateLimiter
 from edge.settings import Settings, load_settings
-from tests.support.edgesite import edge_site
+from tests.support.edgesite import PROXY_SECRET, edge_site, netlify_signature
 
 pytestmark = pytest.mark.anyio
 
@@ -82,7 +82,11 @@ def site_data(
             },
         },
         "retention": {"inquiries_months": retention_months, "portal_months_after_close": 24},
-        "edge": {"origin": "https://edge.7expertspk.com", "allowed_origins": ["https://7expertspk.com"]},
+        "edge": {
+            "origin": "https://edge.7expertspk.com",
+            "allowed_origins": ["https://7expertspk.com"],
+            "proxy_signature_env": "NETLIFY_PROXY_SIGNATURE",
+        },
         "contact_form": {
             "max_body_bytes": max_body,
             "rate_limit_per_minute": rate_per_minute,
@@ -434,16 +438,16 @@ async def test_only_post(client: httpx.AsyncClient) -> None:
 # --------------------------------------------------------------------------- rate limit, outage
 
 
-async def test_rate_limit_per_client_with_retry_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # As deployed behind the host's /api proxy, which appends the visitor's address.
-    monkeypatch.setenv("SITEGEN_TRUSTED_PROXY_HOPS", "1")
-    settings = make_settings(tmp_path, rate_per_minute=2)
+async def test_rate_limit_per_client_with_retry_after(tmp_path: Path) -> None:
+    # As deployed behind Netlify's signed /api proxy, which appends the visitor's address.
+    settings = make_settings(tmp_path, env={"NETLIFY_PROXY_SIGNATURE": PROXY_SECRET}, rate_per_minute=2)
     store = LocalInquiryStore.in_dir(settings.local_dir)
     now = [0.0]
     limiter = RateLimiter(2, clock=lambda: now[0])
     app = create_app(settings, store=store, limiter=limiter)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
-        a = {"X-Forwarded-For": "203.0.113.7"}
+        sign = {"X-Nf-Sign": netlify_signature()}
+        a = {"X-Forwarded-For": "203.0.113.7", **sign}
         for _ in range(2):
             assert (await client.post("/", json=valid(), headers={**JSON_HEADERS, **a})).status_code == 200
         blocked = await client.post("/", json=valid(), headers={**JSON_HEADERS, **a})
@@ -455,7 +459,7 @@ async def test_rate_limit_per_client_with_retry_after(tmp_path: Path, monkeypatc
         assert page.status_code == 429 and "Please keep this text for me" in page.text
         # Another client is unaffected.
         other = await client.post(
-            "/", json=valid(), headers={**JSON_HEADERS, "X-Forwarded-For": "198.51.100.1"}
+            "/", json=valid(), headers={**JSON_HEADERS, "X-Forwarded-For": "198.51.100.1", **sign}
         )
         assert other.status_code == 200
         now[0] += 30

@@ -41,3 +41,17 @@ def schema_default(section: str, key: str) -> Any:
         if f.name == key:
             return f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
     raise KeyError(key)
+
+
+PROXY_SECRET = "netlify-proxy-signature-secret-for-tests-0123456789"
+
+
+def netlify_signature(secret: str = PROXY_SECRET, **changes: Any) -> str:
+    """An ``X-Nf-Sign`` value as Netlify's signed proxy rule sends it (HS256, iss netlify, 5 minutes)."""
+    import time
+
+    import jwt
+
+    claims = {"deploy_context": "production", "netlify_id": "site-id", "site_url": "https://example.com"}
+    claims |= {"iss": "netlify", "exp": int(time.time()) + 300, **changes}
+    return jwt.encode(claims, secret, algorithm="HS256")
