@@ -150,11 +150,13 @@ async def read_body(
     request: Request,
     limit: int,
     *,
-    seconds: float = READ_SECONDS,
+    seconds: float | None = None,
     too_big: BadRequest | None = None,
 ) -> bytes:
-    """The body, refused with 413 past ``limit`` bytes and 408 if it trickles in past ``seconds``."""
+    """The body, refused with 413 past ``limit`` bytes and 408 if it trickles in past ``seconds``
+    (default :data:`READ_SECONDS`)."""
     refusal = too_big or too_large(limit)
+    seconds = READ_SECONDS if seconds is None else seconds
     length = request.headers.get("content-length")
     if length is not None:
         try:
@@ -223,13 +225,13 @@ def require_json(request: Request) -> None:
         raise BadRequest(415, "Send the request body as application/json.")
 
 
-async def read_json(request: Request, limit: int, *, seconds: float = READ_SECONDS) -> Any:
+async def read_json(request: Request, limit: int, *, seconds: float | None = None) -> Any:
     """A JSON body (415 for another content type), bounded in size, time and depth."""
     require_json(request)
     return parse_json(await read_body(request, limit, seconds=seconds))
 
 
-async def read_object(request: Request, limit: int, *, seconds: float = READ_SECONDS) -> dict[str, Any]:
+async def read_object(request: Request, limit: int, *, seconds: float | None = None) -> dict[str, Any]:
     data = await read_json(request, limit, seconds=seconds)
     if not isinstance(data, dict):
         raise BadRequest(422, "The body must be a JSON object.")
@@ -237,7 +239,7 @@ async def read_object(request: Request, limit: int, *, seconds: float = READ_SEC
 
 
 async def read_fields(
-    request: Request, limit: int, *, too_big: BadRequest | None = None, seconds: float = READ_SECONDS
+    request: Request, limit: int, *, too_big: BadRequest | None = None, seconds: float | None = None
 ) -> dict[str, Any]:
     """Form fields from a JSON object or a URL-encoded form post (anything else: 415)."""
     ctype = media_type(request.headers)

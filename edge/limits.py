@@ -7,8 +7,9 @@ Without it, :class:`LocalCounters` in this process. A counter is a fixed
 window per (bucket, key); the key is :func:`edge.ratelimit.client_key` (a
 keyed hash) or ``"site"`` for site-wide budgets.
 
-When the database does not answer, the shared counters fall back on local ones
-for that call (limits then hold per process, never not at all) and log it once.
+The shared counters also count in this process, so when the database does not
+answer the process's own count decides (limits then hold per process, never
+not at all); the outage is logged once.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class SharedCounters:
             await self.client.aclose()
 
     async def hit(self, bucket: str, key: str, limit: int, window: int, cost: int = 1) -> float | None:
+        # This process's own count is kept too, so an outage falls back on a count with history.
+        local = await self.fallback.hit(bucket, key, limit, window, cost)
         args = {
             "p_bucket": bucket,
             "p_key": key,
@@ -87,7 +90,7 @@ class SharedCounters:
             if not self._warned:
                 self._warned = True
                 log.warning("shared limits unavailable (%s); counting in this process", type(exc).__name__)
-            return await self.fallback.hit(bucket, key, limit, window, cost)
+            return local
         return float(wait) if wait > 0 else None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from sitegen.config import Chat, ContactForm, Edge, Portal
@@ -55,3 +56,20 @@ def netlify_signature(secret: str = PROXY_SECRET, **changes: Any) -> str:
     claims = {"deploy_context": "production", "netlify_id": "site-id", "site_url": "https://example.com"}
     claims |= {"iss": "netlify", "exp": int(time.time()) + 300, **changes}
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def write_one_region_edge(data: Path, **sections: Any) -> Path:
+    """``data``/site.json for a one-region ("pk") site plus an empty search index; ``sections`` override."""
+    import json
+
+    (data / "search").mkdir(parents=True, exist_ok=True)
+    (data / "search" / "pk.json").write_text("[]")
+    site = {
+        "production": True,
+        "default_region": "pk",
+        "regions": {"pk": {"label": "Pakistan", "countries": ["PK"], "urls": {"thanks": "/pk/thanks/"}}},
+        "contact": {"email": "hello@example.com"},
+        **sections,
+    }
+    (data / "site.json").write_text(json.dumps(edge_site(site)))
+    return data
