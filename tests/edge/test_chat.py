@@ -234,6 +234,21 @@ def test_json_mode(chat: str) -> None:
     assert r.json() == {"reply": "Hello from the fake provider. (groq)", "provider": "groq"}
 
 
+def test_daily_budget_then_offline_and_says_so(tmp_path: Path, fake: FakeProviders) -> None:
+    fake.modes.clear()
+    site = _site()
+    site["chat"]["limits"]["daily_requests"] = 2
+    env = {f"{p.upper()}_API_KEY": f"key-{p}" for p in IDS}
+    env |= {f"SITEGEN_CHAT_{p.upper()}_BASE_URL": fake.url(p) for p in IDS}
+    settings = Settings(data_dir=_data(tmp_path), local_dir=tmp_path, site=site, env=env)
+    port = free_port()
+    with serve(create_app(settings), port):
+        body = {"region": "pk", "messages": [{"role": "user", "content": "How can I contact you?"}]}
+        replies = [httpx.post(f"http://127.0.0.1:{port}/?stream=0", json=body).json() for _ in range(3)]
+    assert [r["provider"] for r in replies] == ["groq", "groq", "offline"]
+    assert "budget for the AI assistant is used up" in replies[2]["reply"]
+
+
 def test_rate_limit_429_with_retry_after(tmp_path: Path) -> None:
     site = _site()
     site["chat"]["limits"]["rate_per_minute"] = 2
