@@ -246,7 +246,8 @@ def test_daily_budget_then_offline_and_says_so(tmp_path: Path, fake: FakeProvide
         body = {"region": "pk", "messages": [{"role": "user", "content": "How can I contact you?"}]}
         replies = [httpx.post(f"http://127.0.0.1:{port}/?stream=0", json=body).json() for _ in range(3)]
     assert [r["provider"] for r in replies] == ["groq", "groq", "offline"]
-    assert "budget for the AI assistant is used up" in replies[2]["reply"]
+    assert "budget for the AI assistant is used up" in replies[2]["notice"]
+    assert "hello@example.com" in replies[2]["reply"]
 
 
 def test_rate_limit_429_with_retry_after(tmp_path: Path) -> None:
