@@ -54,7 +54,12 @@ def main() -> None:
         with serve(create_app(settings), port), httpx.Client(timeout=10) as client:
             proxy_url = f"http://127.0.0.1:{port}/"
             direct_url = fake.url("groq") + "/chat/completions"
-            direct_body: dict[str, object] = {"model": "m", "messages": QUESTION, "max_tokens": 64, "stream": True}
+            direct_body: dict[str, object] = {
+                "model": "m",
+                "messages": QUESTION,
+                "max_tokens": 64,
+                "stream": True,
+            }
             proxy_body: dict[str, object] = {"region": "pk", "messages": QUESTION}
             for _ in range(3):  # warm up connections and code paths
                 _first_token(client, direct_url, direct_body, "data: {")

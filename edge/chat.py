@@ -76,7 +76,9 @@ class ChatApp:
         if isinstance(self.counters, SharedCounters):
             await self.counters.aclose()
 
-    async def _answer(self, region: str, messages: list[dict[str, str]]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def _answer(
+        self, region: str, messages: list[dict[str, str]]
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """The answer's events within the site's daily provider budget.
 
         Past the budget the offline answerer answers and says why; a provider's
@@ -111,8 +113,14 @@ class ChatApp:
             base = self.settings.secret(f"SITEGEN_CHAT_{pid.upper()}_BASE_URL") or entry.base_url
             result.append(
                 Provider(
-                    id=pid, name=entry.name, api=entry.api, base_url=base, model=entry.model, api_key=key,
-                    timeout=entry.timeout, max_tokens=entry.max_tokens,
+                    id=pid,
+                    name=entry.name,
+                    api=entry.api,
+                    base_url=base,
+                    model=entry.model,
+                    api_key=key,
+                    timeout=entry.timeout,
+                    max_tokens=entry.max_tokens,
                 )
             )
         return result
@@ -169,11 +177,15 @@ class ChatApp:
             return "The assistant can't be reached right now. Quick answers from this site:"
         return "Quick answers from this site:"
 
-    async def _events(self, region: str, messages: list[dict[str, str]]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def _events(
+        self, region: str, messages: list[dict[str, str]]
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         question = messages[-1]["content"]
         offline = self.offline.answer(region, question)
         system = self._system(region, question, offline)
-        links = {"links": [link.as_dict() for link in offline.links]} if offline.kind != "out_of_scope" else None
+        links = (
+            {"links": [link.as_dict() for link in offline.links]} if offline.kind != "out_of_scope" else None
+        )
         if self.client is None:
             self.client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         for provider in self.providers:
@@ -198,9 +210,13 @@ class ChatApp:
                     yield "token", {"t": rest}
             except InventedPrice:
                 # The model named a price the catalog does not have: the visitor gets the site's own answer.
-                log.warning("chat provider %s quoted a price not in the catalog; answer replaced", provider.id)
-                yield ("replace" if sent else "meta"), {"provider": "offline", "t": offline.text,
-                                                        "notice": "Quick answer from this site:"}
+                log.warning(
+                    "chat provider %s quoted a price not in the catalog; answer replaced", provider.id
+                )
+                yield (
+                    ("replace" if sent else "meta"),
+                    {"provider": "offline", "t": offline.text, "notice": "Quick answer from this site:"},
+                )
                 if not sent:
                     yield "token", {"t": offline.text}
                 yield "links", {"links": [link.as_dict() for link in offline.links]}
@@ -247,7 +263,9 @@ class ChatApp:
         except BaseException:
             self.active -= 1
             raise
-        wants_json = request.query_params.get("stream") == "0" or "application/json" in request.headers.get("accept", "")
+        wants_json = request.query_params.get("stream") == "0" or "application/json" in request.headers.get(
+            "accept", ""
+        )
         if wants_json:
             try:
                 reply: list[str] = []
@@ -276,7 +294,8 @@ class ChatApp:
                 self.active -= 1
 
         return StreamingResponse(
-            body_iter(), media_type="text/event-stream",
+            body_iter(),
+            media_type="text/event-stream",
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
@@ -285,7 +304,9 @@ def create_app(settings: Settings) -> Starlette:
     """The chat handler as an app answering at ``/``; ``app.state.handler`` is the :class:`ChatApp`."""
     handler = ChatApp(settings)
     app = Starlette(
-        routes=[Route("/{rest:path}", handler.handle, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])],
+        routes=[
+            Route("/{rest:path}", handler.handle, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.handler = handler

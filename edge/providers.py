@@ -47,7 +47,9 @@ def _check(response: httpx.Response) -> None:
         raise ProviderError(f"HTTP {response.status_code}", _retry_after(response))
 
 
-def _request(provider: Provider, system: str, messages: list[dict[str, str]]) -> tuple[str, dict[str, str], dict[str, Any]]:
+def _request(
+    provider: Provider, system: str, messages: list[dict[str, str]]
+) -> tuple[str, dict[str, str], dict[str, Any]]:
     """URL, headers and body: only the prompt, the texts and the model settings."""
     headers = {"user-agent": USER_AGENT, "accept": "text/event-stream", "content-type": "application/json"}
     base = provider.base_url.rstrip("/")

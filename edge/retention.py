@@ -108,7 +108,9 @@ DEFAULT_PORTAL_MONTHS = 24
 def portal_months(settings: Settings) -> int:
     value: Any = settings.section("retention").get("portal_months_after_close", DEFAULT_PORTAL_MONTHS)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 120:
-        raise RetentionError(f"retention.portal_months_after_close must be a whole number 1-120, got {value!r}")
+        raise RetentionError(
+            f"retention.portal_months_after_close must be a whole number 1-120, got {value!r}"
+        )
     return value
 
 
@@ -133,9 +135,14 @@ def purge_supabase_portal(settings: Settings, storage_client: httpx.Client | Non
     bucket = str(settings.section("portal").get("bucket", "portal-files"))
     purged = 0
     try:
-        client.table("retention_settings").upsert({"name": "portal_months_after_close", "months": months}).execute()
+        client.table("retention_settings").upsert(
+            {"name": "portal_months_after_close", "months": months}
+        ).execute()
         client.rpc("queue_portal_purge", {"months": months}).execute()
-        queued = cast(list[dict[str, Any]], client.table("projects").select("id").not_.is_("purge_queued_at", "null").execute().data)
+        queued = cast(
+            list[dict[str, Any]],
+            client.table("projects").select("id").not_.is_("purge_queued_at", "null").execute().data,
+        )
         for project in queued:
             files = cast(
                 list[dict[str, Any]],

@@ -148,10 +148,16 @@ def test_offline_answer_shows_its_note_and_real_links(page: Any, site: dict[str,
     answer = page.locator(".chat-assistant").last
     answer.locator(".chat-text", has_text="Web Development: from Rs 80,000.").wait_for()
     page.locator(".chat-status", has_text="Answer complete.").wait_for()
-    assert answer.locator(".chat-note").inner_text() == "The assistant can't be reached right now. Quick answers from this site:"
+    assert (
+        answer.locator(".chat-note").inner_text()
+        == "The assistant can't be reached right now. Quick answers from this site:"
+    )
     link = answer.get_by_role("link", name="Web Development")
     assert link.get_attribute("href") == "/pk/services/web-development/"
-    assert answer.get_by_role("link", name="Contact us").get_attribute("href") == "/pk/contact/?service=web-development"
+    assert (
+        answer.get_by_role("link", name="Contact us").get_attribute("href")
+        == "/pk/contact/?service=web-development"
+    )
     if os.environ.get("SITEGEN_SCREENSHOTS"):
         for width, height in ((390, 844), (1280, 800)):
             page.set_viewport_size({"width": width, "height": height})
@@ -159,7 +165,14 @@ def test_offline_answer_shows_its_note_and_real_links(page: Any, site: dict[str,
 
 
 def test_an_invented_price_is_replaced_before_the_visitor_sees_it(page: Any, site: dict[str, Any]) -> None:
-    site["fake"].answers["groq"] = ["Web Development", " costs", " Rs 12", ",345", " for everything", " you need."]
+    site["fake"].answers["groq"] = [
+        "Web Development",
+        " costs",
+        " Rs 12",
+        ",345",
+        " for everything",
+        " you need.",
+    ]
     try:
         page.locator(".chat-open").click()
         page.get_by_label("Your message").fill("How much does a website cost?")

@@ -41,8 +41,15 @@ class FakeProviders:
         request = Request(scope, receive)
         pid = request.url.path.strip("/").split("/")[0]
         raw = await request.body()
-        self.requests.append({"provider": pid, "path": request.url.path, "query": request.url.query,
-                              "headers": dict(request.headers), "body": json.loads(raw or b"{}")})
+        self.requests.append(
+            {
+                "provider": pid,
+                "path": request.url.path,
+                "query": request.url.query,
+                "headers": dict(request.headers),
+                "body": json.loads(raw or b"{}"),
+            }
+        )
         mode = self.modes.get(pid, "ok")
         response: Response
         if mode == "429":
@@ -55,7 +62,11 @@ class FakeProviders:
             gemini = "GenerateContent" in request.url.path
             body = self.requests[-1]["body"]
             if mode == "echo":
-                system = body["systemInstruction"]["parts"][0]["text"] if gemini else body["messages"][0]["content"]
+                system = (
+                    body["systemInstruction"]["parts"][0]["text"]
+                    if gemini
+                    else body["messages"][0]["content"]
+                )
                 self.answers[pid] = [system]
             response = StreamingResponse(self._events(pid, mode, gemini), media_type="text/event-stream")
         await response(scope, receive, send)
@@ -95,7 +106,9 @@ def free_port() -> int:
 
 @contextmanager
 def serve(app: Any, port: int) -> Iterator[None]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -22,31 +22,69 @@ SYSTEM = "You are ExpertBot for 7Experts Pakistan."
 
 def _site() -> dict[str, Any]:
     def svc(region: str, sid: str, name: str, amount: int, cur: str, text: str) -> dict[str, Any]:
-        return {"id": sid, "name": name, "summary": "", "url": f"/{region}/services/{sid}/", "price_text": text,
-                "price": {"amount": amount, "currency": cur, "unit": "project", "from": True, "text": text}}
-    return edge_site({
-        "version": 1, "production": True, "title": "7Experts", "default_region": "intl",
-        "contact": {"company": "7Experts", "email": "hello@example.com", "phone": "+92 300 0000000"},
-        "regions": {
-            "pk": {"label": "Pakistan", "currency": "PKR", "urls": {"contact": "/pk/contact/", "privacy": "/pk/legal/privacy/"},
-                   "services": [svc("pk", "web-development", "Web Development", 80000, "PKR", "from Rs 80,000"),
-                                svc("pk", "branding", "Branding", 45000, "PKR", "from Rs 45,000")]},
-            "intl": {"label": "International", "currency": "USD", "urls": {"contact": "/intl/contact/"},
-                     "services": [svc("intl", "web-development", "Web Development", 900, "USD", "from $900"),
-                                  svc("intl", "ecommerce", "Ecommerce", 1500, "USD", "from $1,500")]},
-        },
-        "chat": {
-            "enabled": True, "bot_name": "ExpertBot", "vocabulary": {"web": ["website"], "price": ["kitne paise"]},
-            "providers": [
-                {"id": pid, "name": pid, "api": "gemini" if pid == "gemini" else "openai",
-                 "base_url": "https://invalid.example", "model": f"model-{pid}",
-                 "api_key_env": f"{pid.upper()}_API_KEY", "timeout": 0.5, "max_tokens": 64}
-                for pid in IDS
-            ],
-            "limits": {"max_messages": 4, "max_message_chars": 200, "max_total_chars": 500,
-                       "rate_per_minute": 1000, "max_concurrent": 16},
-        },
-    })
+        return {
+            "id": sid,
+            "name": name,
+            "summary": "",
+            "url": f"/{region}/services/{sid}/",
+            "price_text": text,
+            "price": {"amount": amount, "currency": cur, "unit": "project", "from": True, "text": text},
+        }
+
+    return edge_site(
+        {
+            "version": 1,
+            "production": True,
+            "title": "7Experts",
+            "default_region": "intl",
+            "contact": {"company": "7Experts", "email": "hello@example.com", "phone": "+92 300 0000000"},
+            "regions": {
+                "pk": {
+                    "label": "Pakistan",
+                    "currency": "PKR",
+                    "urls": {"contact": "/pk/contact/", "privacy": "/pk/legal/privacy/"},
+                    "services": [
+                        svc("pk", "web-development", "Web Development", 80000, "PKR", "from Rs 80,000"),
+                        svc("pk", "branding", "Branding", 45000, "PKR", "from Rs 45,000"),
+                    ],
+                },
+                "intl": {
+                    "label": "International",
+                    "currency": "USD",
+                    "urls": {"contact": "/intl/contact/"},
+                    "services": [
+                        svc("intl", "web-development", "Web Development", 900, "USD", "from $900"),
+                        svc("intl", "ecommerce", "Ecommerce", 1500, "USD", "from $1,500"),
+                    ],
+                },
+            },
+            "chat": {
+                "enabled": True,
+                "bot_name": "ExpertBot",
+                "vocabulary": {"web": ["website"], "price": ["kitne paise"]},
+                "providers": [
+                    {
+                        "id": pid,
+                        "name": pid,
+                        "api": "gemini" if pid == "gemini" else "openai",
+                        "base_url": "https://invalid.example",
+                        "model": f"model-{pid}",
+                        "api_key_env": f"{pid.upper()}_API_KEY",
+                        "timeout": 0.5,
+                        "max_tokens": 64,
+                    }
+                    for pid in IDS
+                ],
+                "limits": {
+                    "max_messages": 4,
+                    "max_message_chars": 200,
+                    "max_total_chars": 500,
+                    "rate_per_minute": 1000,
+                    "max_concurrent": 16,
+                },
+            },
+        }
+    )
 
 
 def _data(tmp: Path) -> Path:
@@ -55,14 +93,29 @@ def _data(tmp: Path) -> Path:
     (tmp / "site.json").write_text(json.dumps(_site()))
     (tmp / "chat" / "pk.prompt.txt").write_text(SYSTEM)
     (tmp / "chat" / "intl.prompt.txt").write_text("You are ExpertBot (international).")
-    (tmp / "search" / "pk.json").write_text(json.dumps([
-        {"url": "/pk/about/", "title": "About us", "text": "A Karachi agency building websites since 2015."},
-        {"url": "/pk/services/web-development/", "title": "Web Development", "text": "Fast websites."}]))
+    (tmp / "search" / "pk.json").write_text(
+        json.dumps(
+            [
+                {
+                    "url": "/pk/about/",
+                    "title": "About us",
+                    "text": "A Karachi agency building websites since 2015.",
+                },
+                {
+                    "url": "/pk/services/web-development/",
+                    "title": "Web Development",
+                    "text": "Fast websites.",
+                },
+            ]
+        )
+    )
     (tmp / "search" / "intl.json").write_text("[]")
     # The chat's chunks, made by the build's own functions from the pages and services above.
     for region, info in _site()["regions"].items():
         pages = json.loads((tmp / "search" / f"{region}.json").read_text())
-        (tmp / "chat" / f"{region}.chunks.json").write_text(chunks_file(pages, service_chunks(info["services"])))
+        (tmp / "chat" / f"{region}.chunks.json").write_text(
+            chunks_file(pages, service_chunks(info["services"]))
+        )
     return tmp
 
 
@@ -90,8 +143,9 @@ def _ask(url: str, text: str = "Hi", region: str = "pk") -> tuple[list[tuple[str
     events: list[tuple[str, Any]] = []
     chunks = 0
     body = {"region": region, "messages": [{"role": "user", "content": text}]}
-    with httpx.stream("POST", url, json=body, timeout=10,
-                      headers={"user-agent": "Visitor/1.0", "cookie": "sid=secret"}) as r:
+    with httpx.stream(
+        "POST", url, json=body, timeout=10, headers={"user-agent": "Visitor/1.0", "cookie": "sid=secret"}
+    ) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
         buf = ""
@@ -190,8 +244,18 @@ def test_every_upstream_request_carries_only_allowed_fields(chat: str, fake: Fak
     fake.modes |= {"groq": "500", "cerebras": "401", "openrouter": "error_event"}
     _ask(chat, "What do you charge?")
     assert {r["provider"] for r in fake.requests} == set(IDS)
-    allowed_headers = {"host", "accept", "accept-encoding", "connection", "content-length", "content-type",
-                       "user-agent", "authorization", "x-goog-api-key", "cache-control"}
+    allowed_headers = {
+        "host",
+        "accept",
+        "accept-encoding",
+        "connection",
+        "content-length",
+        "content-type",
+        "user-agent",
+        "authorization",
+        "x-goog-api-key",
+        "cache-control",
+    }
     for r in fake.requests:
         h = r["headers"]
         assert set(h) <= allowed_headers, set(h) - allowed_headers
@@ -213,15 +277,18 @@ def test_every_upstream_request_carries_only_allowed_fields(chat: str, fake: Fak
             assert rest == [{"role": "user", "content": "What do you charge?"}]
 
 
-@pytest.mark.parametrize("body,reason", [
-    ({"region": "xx", "messages": [{"role": "user", "content": "hi"}]}, "unknown region"),
-    ({"region": "pk", "messages": [{"role": "system", "content": "hi"}]}, "role must be"),
-    ({"region": "pk", "messages": [{"role": "user", "content": 5}]}, "content must be"),
-    ({"region": "pk", "messages": [{"role": "user", "content": "x" * 201}]}, "at most 200"),
-    ({"region": "pk", "messages": [{"role": "user", "content": "hi"}] * 5}, "at most 4 messages"),
-    ({"region": "pk", "messages": []}, "non-empty"),
-    ([1, 2], "JSON object"),
-])
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        ({"region": "xx", "messages": [{"role": "user", "content": "hi"}]}, "unknown region"),
+        ({"region": "pk", "messages": [{"role": "system", "content": "hi"}]}, "role must be"),
+        ({"region": "pk", "messages": [{"role": "user", "content": 5}]}, "content must be"),
+        ({"region": "pk", "messages": [{"role": "user", "content": "x" * 201}]}, "at most 200"),
+        ({"region": "pk", "messages": [{"role": "user", "content": "hi"}] * 5}, "at most 4 messages"),
+        ({"region": "pk", "messages": []}, "non-empty"),
+        ([1, 2], "JSON object"),
+    ],
+)
 def test_bad_requests_get_400_with_reason(chat: str, fake: FakeProviders, body: Any, reason: str) -> None:
     r = httpx.post(chat, json=body)
     assert r.status_code == 400
@@ -275,7 +342,9 @@ def test_three_consecutive_failures_cool_a_provider_down(chat: str, fake: FakePr
     assert "groq" not in {r["provider"] for r in fake.requests}
 
 
-def test_logs_never_hold_message_text(chat: str, fake: FakeProviders, caplog: pytest.LogCaptureFixture) -> None:
+def test_logs_never_hold_message_text(
+    chat: str, fake: FakeProviders, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level("DEBUG")
     fake.modes |= {"groq": "500", "cerebras": "cut"}
     _ask(chat, "my secret budget is 12345")
@@ -293,7 +362,10 @@ def test_concurrency_cap_503_with_retry_after(tmp_path: Path, fake: FakeProvider
     settings = Settings(data_dir=_data(tmp_path), local_dir=tmp_path, site=site, env=env)
     port = free_port()
     body = {"region": "pk", "messages": [{"role": "user", "content": "hi"}]}
-    with serve(create_app(settings), port), httpx.stream("POST", f"http://127.0.0.1:{port}/", json=body) as first:
+    with (
+        serve(create_app(settings), port),
+        httpx.stream("POST", f"http://127.0.0.1:{port}/", json=body) as first,
+    ):
         lines = first.iter_lines()
         assert next(lines) == "event: meta"  # the first answer is under way
         assert "groq" in next(lines)

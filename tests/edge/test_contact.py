@@ -51,49 +51,51 @@ def site_data(
             "portal": f"/{r}/portal/",
         }
 
-    return edge_site({
-        "version": 1,
-        "generator": "sitegen test",
-        "production": False,
-        "title": "7Experts",
-        "base_url": "https://7expertspk.com",
-        "contact": {"company": "7Experts", "email": "info@7expertspk.com", "phone": "+92 336 6532777"},
-        "default_region": "intl",
-        "regions": {
-            "pk": {
-                "label": "Pakistan",
-                "countries": ["PK"],
-                "default": False,
-                "urls": urls("pk"),
-                "services": [
-                    {"id": "web-development", "name": "Web Development"},
-                    {"id": "branding", "name": "Branding"},
-                ],
+    return edge_site(
+        {
+            "version": 1,
+            "generator": "sitegen test",
+            "production": False,
+            "title": "7Experts",
+            "base_url": "https://7expertspk.com",
+            "contact": {"company": "7Experts", "email": "info@7expertspk.com", "phone": "+92 336 6532777"},
+            "default_region": "intl",
+            "regions": {
+                "pk": {
+                    "label": "Pakistan",
+                    "countries": ["PK"],
+                    "default": False,
+                    "urls": urls("pk"),
+                    "services": [
+                        {"id": "web-development", "name": "Web Development"},
+                        {"id": "branding", "name": "Branding"},
+                    ],
+                },
+                "intl": {
+                    "label": "International",
+                    "countries": [],
+                    "default": True,
+                    "urls": urls("intl"),
+                    "services": [
+                        {"id": "web-development", "name": "Web Development"},
+                        {"id": "ecommerce-management", "name": "E-commerce Management"},
+                    ],
+                },
             },
-            "intl": {
-                "label": "International",
-                "countries": [],
-                "default": True,
-                "urls": urls("intl"),
-                "services": [
-                    {"id": "web-development", "name": "Web Development"},
-                    {"id": "ecommerce-management", "name": "E-commerce Management"},
-                ],
+            "retention": {"inquiries_months": retention_months, "portal_months_after_close": 24},
+            "edge": {
+                "origin": "https://edge.7expertspk.com",
+                "allowed_origins": ["https://7expertspk.com"],
+                "proxy_signature_env": "NETLIFY_PROXY_SIGNATURE",
             },
-        },
-        "retention": {"inquiries_months": retention_months, "portal_months_after_close": 24},
-        "edge": {
-            "origin": "https://edge.7expertspk.com",
-            "allowed_origins": ["https://7expertspk.com"],
-            "proxy_signature_env": "NETLIFY_PROXY_SIGNATURE",
-        },
-        "contact_form": {
-            "max_body_bytes": max_body,
-            "rate_limit_per_minute": rate_per_minute,
-            "notify_webhook_env": "CONTACT_WEBHOOK_URL",
-            "turnstile": {"site_key": "", "secret_env": "TURNSTILE_SECRET_KEY"},
-        },
-    })
+            "contact_form": {
+                "max_body_bytes": max_body,
+                "rate_limit_per_minute": rate_per_minute,
+                "notify_webhook_env": "CONTACT_WEBHOOK_URL",
+                "turnstile": {"site_key": "", "secret_env": "TURNSTILE_SECRET_KEY"},
+            },
+        }
+    )
 
 
 def write_site(directory: Path, **kwargs: Any) -> Path:

@@ -25,8 +25,13 @@ from tests.support.jwt import (
 
 def test_user_claims_look_like_a_supabase_access_token() -> None:
     user_id = uuid.uuid4()
-    claims = user_claims(user_id, "sana@example.pk", issuer="https://x.supabase.co/auth/v1", expires_in=60,
-                         app_metadata={"provider": "email", "staff": True})
+    claims = user_claims(
+        user_id,
+        "sana@example.pk",
+        issuer="https://x.supabase.co/auth/v1",
+        expires_in=60,
+        app_metadata={"provider": "email", "staff": True},
+    )
     assert claims["sub"] == str(user_id)
     assert claims["role"] == "authenticated" and claims["aud"] == "authenticated"
     assert claims["iss"] == "https://x.supabase.co/auth/v1"

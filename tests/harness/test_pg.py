@@ -46,7 +46,9 @@ def test_api_roles_have_supabase_attributes(db: psycopg.Connection[Any]) -> None
     assert {"anon", "authenticated", "service_role"} <= {r[0] for r in granted}
 
 
-def test_authenticator_can_only_become_granted_roles(pg_database: Database, db: psycopg.Connection[Any]) -> None:
+def test_authenticator_can_only_become_granted_roles(
+    pg_database: Database, db: psycopg.Connection[Any]
+) -> None:
     with psycopg.connect(pg_database.authenticator_dsn, autocommit=True) as conn:
         assert conn.execute("select current_user").fetchone() == ("authenticator",)
         conn.execute("set role anon")
@@ -104,8 +106,10 @@ def test_storage_schema_exists_with_rls(db: psycopg.Connection[Any]) -> None:
         """
     ).fetchall()
     assert rows == [("buckets", True), ("objects", True)]
-    assert db.execute("select storage.foldername('a/b/c.pdf'), storage.filename('a/b/c.pdf'), "
-                      "storage.extension('a/b/c.pdf')").fetchone() == (["a", "b"], "c.pdf", "pdf")
+    assert db.execute(
+        "select storage.foldername('a/b/c.pdf'), storage.filename('a/b/c.pdf'), "
+        "storage.extension('a/b/c.pdf')"
+    ).fetchone() == (["a", "b"], "c.pdf", "pdf")
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +146,9 @@ def test_rls_toy_table(db: psycopg.Connection[Any], toy_schema: None) -> None:
         assert db.execute("select body from harness_toy.notes").fetchall() == [("bob 1",)]
         # Bob cannot touch Alice's rows: the update matches nothing.
         assert db.execute("update harness_toy.notes set body = 'x' where body like 'alice%'").rowcount == 0
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"), as_role(
-        db, "authenticated", bob.claims()
+    with (
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"),
+        as_role(db, "authenticated", bob.claims()),
     ):
         db.execute("insert into harness_toy.notes (owner, body) values (%s, 'forged')", (alice.id,))
     with as_role(db, "anon"):
@@ -165,9 +170,7 @@ def test_as_role_rollback_discards_changes(db: psycopg.Connection[Any], toy_sche
     assert db.execute("select count(*) from harness_toy.notes").fetchone() == (0,)
 
 
-def test_reset_restores_post_migration_state(
-    pg_database: Database, db: psycopg.Connection[Any]
-) -> None:
+def test_reset_restores_post_migration_state(pg_database: Database, db: psycopg.Connection[Any]) -> None:
     db.execute("insert into storage.buckets (id, name) values ('harness-temp', 'harness-temp')")
     create_user(db)
     before_users = db.execute("select count(*) from auth.users").fetchone()

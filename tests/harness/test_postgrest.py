@@ -140,11 +140,16 @@ def test_user_crud_through_the_client_with_rls(api: PostgrestServer, db: psycopg
     assert [r["body"] for r in updated_data] == ["a1 edited"]
     deleted_data = data(a.table("notes").delete().eq("body", "a2"))
     assert [r["body"] for r in deleted_data] == ["a2"]
-    assert db.execute("select body from harness_api.notes order by id").fetchall() == [("a1 edited",), ("b1",)]
+    assert db.execute("select body from harness_api.notes order by id").fetchall() == [
+        ("a1 edited",),
+        ("b1",),
+    ]
 
     # Forging the owner is refused by the WITH CHECK policy: 403 for a signed-in user.
     with pytest.raises(APIError) as err:
-        b.table("notes").insert({"body": "forged", "owner": str(alice.id)}, returning=ReturnMethod.minimal).execute()
+        b.table("notes").insert(
+            {"body": "forged", "owner": str(alice.id)}, returning=ReturnMethod.minimal
+        ).execute()
     assert err.value.code == "42501"
     assert err.value.message == 'new row violates row-level security policy for table "notes"'
 
@@ -154,7 +159,9 @@ def test_anon_may_insert_minimal_but_read_nothing(api: PostgrestServer, db: psyc
     as_user(api, alice).table("notes").insert({"body": "private"}).execute()
     anon = client(api)
 
-    result_data = data(anon.table("notes").insert({"body": "hello from a visitor"}, returning=ReturnMethod.minimal))
+    result_data = data(
+        anon.table("notes").insert({"body": "hello from a visitor"}, returning=ReturnMethod.minimal)
+    )
     assert result_data == []
     assert db.execute("select body, owner from harness_api.notes where owner is null").fetchall() == [
         ("hello from a visitor", None)
@@ -185,7 +192,12 @@ def test_filters_order_and_paging_match_sql(api: PostgrestServer, db: psycopg.Co
     user = create_user(db)
     c = as_user(api, user)
     rows = [
-        {"body": f"Note {i}", "rank": None if i == 7 else i, "slug": f"n-{i}", "tags": ["even" if i % 2 == 0 else "odd"]}
+        {
+            "body": f"Note {i}",
+            "rank": None if i == 7 else i,
+            "slug": f"n-{i}",
+            "tags": ["even" if i % 2 == 0 else "odd"],
+        }
         for i in range(1, 11)
     ]
     c.table("notes").insert(rows).execute()
@@ -194,7 +206,9 @@ def test_filters_order_and_paging_match_sql(api: PostgrestServer, db: psycopg.Co
         return [r["body"] for r in data(query)]
 
     def sql_bodies(where: str, params: tuple[Any, ...] = ()) -> list[str]:
-        return [r[0] for r in db.execute(f"select body from harness_api.notes where {where} order by id", params)]
+        return [
+            r[0] for r in db.execute(f"select body from harness_api.notes where {where} order by id", params)
+        ]
 
     t = c.table("notes")
     assert bodies(t.select("body").eq("rank", 3).order("id")) == sql_bodies("rank = 3")
@@ -204,7 +218,9 @@ def test_filters_order_and_paging_match_sql(api: PostgrestServer, db: psycopg.Co
     assert bodies(t.select("body").lt("rank", 3).order("id")) == sql_bodies("rank < 3")
     assert bodies(t.select("body").lte("rank", 3).order("id")) == sql_bodies("rank <= 3")
     assert bodies(t.select("body").like("body", "Note 1*").order("id")) == sql_bodies("body like 'Note 1%%'")
-    assert bodies(t.select("body").ilike("body", "note 1*").order("id")) == sql_bodies("body ilike 'note 1%%'")
+    assert bodies(t.select("body").ilike("body", "note 1*").order("id")) == sql_bodies(
+        "body ilike 'note 1%%'"
+    )
     assert bodies(t.select("body").is_("rank", None).order("id")) == sql_bodies("rank is null")
     assert bodies(t.select("body").in_("slug", ["n-2", "n-5", "nope"]).order("id")) == sql_bodies(
         "slug in ('n-2', 'n-5')"
@@ -236,7 +252,9 @@ def test_filters_order_and_paging_match_sql(api: PostgrestServer, db: psycopg.Co
     assert one_data == {"body": "Note 6"}
 
     # The server's max_rows (50 here) caps an unbounded select, as PostgREST's db-max-rows does.
-    c.table("notes").insert([{"body": f"bulk {i}"} for i in range(60)], returning=ReturnMethod.minimal).execute()
+    c.table("notes").insert(
+        [{"body": f"bulk {i}"} for i in range(60)], returning=ReturnMethod.minimal
+    ).execute()
     assert len(data(t.select("id"))) == 50
 
 
@@ -259,8 +277,11 @@ def test_rpc_runs_as_the_caller(api: PostgrestServer, db: psycopg.Connection[Any
     as_user(api, bob).table("notes").insert({"body": "z", "rank": 6}).execute()
 
     assert data(a.rpc("my_note_count", {})) == 2
-    assert data(a.rpc("whoami", {})) == {"uid": str(alice.id), "role": "authenticated",
-                                                   "user": "authenticated"}
+    assert data(a.rpc("whoami", {})) == {
+        "uid": str(alice.id),
+        "role": "authenticated",
+        "user": "authenticated",
+    }
     assert data(client(api).rpc("whoami", {})) == {"uid": None, "role": "anon", "user": "anon"}
     ranked = data(a.rpc("notes_ranked_above", {"min_rank": 1}))
     assert [r["body"] for r in ranked] == ["x", "y"]
@@ -274,10 +295,17 @@ def test_rpc_runs_as_the_caller(api: PostgrestServer, db: psycopg.Connection[Any
     note = db.execute("select id from harness_api.notes where body = 'x'").fetchone()
     assert note is not None
     note_id = note[0]
-    response = raw(api, "POST", "rpc/add_tag", json={"note_id": note_id, "tag": "done"},
-                   headers={"Authorization": f"Bearer {api.make_user_token(alice.id, alice.email)}"})
+    response = raw(
+        api,
+        "POST",
+        "rpc/add_tag",
+        json={"note_id": note_id, "tag": "done"},
+        headers={"Authorization": f"Bearer {api.make_user_token(alice.id, alice.email)}"},
+    )
     assert response.status_code == 204
-    assert db.execute("select tags from harness_api.notes where id = %s", (note_id,)).fetchone() == (["done"],)
+    assert db.execute("select tags from harness_api.notes where id = %s", (note_id,)).fetchone() == (
+        ["done"],
+    )
 
     missing = raw(api, "POST", "rpc/no_such_function", json={})
     assert missing.status_code == 404 and missing.json()["code"] == "PGRST202"
@@ -295,7 +323,9 @@ def test_requests_are_recorded_exactly(api: PostgrestServer, db: psycopg.Connect
     assert request.headers["content-profile"] == "harness_api"
 
 
-def test_asymmetric_tokens_verified_with_the_published_jwks(api: PostgrestServer, db: psycopg.Connection[Any]) -> None:
+def test_asymmetric_tokens_verified_with_the_published_jwks(
+    api: PostgrestServer, db: psycopg.Connection[Any]
+) -> None:
     user = create_user(db)
     jwks = httpx.get(f"{api.url}/auth/v1/.well-known/jwks.json", timeout=10).json()
     assert jwks == api.jwks and jwks["keys"][0]["kid"] == api.signing_key.kid
@@ -306,8 +336,9 @@ def test_asymmetric_tokens_verified_with_the_published_jwks(api: PostgrestServer
     # Key rotation: an added RS256 key is published and accepted.
     rotated = api.add_signing_key("RS256")
     try:
-        assert [k["kid"] for k in httpx.get(f"{api.url}/auth/v1/.well-known/jwks.json", timeout=10).json()["keys"]] == [
-            api.signing_key.kid, rotated.kid]
+        assert [
+            k["kid"] for k in httpx.get(f"{api.url}/auth/v1/.well-known/jwks.json", timeout=10).json()["keys"]
+        ] == [api.signing_key.kid, rotated.kid]
         token = rotated.sign(user_claims(user.id, user.email))
         assert data(client(api, token=token).rpc("whoami", {}))["uid"] == str(user.id)
     finally:
@@ -324,7 +355,11 @@ def test_asymmetric_tokens_verified_with_the_published_jwks(api: PostgrestServer
     [
         ("not a jwt", "Bearer not-a-jwt", "PGRST301"),
         ("three garbage parts", "Bearer aaa.bbb.ccc", "PGRST301"),
-        ("wrong secret", "Bearer " + sign_hs256(user_claims(uuid.uuid4()), "another-secret-" + "x" * 40), "PGRST301"),
+        (
+            "wrong secret",
+            "Bearer " + sign_hs256(user_claims(uuid.uuid4()), "another-secret-" + "x" * 40),
+            "PGRST301",
+        ),
         ("expired", "Bearer " + sign_hs256(user_claims(uuid.uuid4(), expires_in=-60)), "PGRST303"),
         ("alg none", "Bearer " + unsigned_token(user_claims(uuid.uuid4())), "PGRST301"),
         ("not bearer", "Basic dXNlcjpwYXNz", "PGRST301"),
@@ -364,7 +399,9 @@ def test_errors_follow_postgrest_status_mapping(api: PostgrestServer, db: psycop
     assert error("POST", "notes", json={"body": "x", "owner": str(uuid.uuid4())}) == (403, "42501")
     assert error("POST", "notes", json={"body": "x", "nope": 1}) == (400, "PGRST204")
     assert error("POST", "notes", content=b"{not json", headers={"Content-Type": "application/json"}) == (
-        400, "PGRST102")
+        400,
+        "PGRST102",
+    )
     assert error("GET", "notes?id=eq.not-a-number") == (400, "22P02")
     assert error("GET", "notes?nope=eq.1") == (400, "42703")
     assert error("GET", "notes?id=zz.1") == (400, "PGRST100")
@@ -381,7 +418,9 @@ def test_errors_follow_postgrest_status_mapping(api: PostgrestServer, db: psycop
     assert error("GET", "rpc/add_tag?note_id=1&tag=x") == (405, "25006")
 
 
-def test_hostile_query_strings_never_reach_sql_unescaped(api: PostgrestServer, db: psycopg.Connection[Any]) -> None:
+def test_hostile_query_strings_never_reach_sql_unescaped(
+    api: PostgrestServer, db: psycopg.Connection[Any]
+) -> None:
     user = create_user(db)
     auth = {"Authorization": f"Bearer {api.make_user_token(user.id, user.email)}"}
     raw(api, "POST", "notes", json={"body": "keep me"}, headers=auth)
@@ -424,7 +463,9 @@ def test_range_header_and_head(api: PostgrestServer, db: psycopg.Connection[Any]
     auth = {"Authorization": f"Bearer {api.make_user_token(user.id, user.email)}"}
     for i in range(5):
         raw(api, "POST", "notes", json={"body": f"r{i}"}, headers=auth)
-    response = raw(api, "GET", "notes?select=body&order=id", headers={**auth, "Range": "1-2", "Prefer": "count=exact"})
+    response = raw(
+        api, "GET", "notes?select=body&order=id", headers={**auth, "Range": "1-2", "Prefer": "count=exact"}
+    )
     assert response.status_code == 206
     assert response.json() == [{"body": "r1"}, {"body": "r2"}]
     assert response.headers["content-range"] == "1-2/5"
@@ -439,28 +480,45 @@ def _projects(api: PostgrestServer, db: psycopg.Connection[Any]) -> tuple[Client
     a, b = as_user(api, alice), as_user(api, bob)
     p1 = data(a.table("projects").insert({"name": "P1"}))[0]["id"]
     p2 = data(b.table("projects").insert({"name": "P2"}))[0]["id"]
-    a.table("tasks").insert([
-        {"project_id": p1, "title": "t1", "done": True},
-        {"project_id": p1, "title": "t2", "done": False},
-        {"project_id": p1, "title": "t3", "done": True},
-    ]).execute()
+    a.table("tasks").insert(
+        [
+            {"project_id": p1, "title": "t1", "done": True},
+            {"project_id": p1, "title": "t2", "done": False},
+            {"project_id": p1, "title": "t3", "done": True},
+        ]
+    ).execute()
     b.table("tasks").insert({"project_id": p2, "title": "bob's task"}).execute()
     return a, b, p1
 
 
-def test_embedded_resources_follow_foreign_keys_under_rls(api: PostgrestServer, db: psycopg.Connection[Any]) -> None:
+def test_embedded_resources_follow_foreign_keys_under_rls(
+    api: PostgrestServer, db: psycopg.Connection[Any]
+) -> None:
     a, b, p1 = _projects(api, db)
 
     # One-to-many: the project with its tasks, only the caller's.
     rows = data(a.table("projects").select("name, tasks(title, done)").order("id", foreign_table="tasks"))
-    assert rows == [{"name": "P1", "tasks": [{"title": "t1", "done": True}, {"title": "t2", "done": False},
-                                             {"title": "t3", "done": True}]}]
+    assert rows == [
+        {
+            "name": "P1",
+            "tasks": [
+                {"title": "t1", "done": True},
+                {"title": "t2", "done": False},
+                {"title": "t3", "done": True},
+            ],
+        }
+    ]
     # Many-to-one with an alias.
     rows = data(b.table("tasks").select("title, project:projects(name)"))
     assert rows == [{"title": "bob's task", "project": {"name": "P2"}}]
     # Filters, order and limit on the embedded rows; the parent stays.
-    rows = data(a.table("projects").select("name, tasks(title)").eq("tasks.done", True)
-                .order("title", desc=True, foreign_table="tasks").limit(1, foreign_table="tasks"))
+    rows = data(
+        a.table("projects")
+        .select("name, tasks(title)")
+        .eq("tasks.done", True)
+        .order("title", desc=True, foreign_table="tasks")
+        .limit(1, foreign_table="tasks")
+    )
     assert rows == [{"name": "P1", "tasks": [{"title": "t3"}]}]
     rows = data(a.table("projects").select("name, tasks(title)").eq("tasks.title", "none"))
     assert rows == [{"name": "P1", "tasks": []}]
@@ -488,7 +546,9 @@ def test_writes_return_selected_columns_and_respect_max_affected(
     a, _, p1 = _projects(api, db)
     updated = data(a.table("tasks").update({"done": True}).eq("title", "t2").select("title, done"))
     assert updated == [{"title": "t2", "done": True}]
-    inserted = data(a.table("tasks").insert({"project_id": p1, "title": "t4"}).select("title, projects(name)"))
+    inserted = data(
+        a.table("tasks").insert({"project_id": p1, "title": "t4"}).select("title, projects(name)")
+    )
     assert inserted == [{"title": "t4", "projects": {"name": "P1"}}]
 
     with pytest.raises(APIError) as err:
@@ -535,14 +595,21 @@ MALFORMED_BODIES: list[bytes] = [
 
 
 @pytest.mark.parametrize("body", MALFORMED_BODIES, ids=range(len(MALFORMED_BODIES)))
-def test_malformed_bodies_get_4xx_never_500(api: PostgrestServer, db: psycopg.Connection[Any], body: bytes) -> None:
+def test_malformed_bodies_get_4xx_never_500(
+    api: PostgrestServer, db: psycopg.Connection[Any], body: bytes
+) -> None:
     user = create_user(db)
-    headers = {"Authorization": f"Bearer {api.make_user_token(user.id, user.email)}",
-                "Content-Type": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {api.make_user_token(user.id, user.email)}",
+        "Content-Type": "application/json",
+    }
     created = 0
     for method, path in (("POST", "notes"), ("PATCH", "notes?id=eq.1"), ("POST", "rpc/add_tag")):
         response = raw(api, method, path, content=body, headers=headers)
-        assert 400 <= response.status_code < 500 or response.status_code in (201, 204), (method, response.text)
+        assert 400 <= response.status_code < 500 or response.status_code in (201, 204), (
+            method,
+            response.text,
+        )
         if response.status_code >= 400:
             assert set(response.json()) == {"code", "details", "hint", "message"}
         created += method == "POST" and path == "notes" and response.status_code == 201

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from sitegen.cli import main
 from sitegen.leakguard import raw_block_lines
-from tests.sitegen.sitefactory import write_site
+from tests.support.sitefactory import write_site
 
 PK_ONLY, ELSEWHERE = "zebrapkonly", "yakelsewhere"
 FILES = {

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import main
-from tests.sitegen.sitefactory import SITE_YAML, write_site
+from tests.support.sitefactory import SITE_YAML, write_site
 
 HOME = "---\ntitle: Home\n---\nHello.\n"
 BAD_ADDRESS = "'hi at tiny.example' is not an e-mail address (An email address must have an @-sign)"

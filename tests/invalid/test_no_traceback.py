@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import main
-from tests.sitegen.sitefactory import write_site
+from tests.support.sitefactory import write_site
 
 HOME = "---\ntitle: Home\n---\nHello.\n"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sitegen import emulator
-from tests.sitegen.sitefactory import SITE_YAML, build_site, write_site
+from tests.support.sitefactory import SITE_YAML, build_site, write_site
 
 SCRIPTS = ("/_vercel/insights/script.js", "/_vercel/speed-insights/script.js")
 

@@ -13,7 +13,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from sitegen.serve import DevServer
-from tests.serve.conftest import Running, serving
+from tests.support.devserver import Running, serving
 
 Start = Callable[..., AbstractContextManager[Running]]
 
@@ -50,10 +50,13 @@ def test_region_pages_pretty_urls_and_404s(start: Start) -> None:
 
 
 @pytest.mark.parametrize("hosting", ["netlify", "vercel"])
-def test_unprefixed_paths_are_routed_by_query_cookie_and_option(start: Start, site: Path, hosting: str) -> None:
+def test_unprefixed_paths_are_routed_by_query_cookie_and_option(
+    start: Start, site: Path, hosting: str
+) -> None:
     (site / "site.yaml").write_text((site / "site.yaml").read_text() + f"hosting: {hosting}\n")
     with start() as run:
         assert run.dev.snapshot is not None and run.dev.snapshot.host == hosting
+
         def where(path: str, **kwargs: object) -> str:
             response = run.client.get(path, **kwargs)  # type: ignore[arg-type]
             assert response.status_code == 302, response.text
@@ -100,7 +103,9 @@ def test_many_changes_at_once_are_one_batch(start: Start, site: Path) -> None:
         before = run.dev.builds
         # Like a `git checkout`: 200 files written back to back.
         for i in range(200):
-            (site / "content" / f"note-{i:03}.md").write_text(f"---\ntitle: Note {i}\n---\nNote number {i}.\n")
+            (site / "content" / f"note-{i:03}.md").write_text(
+                f"---\ntitle: Note {i}\n---\nNote number {i}.\n"
+            )
         events.wait_for("reload")
         # Wait until the last file is in the served site, then count the builds it took.
         for _ in range(20):
@@ -119,7 +124,9 @@ def test_build_error_overlay_keeps_last_good_pages_and_clears_when_fixed(start: 
     with start() as run:
         events = run.events()
         events.wait_for("hello")
-        layout.write_text("<!doctype html><html><head><title>x</title></head>\n<body>{% if %}</body></html>\n")
+        layout.write_text(
+            "<!doctype html><html><head><title>x</title></head>\n<body>{% if %}</body></html>\n"
+        )
         failed = events.wait_for("build-error")
         errors = failed["errors"]
         assert isinstance(errors, list) and errors
@@ -160,15 +167,18 @@ class _TwoChunks:
         self.first_received = threading.Event()
 
 
-
 async def _two_chunk_app(app: _TwoChunks, scope: Scope, receive: Receive, send: Send) -> None:
     import anyio
 
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]}
+    )
     await send({"type": "http.response.body", "body": b"data: one\n\n", "more_body": True})
     # If anything between the app and the client buffered, the client would never see chunk one.
     released = await anyio.to_thread.run_sync(app.first_received.wait, 20)
-    await send({"type": "http.response.body", "body": b"data: two\n\n" if released else b"data: buffered\n\n"})
+    await send(
+        {"type": "http.response.body", "body": b"data: two\n\n" if released else b"data: buffered\n\n"}
+    )
 
 
 def test_api_responses_stream_through_unbuffered(start: Start) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.serve.conftest import Running
 from tests.support.chromium import CHROMIUM
 from tests.support.chromium import CHROMIUM_ARGS as ARGS
+from tests.support.devserver import Running
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,9 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def test_edit_reloads_the_open_page_and_errors_show_an_overlay(browser: Any, start: Start, site: Path) -> None:
+def test_edit_reloads_the_open_page_and_errors_show_an_overlay(
+    browser: Any, start: Start, site: Path
+) -> None:
     layout = site / "themes" / "mini" / "templates" / "page.html"
     good = layout.read_text()
     with start() as run:
@@ -39,9 +41,11 @@ def test_edit_reloads_the_open_page_and_errors_show_an_overlay(browser: Any, sta
         # The browser's own favicon probe is not the page's doing (the tiny site has no favicon).
         page.on(
             "console",
-            lambda m: problems.append(f"{m.text} {m.location}")
-            if m.type == "error" and not str(m.location.get("url", "")).endswith("favicon.ico")
-            else None,
+            lambda m: (
+                problems.append(f"{m.text} {m.location}")
+                if m.type == "error" and not str(m.location.get("url", "")).endswith("favicon.ico")
+                else None
+            ),
         )
         page.on("pageerror", lambda e: problems.append(str(e)))
         try:
@@ -54,7 +58,9 @@ def test_edit_reloads_the_open_page_and_errors_show_an_overlay(browser: Any, sta
             (site / "content" / "about.md").write_text("---\ntitle: About\n---\nAbout us, live edit.\n")
             page.locator("main", has_text="About us, live edit.").wait_for(timeout=20000)
 
-            layout.write_text("<!doctype html><html><head><title>x</title></head>\n<body>{% if %}</body></html>\n")
+            layout.write_text(
+                "<!doctype html><html><head><title>x</title></head>\n<body>{% if %}</body></html>\n"
+            )
             overlay = page.locator("#sitegen-overlay")
             overlay.wait_for(timeout=20000)
             assert "page.html:2" in overlay.inner_text()

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.serve.conftest import Running
+from tests.support.devserver import Running
 
 Start = Callable[..., AbstractContextManager[Running]]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.errors import BuildFailed
-from tests.sitegen.sitefactory import build_site, html, write_site
+from tests.support.sitefactory import build_site, html, write_site
 
 PAGES = {
     "content/index.md": """
@@ -215,7 +215,10 @@ def test_edge_data_for_the_handlers(site: Path) -> None:
     web = next(s for s in data["regions"]["pk"]["services"] if s["id"] == "web")
     assert web["price_text"] == "from Rs 80,000" and web["url"] == "/pk/services/web/"
     prompt = (site / "dist/_edge/chat/intl.prompt.txt").read_text()
-    assert "eCommerce Management, $600 per month (/intl/services/shop/): Shops." in prompt and "Branding" not in prompt
+    assert (
+        "eCommerce Management, $600 per month (/intl/services/shop/): Shops." in prompt
+        and "Branding" not in prompt
+    )
     search = json.loads((site / "dist/_edge/search/pk.json").read_text())
     assert any(entry["url"] == "/pk/local/" and "Karachi" in entry["text"] for entry in search)
 

@@ -9,7 +9,7 @@ import pytest
 from sitegen.catalog import read_catalog
 from sitegen.config import load_config
 from sitegen.errors import BuildFailed, Problems
-from tests.sitegen.sitefactory import build_site, write_site
+from tests.support.sitefactory import build_site, write_site
 
 SERVICES = {
     "content/services/b.yaml": """

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sitegen import __version__
 from sitegen.cli import main
 from sitegen.config import schema_markdown
-from tests.sitegen.sitefactory import write_site
+from tests.support.sitefactory import write_site
 
 REPO = Path(__file__).resolve().parents[2]
 HOME = "---\ntitle: Home\n---\nHello {{ region.label }}.\n"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sitegen import __version__
-from tests.sitegen.sitefactory import SITE_YAML, build_site, write_site
+from tests.support.sitefactory import SITE_YAML, build_site, write_site
 
 FILES = {
     "content/index.md": "---\ntitle: Home\n---\nWelcome to <em>Tiny</em>.\n",
@@ -90,8 +90,14 @@ def test_chat_chunks_are_sections_with_anchors_and_services_with_prices(edge: Pa
     chunks = json.loads((edge / "chat/pk.chunks.json").read_text(encoding="utf-8"))
     services = [c for c in chunks if c["kind"] == "service"]
     assert services == [
-        {"kind": "service", "service": "web", "url": "/pk/services/web/", "title": "Web",
-         "heading": "from Rs 80,000", "text": "Sites. Fast"}
+        {
+            "kind": "service",
+            "service": "web",
+            "url": "/pk/services/web/",
+            "title": "Web",
+            "heading": "from Rs 80,000",
+            "text": "Sites. Fast",
+        }
     ]
     home = [c for c in chunks if c["url"] == "/pk/"]
     # The home page's short "What we do" section is folded into the one before it.
@@ -105,15 +111,18 @@ def test_page_sections_split_at_headings_and_keep_anchors() -> None:
     from sitegen.chunks import page_sections
 
     html = (
-        '<h1>Privacy</h1><p>Intro text that is long enough to stand alone.</p>'
+        "<h1>Privacy</h1><p>Intro text that is long enough to stand alone.</p>"
         '<nav class="toc"><h2>On this page</h2><a href="#rights">Your rights</a></nav>'
         '<h2 class="x" id="rights">Your <em>rights</em></h2><p>You may ask for a copy of your data, or its deletion.</p>'
-        '<h3>Short</h3><p>Tiny.</p>'
+        "<h3>Short</h3><p>Tiny.</p>"
     )
     assert page_sections(html) == [
         {"heading": "", "anchor": "", "text": "Privacy Intro text that is long enough to stand alone."},
-        {"heading": "Your rights", "anchor": "rights",
-         "text": "You may ask for a copy of your data, or its deletion. Short Tiny."},
+        {
+            "heading": "Your rights",
+            "anchor": "rights",
+            "text": "You may ask for a copy of your data, or its deletion. Short Tiny.",
+        },
     ]
 
 

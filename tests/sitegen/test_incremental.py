@@ -17,7 +17,7 @@ import pytest
 from sitegen.build import BuildOptions, BuildResult, build
 from sitegen.cache import DIRNAME
 from sitegen.errors import BuildFailed
-from tests.sitegen.sitefactory import write_site
+from tests.support.sitefactory import tree, write_site
 
 THEME = Path(__file__).resolve().parents[2] / "themes" / "default" / "templates"
 
@@ -99,12 +99,6 @@ FILES = {
     """,
     "static/css/extra.css": "body { color: #111; }\n",
 }
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
 
 
 def clean_build(site: Path, tmp: Path) -> dict[str, bytes]:

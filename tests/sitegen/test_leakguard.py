@@ -12,7 +12,7 @@ import sitegen.render
 from sitegen.errors import BuildFailed
 from sitegen.leakguard import hidden_text, raw_block_lines
 from sitegen.markdown import convert, protect_expressions
-from tests.sitegen.sitefactory import build_site, html, write_site
+from tests.support.sitefactory import build_site, html, write_site
 
 PAGE = """\
 ---

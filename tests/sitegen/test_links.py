@@ -8,7 +8,7 @@ import pytest
 
 from sitegen.errors import BuildFailed
 from sitegen.links import check_output
-from tests.sitegen.sitefactory import build_site, html, write_site
+from tests.support.sitefactory import build_site, html, write_site
 
 SERVICE = """
     id: seo

@@ -10,7 +10,7 @@ import pytest
 from sitegen.config import load_config
 from sitegen.errors import SitegenError
 from sitegen.output import collect_assets, robots, sitemap_index, write
-from tests.sitegen.sitefactory import SITE_YAML, write_site
+from tests.support.sitefactory import SITE_YAML, write_site
 
 
 def _tree(out: Path) -> dict[str, bytes]:

@@ -9,7 +9,7 @@ import pytest
 from sitegen.config import load_config
 from sitegen.errors import Problems, SitegenError
 from sitegen.pages import read_pages, split_front_matter, url_for_source
-from tests.sitegen.sitefactory import write_site
+from tests.support.sitefactory import write_site
 
 
 @pytest.mark.parametrize(

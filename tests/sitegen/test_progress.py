@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from sitegen.cli import main
 from sitegen.progress import TerminalProgress
-from tests.sitegen.sitefactory import write_site
+from tests.support.sitefactory import write_site
 
 
 class Tty(io.StringIO):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.errors import BuildFailed
-from tests.sitegen.sitefactory import build_site, html, write_site
+from tests.support.sitefactory import build_site, html, write_site
 
 SERVICE = "id: web\nname: Web\nsummary: Sites.\nprice:\n  pk: {amount: 80000}\n  intl: {amount: 900}\n"
 

@@ -55,7 +55,9 @@ def user_claims(
         "iat": now,
         "email": email or "",
         "phone": "",
-        "app_metadata": app_metadata if app_metadata is not None else {"provider": "email", "providers": ["email"]},
+        "app_metadata": app_metadata
+        if app_metadata is not None
+        else {"provider": "email", "providers": ["email"]},
         "user_metadata": user_metadata if user_metadata is not None else {},
         "role": role,
         "aal": "aal1",
@@ -67,13 +69,17 @@ def user_claims(
     return claims
 
 
-def api_key_claims(role: str, *, issuer: str = "supabase", expires_in: int = 10 * 365 * 24 * 3600) -> dict[str, Any]:
+def api_key_claims(
+    role: str, *, issuer: str = "supabase", expires_in: int = 10 * 365 * 24 * 3600
+) -> dict[str, Any]:
     """Claims of a legacy project API key (the anon or service_role JWT)."""
     now = int(time.time())
     return {"iss": issuer, "ref": "sitegen-test", "role": role, "iat": now, "exp": now + expires_in}
 
 
-def sign_hs256(claims: dict[str, Any], secret: str = TEST_JWT_SECRET, *, headers: dict[str, Any] | None = None) -> str:
+def sign_hs256(
+    claims: dict[str, Any], secret: str = TEST_JWT_SECRET, *, headers: dict[str, Any] | None = None
+) -> str:
     return jwt.encode(claims, secret, algorithm="HS256", headers=headers)
 
 

@@ -107,9 +107,7 @@ def dsn_from_env() -> str:
     """
     missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
     if missing:
-        raise LookupError(
-            f"{', '.join(missing)} not set; pg_virtualenv sets them for a throwaway cluster"
-        )
+        raise LookupError(f"{', '.join(missing)} not set; pg_virtualenv sets them for a throwaway cluster")
     return make_conninfo(
         host=os.environ["PGHOST"],
         port=os.environ["PGPORT"],
@@ -168,9 +166,7 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
 
 def apply_migrations(conn: psycopg.Connection[Any], directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply the pending migrations, recording them like the Supabase CLI; returns the file names applied."""
-    applied = {
-        row[0] for row in conn.execute("select version from supabase_migrations.schema_migrations")
-    }
+    applied = {row[0] for row in conn.execute("select version from supabase_migrations.schema_migrations")}
     done: list[str] = []
     for path in migration_files(directory):
         match = MIGRATION_NAME.match(path.name)
@@ -270,9 +266,7 @@ def reset_data(conn: psycopg.Connection[Any], database: Database) -> None:
             for i, (schema, table) in enumerate(database.app_tables)
         )
         dirty = {row[0] for row in conn.execute(checks)}
-        targets = [
-            t for i, t in enumerate(database.app_tables) if i in dirty or t in database.seeded_tables
-        ]
+        targets = [t for i, t in enumerate(database.app_tables) if i in dirty or t in database.seeded_tables]
         if targets:
             conn.execute(
                 sql.SQL("truncate {} cascade").format(
@@ -309,8 +303,9 @@ def set_up_database(dsn: str) -> Database:
         info = conn.info
         database = Database(
             dsn=dsn,
-            authenticator_dsn=make_conninfo(dsn, user="authenticator", password=password,
-                                            application_name="sitegen-postgrest"),
+            authenticator_dsn=make_conninfo(
+                dsn, user="authenticator", password=password, application_name="sitegen-postgrest"
+            ),
             host=info.host,
             port=info.port,
         )
@@ -412,9 +407,7 @@ def run_cron_job(conn: psycopg.Connection[Any], jobname: str) -> str:
     Lets a retention test exercise exactly what a migration scheduled without
     waiting for the schedule. Fails with LookupError if no job has that name.
     """
-    row = conn.execute(
-        "select command, username from cron.job where jobname = %s", (jobname,)
-    ).fetchone()
+    row = conn.execute("select command, username from cron.job where jobname = %s", (jobname,)).fetchone()
     if row is None:
         names = [r[0] for r in conn.execute("select jobname from cron.job order by jobname")]
         raise LookupError(f"no pg_cron job named {jobname!r}; scheduled: {names}")

@@ -102,7 +102,12 @@ COMPARISON = {
 }
 # Pattern operators: the value stays text; PostgREST turns * into %.
 PATTERN = {"like": "like", "ilike": "ilike", "match": "~", "imatch": "~*"}
-FTS = {"fts": "to_tsquery", "plfts": "plainto_tsquery", "phfts": "phraseto_tsquery", "wfts": "websearch_to_tsquery"}
+FTS = {
+    "fts": "to_tsquery",
+    "plfts": "plainto_tsquery",
+    "phfts": "phraseto_tsquery",
+    "wfts": "websearch_to_tsquery",
+}
 IS_VALUES = {"null": "null", "not_null": "not null", "true": "true", "false": "false", "unknown": "unknown"}
 RESERVED_PARAMS = {"select", "order", "limit", "offset", "columns", "on_conflict", "apikey"}
 
@@ -209,9 +214,7 @@ class Relation:
         try:
             return self.columns[name]
         except KeyError:
-            raise ApiError(
-                400, "42703", f"column {self.name}.{name} does not exist"
-            ) from None
+            raise ApiError(400, "42703", f"column {self.name}.{name} does not exist") from None
 
 
 @dataclass
@@ -298,7 +301,17 @@ class SchemaCache:
             )
         ]
         functions: dict[tuple[str, str], list[Function]] = {}
-        for schema, name, arg_names, arg_modes, arg_types, n_defaults, retset, rettype, typtype in conn.execute(
+        for (
+            schema,
+            name,
+            arg_names,
+            arg_modes,
+            arg_types,
+            n_defaults,
+            retset,
+            rettype,
+            typtype,
+        ) in conn.execute(
             """
             select n.nspname, p.proname, p.proargnames, p.proargmodes::text[],
                    array(select format_type(t, null) from unnest(p.proargtypes) t),
@@ -445,7 +458,9 @@ class Params:
         return f"_e{self._aliases}"
 
 
-def split_params(pairs: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
+def split_params(
+    pairs: Iterable[tuple[str, str]],
+) -> tuple[list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
     """This level's parameters, and those of embedded resources (``child.col=eq.1``) by prefix."""
     own: list[tuple[str, str]] = []
     nested: dict[str, list[tuple[str, str]]] = {}
@@ -479,13 +494,16 @@ def filter_sql(target: Target, column: str, expression: str, params: Params) -> 
         cond = sql.SQL("{} {} {}").format(col, sql.SQL(PATTERN[op]), params.add(pattern, "text"))
     elif op == "is":
         if value.lower() not in IS_VALUES:
-            raise bad_request(f'"failed to parse filter (is.{value})" (line 1, column 4)',
-                              "is accepts null, not_null, true, false or unknown")
+            raise bad_request(
+                f'"failed to parse filter (is.{value})" (line 1, column 4)',
+                "is accepts null, not_null, true, false or unknown",
+            )
         cond = sql.SQL("{} is {}").format(col, sql.SQL(IS_VALUES[value.lower()]))
     elif op == "in":
         if not (value.startswith("(") and value.endswith(")")):
-            raise bad_request(f'"failed to parse filter (in.{value})" (line 1, column 4)',
-                              "in expects a parenthesised list")
+            raise bad_request(
+                f'"failed to parse filter (in.{value})" (line 1, column 4)', "in expects a parenthesised list"
+            )
         items = [unquote(v) for v in split_top(value[1:-1])] if value[1:-1] else []
         if not items:
             cond = sql.SQL("false")
@@ -494,8 +512,10 @@ def filter_sql(target: Target, column: str, expression: str, params: Params) -> 
     else:
         m = re.fullmatch(r"(fts|plfts|phfts|wfts)(?:\((\w+)\))?", op)
         if not m:
-            raise bad_request(f'"failed to parse filter ({op}.{value})" (line 1, column 1)',
-                              f"unknown or unsupported operator {op!r}")
+            raise bad_request(
+                f'"failed to parse filter ({op}.{value})" (line 1, column 1)',
+                f"unknown or unsupported operator {op!r}",
+            )
         func = sql.SQL(FTS[m[1]])
         query = (
             sql.SQL("{}({}, {})").format(func, params.add(m[2], "regconfig"), params.add(value, "text"))
@@ -534,8 +554,9 @@ def logic_sql(target: Target, key: str, value: str, params: Params) -> sql.Compo
     return sql.SQL("not ({})").format(joined) if negate else sql.SQL("({})").format(joined)
 
 
-def conditions(target: Target, pairs: Iterable[tuple[str, str]], params: Params,
-               skip: Iterable[str] = ()) -> list[sql.Composable]:
+def conditions(
+    target: Target, pairs: Iterable[tuple[str, str]], params: Params, skip: Iterable[str] = ()
+) -> list[sql.Composable]:
     """The WHERE conditions of one level's filters."""
     skipped = set(skip) | RESERVED_PARAMS
     conds: list[sql.Composable] = []
@@ -760,8 +781,9 @@ class PostgrestServer:
         port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                                  name="postgrest-test-server")
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="postgrest-test-server"
+        )
         thread.start()
         # uvicorn flips `started` once it listens; poll until then (or until it dies).
         deadline = time.monotonic() + 15
@@ -799,8 +821,16 @@ class PostgrestServer:
 
     async def _jwks(self, request: Request) -> Response:
         # Recorded too, so a test can check that a handler caches the JWKS.
-        self.requests.append(RecordedRequest(request.method, request.url.path, request.url.query, [],
-                                             {k.lower(): v for k, v in request.headers.items()}, b""))
+        self.requests.append(
+            RecordedRequest(
+                request.method,
+                request.url.path,
+                request.url.query,
+                [],
+                {k.lower(): v for k, v in request.headers.items()},
+                b"",
+            )
+        )
         return JSONResponse(self.jwks, headers={"Cache-Control": "public, max-age=600"})
 
     async def _endpoint(self, request: Request) -> Response:
@@ -816,25 +846,44 @@ class PostgrestServer:
         self.requests.append(record)
         if self.outage:
             # What PostgREST answers while it cannot reach the database.
-            return JSONResponse({"code": "PGRST001", "details": "connection refused", "hint": None,
-                                 "message": "Database client error. Retrying the connection."},
-                                status_code=503, headers={"Retry-After": "0"})
+            return JSONResponse(
+                {
+                    "code": "PGRST001",
+                    "details": "connection refused",
+                    "hint": None,
+                    "message": "Database client error. Retrying the connection.",
+                },
+                status_code=503,
+                headers={"Retry-After": "0"},
+            )
         try:
             outcome = await run_in_threadpool(self._handle, record, request.path_params)
         except ApiError as exc:
             return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
-        return Response(outcome.body if request.method != "HEAD" else b"", status_code=outcome.status,
-                        headers=outcome.headers)
+        return Response(
+            outcome.body if request.method != "HEAD" else b"",
+            status_code=outcome.status,
+            headers=outcome.headers,
+        )
 
     # -- request handling -------------------------------------------------------
 
     def _authenticate(self, req: RecordedRequest) -> tuple[str, dict[str, Any]]:
         apikey = req.headers.get("apikey") or req.param("apikey")
         if not apikey:
-            raise ApiError(401, None, "No API key found in request",
-                           hint="No `apikey` request header or url param was found.")
+            raise ApiError(
+                401,
+                None,
+                "No API key found in request",
+                hint="No `apikey` request header or url param was found.",
+            )
         if apikey not in (self.anon_key, self.service_key, self.publishable_key, self.secret_key):
-            raise ApiError(401, None, "Invalid API key", hint="Double check your Supabase `anon` or `service_role` API key.")
+            raise ApiError(
+                401,
+                None,
+                "Invalid API key",
+                hint="Double check your Supabase `anon` or `service_role` API key.",
+            )
         authorization = req.headers.get("authorization")
         if not authorization:
             # The new opaque keys stand for the anon / service_role JWTs at the gateway.
@@ -857,9 +906,12 @@ class PostgrestServer:
 
     def _jwt_error(self, code: str, message: str) -> ApiError:
         description = message.replace('"', "'")
-        return ApiError(401, code, message, headers={
-            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'
-        })
+        return ApiError(
+            401,
+            code,
+            message,
+            headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'},
+        )
 
     def _verify(self, token: str) -> dict[str, Any]:
         try:
@@ -869,12 +921,18 @@ class PostgrestServer:
         alg = header.get("alg")
         try:
             if alg == "HS256":
-                claims = jwt.decode(token, self.jwt_secret, algorithms=["HS256"],
-                                    options={"verify_aud": False, "require": []})
-            elif key := next((k for k in self.signing_keys
-                              if k.kid == header.get("kid") and k.algorithm == alg), None):
-                claims = jwt.decode(token, key.private_key.public_key(), algorithms=[key.algorithm],
-                                    options={"verify_aud": False, "require": []})
+                claims = jwt.decode(
+                    token, self.jwt_secret, algorithms=["HS256"], options={"verify_aud": False, "require": []}
+                )
+            elif key := next(
+                (k for k in self.signing_keys if k.kid == header.get("kid") and k.algorithm == alg), None
+            ):
+                claims = jwt.decode(
+                    token,
+                    key.private_key.public_key(),
+                    algorithms=[key.algorithm],
+                    options={"verify_aud": False, "require": []},
+                )
             else:
                 raise self._jwt_error("PGRST301", f"JWSError JWSInvalidSignature (alg {alg!r} not accepted)")
         except jwt.ExpiredSignatureError:
@@ -893,8 +951,12 @@ class PostgrestServer:
         header = "accept-profile" if req.method in ("GET", "HEAD") else "content-profile"
         schema = req.headers.get(header) or self.schemas[0]
         if schema not in self.schemas:
-            raise ApiError(406, "PGRST106", "Invalid schema: " + schema,
-                           hint="Only the following schemas are exposed: " + ", ".join(self.schemas))
+            raise ApiError(
+                406,
+                "PGRST106",
+                "Invalid schema: " + schema,
+                hint="Only the following schemas are exposed: " + ", ".join(self.schemas),
+            )
         return schema
 
     def _relation(self, schema: str, name: str, embedded: bool = False) -> Relation:
@@ -904,8 +966,12 @@ class PostgrestServer:
             rel = self.cache.relations.get((schema, name))
         if rel is None and embedded:
             # The other end lives in a schema the API does not expose (auth.users, ...).
-            raise ApiError(400, "PGRST200", f"Could not find a relationship with '{schema}.{name}' in the schema cache",
-                           hint=f"Schema '{schema}' is not exposed through the API.")
+            raise ApiError(
+                400,
+                "PGRST200",
+                f"Could not find a relationship with '{schema}.{name}' in the schema cache",
+                hint=f"Schema '{schema}' is not exposed through the API.",
+            )
         if rel is None:
             raise ApiError(404, "PGRST205", f"Could not find the table '{schema}.{name}' in the schema cache")
         return rel
@@ -945,9 +1011,10 @@ class PostgrestServer:
         try:
             conn.read_only = req.method in ("GET", "HEAD")
             settings: list[tuple[str, str]] = [
-                ("search_path", ", ".join(
-                    sql.Identifier(s).as_string(conn) for s in [schema, *self.extra_search_path]
-                )),
+                (
+                    "search_path",
+                    ", ".join(sql.Identifier(s).as_string(conn) for s in [schema, *self.extra_search_path]),
+                ),
                 ("role", role),
                 ("request.jwt.claims", json.dumps(claims)),
                 ("request.method", req.method),
@@ -955,14 +1022,15 @@ class PostgrestServer:
                 ("request.headers", json.dumps(req.headers)),
             ]
             settings += [
-                (f"request.jwt.claim.{k}", v) for k, v in claims.items()
+                (f"request.jwt.claim.{k}", v)
+                for k, v in claims.items()
                 if isinstance(v, str) and re.fullmatch(r"[a-z_][a-z0-9_]*", k)
             ]
             settings += self.cache.role_settings.get(role, [])
             conn.execute(
-                sql.SQL("select {}").format(sql.SQL(", ").join(
-                    sql.SQL("set_config(%s, %s, true)") for _ in settings
-                )),
+                sql.SQL("select {}").format(
+                    sql.SQL(", ").join(sql.SQL("set_config(%s, %s, true)") for _ in settings)
+                ),
                 [x for pair in settings for x in pair],
             )
             outcome = build(conn)
@@ -971,8 +1039,12 @@ class PostgrestServer:
                 if isinstance(rows, list):
                     if len(rows) != 1:
                         conn.rollback()
-                        raise ApiError(406, "PGRST116", "JSON object requested, multiple (or no) rows returned",
-                                       f"The result contains {len(rows)} rows")
+                        raise ApiError(
+                            406,
+                            "PGRST116",
+                            "JSON object requested, multiple (or no) rows returned",
+                            f"The result contains {len(rows)} rows",
+                        )
                     outcome.body = json.dumps(rows[0]).encode()
                     outcome.headers["Content-Type"] = OBJECT_CT + "; charset=utf-8"
             if prefs.get("tx") == "rollback":
@@ -986,8 +1058,14 @@ class PostgrestServer:
             sqlstate = diag.sqlstate or "XX000"
             status = status_for_sqlstate(sqlstate, role, self.anon_role)
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-            raise ApiError(status, sqlstate, diag.message_primary or str(exc), diag.message_detail,
-                           diag.message_hint, headers) from None
+            raise ApiError(
+                status,
+                sqlstate,
+                diag.message_primary or str(exc),
+                diag.message_detail,
+                diag.message_hint,
+                headers,
+            ) from None
         except BaseException:
             if not conn.closed:
                 conn.rollback()
@@ -999,36 +1077,51 @@ class PostgrestServer:
 
     # -- select lists and embedded resources ----------------------------------------
 
-    def _relationship(self, parent: Relation, name: str, hint: str | None) -> tuple[Relation, bool, list[tuple[str, str]]]:
+    def _relationship(
+        self, parent: Relation, name: str, hint: str | None
+    ) -> tuple[Relation, bool, list[tuple[str, str]]]:
         """The table embedded as ``name`` under ``parent``: (child, to_one, [(child column, parent column)])."""
         found: list[tuple[ForeignKey, bool]] = []
         for fk in self.cache.foreign_keys:
-            if fk.schema == parent.schema and fk.table == parent.name and (
-                (fk.ref_table == name and fk.ref_schema == parent.schema)
-                or fk.name == name
-                or fk.columns == [name]
+            if (
+                fk.schema == parent.schema
+                and fk.table == parent.name
+                and (
+                    (fk.ref_table == name and fk.ref_schema == parent.schema)
+                    or fk.name == name
+                    or fk.columns == [name]
+                )
             ):
                 found.append((fk, True))  # many-to-one: the parent holds the key
-            elif fk.ref_schema == parent.schema and fk.ref_table == parent.name and (
-                (fk.table == name and fk.schema == parent.schema) or fk.name == name
+            elif (
+                fk.ref_schema == parent.schema
+                and fk.ref_table == parent.name
+                and ((fk.table == name and fk.schema == parent.schema) or fk.name == name)
             ):
                 found.append((fk, False))  # one-to-many: the child holds the key
         if hint:
             found = [
-                (fk, to_one) for fk, to_one in found
+                (fk, to_one)
+                for fk, to_one in found
                 if hint in (fk.name, fk.table, fk.ref_table) or fk.columns == [hint]
             ]
         if not found:
-            raise ApiError(400, "PGRST200",
-                           f"Could not find a relationship between '{parent.name}' and '{name}' in the schema cache",
-                           hint="Many-to-many embedding through a junction table is not supported by the test server.")
+            raise ApiError(
+                400,
+                "PGRST200",
+                f"Could not find a relationship between '{parent.name}' and '{name}' in the schema cache",
+                hint="Many-to-many embedding through a junction table is not supported by the test server.",
+            )
         if len(found) > 1:
-            raise ApiError(300, "PGRST201",
-                           f"Could not embed because more than one relationship was found for "
-                           f"'{parent.name}' and '{name}'",
-                           details=", ".join(fk.name for fk, _ in found),
-                           hint=f"Try changing '{name}' to one of: "
-                                + ", ".join(f"'{name}!{fk.name}'" for fk, _ in found))
+            raise ApiError(
+                300,
+                "PGRST201",
+                f"Could not embed because more than one relationship was found for "
+                f"'{parent.name}' and '{name}'",
+                details=", ".join(fk.name for fk, _ in found),
+                hint=f"Try changing '{name}' to one of: "
+                + ", ".join(f"'{name}!{fk.name}'" for fk, _ in found),
+            )
         fk, to_one = found[0]
         if to_one:
             child = self._relation(fk.ref_schema, fk.ref_table, embedded=True)
@@ -1055,20 +1148,26 @@ class PostgrestServer:
                 items.append(target.star())
                 continue
             if re.fullmatch(r"(?:\w+:)?(?:\w+\.)?(?:count|sum|avg|min|max)\(\)(?:::\w+)?", item):
-                raise bad_request(f'"failed to parse select parameter ({item})"',
-                                  "aggregate functions are not supported by the test server")
+                raise bad_request(
+                    f'"failed to parse select parameter ({item})"',
+                    "aggregate functions are not supported by the test server",
+                )
             embed = EMBED.fullmatch(item)
             if embed:
                 if target.relation is None:
-                    raise bad_request(f"embedding ({item}) on a function result is not supported by the test server")
+                    raise bad_request(
+                        f"embedding ({item}) on a function result is not supported by the test server"
+                    )
                 expr, exists = self._embed(target, embed, nested, params, used)
                 items.append(expr)
                 if exists is not None:
                     inner.append(exists)
                 continue
             if "(" in item or "!" in item or item.startswith("..."):
-                raise bad_request(f'"failed to parse select parameter ({item})"',
-                                  "aggregates, spreads and computed relationships are not supported by the test server")
+                raise bad_request(
+                    f'"failed to parse select parameter ({item})"',
+                    "aggregates, spreads and computed relationships are not supported by the test server",
+                )
             alias, colon, rest = item.partition(":")
             if colon and not rest.startswith(":"):
                 name, output = rest, alias
@@ -1085,8 +1184,12 @@ class PostgrestServer:
         unknown = set(nested) - used
         if unknown:
             name = sorted(unknown)[0]
-            raise ApiError(400, "PGRST108", f"'{name}' is not an embedded resource in this request",
-                           hint=f"Verify that '{name}' is included in the 'select' query parameter.")
+            raise ApiError(
+                400,
+                "PGRST108",
+                f"'{name}' is not an embedded resource in this request",
+                hint=f"Verify that '{name}' is included in the 'select' query parameter.",
+            )
         return sql.SQL(", ").join(items), inner
 
     def _embed(
@@ -1124,7 +1227,8 @@ class PostgrestServer:
             expr = sql.SQL("(select to_json(_j) from ({}) _j) as {}").format(rows, sql.Identifier(output))
         else:
             expr = sql.SQL("coalesce((select json_agg(_j) from ({}) _j), '[]'::json) as {}").format(
-                rows, sql.Identifier(output))
+                rows, sql.Identifier(output)
+            )
         exists = None
         if join_type == "inner":
             exists = sql.SQL("exists (select 1 from {}{})").format(source, where_clause(conds))
@@ -1149,8 +1253,9 @@ class PostgrestServer:
                 lim = int(m[2]) - off + 1
         return lim, off
 
-    def _table(self, schema: str, name: str, req: RecordedRequest, prefs: dict[str, str]
-               ) -> Callable[[psycopg.Connection[Any]], Outcome]:
+    def _table(
+        self, schema: str, name: str, req: RecordedRequest, prefs: dict[str, str]
+    ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         rel = self._relation(schema, name)
         if req.method in ("GET", "HEAD"):
             return self._select(rel, req, prefs)
@@ -1160,8 +1265,9 @@ class PostgrestServer:
             return self._update(rel, req, prefs)
         return self._delete(rel, req, prefs)
 
-    def _select(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
-                ) -> Callable[[psycopg.Connection[Any]], Outcome]:
+    def _select(
+        self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
+    ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         params = Params()
         target = Target(rel)
         own, nested = split_params(req.params)
@@ -1194,11 +1300,15 @@ class PostgrestServer:
             status = 200
             if total is not None and n < total and (lim is not None or off):
                 status = 206
-            return Outcome(status, body.encode(), {
-                "Content-Type": JSON_CT,
-                "Content-Range": content_range(off, n, total),
-                **({"Preference-Applied": f"count={prefs['count']}"} if want_count else {}),
-            })
+            return Outcome(
+                status,
+                body.encode(),
+                {
+                    "Content-Type": JSON_CT,
+                    "Content-Range": content_range(off, n, total),
+                    **({"Preference-Applied": f"count={prefs['count']}"} if want_count else {}),
+                },
+            )
 
         return run
 
@@ -1211,8 +1321,9 @@ class PostgrestServer:
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise bad_request("Empty or invalid json", str(exc)[:200], code="PGRST102") from None
 
-    def _returning(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str], params: Params
-                   ) -> sql.Composable | None:
+    def _returning(
+        self, rel: Relation, req: RecordedRequest, prefs: dict[str, str], params: Params
+    ) -> sql.Composable | None:
         """The select list read back from the changed rows (CTE ``_m``), or None for return=minimal."""
         if prefs.get("return") != "representation":
             return None
@@ -1222,8 +1333,9 @@ class PostgrestServer:
             raise bad_request("!inner embedding on a write is not supported by the test server")
         return columns
 
-    def _mutation_outcome(self, created: bool, body: str, n: int, prefs: dict[str, str],
-                          representation: bool) -> Outcome:
+    def _mutation_outcome(
+        self, created: bool, body: str, n: int, prefs: dict[str, str], representation: bool
+    ) -> Outcome:
         applied = [f"{k}={prefs[k]}" for k in ("return", "count", "resolution", "missing") if k in prefs]
         headers = {"Content-Range": f"*/{n if prefs.get('count') == 'exact' else '*'}"}
         if applied:
@@ -1231,23 +1343,27 @@ class PostgrestServer:
         if representation:
             headers["Content-Type"] = JSON_CT
             headers["Content-Range"] = (f"0-{n - 1}" if n else "*") + (
-                f"/{n}" if prefs.get("count") == "exact" else "/*")
+                f"/{n}" if prefs.get("count") == "exact" else "/*"
+            )
             return Outcome(201 if created else 200, body.encode(), headers)
         return Outcome(201 if created else 204, b"", headers)
 
     def _check_columns(self, rel: Relation, keys: Iterable[str]) -> None:
         for key in keys:
             if key not in rel.columns:
-                raise ApiError(400, "PGRST204",
-                               f"Could not find the '{key}' column of '{rel.name}' in the schema cache")
+                raise ApiError(
+                    400, "PGRST204", f"Could not find the '{key}' column of '{rel.name}' in the schema cache"
+                )
 
-    def _insert(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
-                ) -> Callable[[psycopg.Connection[Any]], Outcome]:
+    def _insert(
+        self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
+    ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         payload = self._payload(req)
         rows = payload if isinstance(payload, list) else [payload]
         if not rows or not all(isinstance(r, dict) for r in rows):
-            raise bad_request("Empty or invalid json", "the body must be an object or an array of objects",
-                              code="PGRST102")
+            raise bad_request(
+                "Empty or invalid json", "the body must be an object or an array of objects", code="PGRST102"
+            )
         columns_param = req.param("columns")
         if columns_param:
             keys = [unquote(c.strip()) for c in split_top(columns_param)]
@@ -1262,15 +1378,17 @@ class PostgrestServer:
         conflict_cols: list[str] = []
         if resolution in ("merge-duplicates", "ignore-duplicates"):
             on_conflict = req.param("on_conflict")
-            conflict_cols = ([unquote(c.strip()) for c in split_top(on_conflict)] if on_conflict
-                             else list(rel.primary_key))
+            conflict_cols = (
+                [unquote(c.strip()) for c in split_top(on_conflict)] if on_conflict else list(rel.primary_key)
+            )
             for c in conflict_cols:
                 rel.column(c)
             if not conflict_cols:
                 raise bad_request(f"{rel.name} has no primary key; give on_conflict")
         # With missing=default each row sets only the keys it has, so the others get their defaults.
         groups: list[tuple[list[str], list[dict[str, Any]]]] = (
-            [([k for k in keys if k in r], [r]) for r in rows] if prefs.get("missing") == "default"
+            [([k for k in keys if k in r], [r]) for r in rows]
+            if prefs.get("missing") == "default"
             else [(keys, rows)]
         )
         statements: list[sql.Composable] = []
@@ -1279,8 +1397,9 @@ class PostgrestServer:
             stmt: sql.Composable
             if group_keys:
                 # As PostgREST does: the JSON body becomes rows of the table's type.
-                stmt = sql.SQL("insert into {} ({}) select {} from json_populate_recordset(null::{}, {})").format(
-                    rel.qualified, cols, cols, rel.qualified, params.add(json.dumps(group_rows), "json"))
+                stmt = sql.SQL(
+                    "insert into {} ({}) select {} from json_populate_recordset(null::{}, {})"
+                ).format(rel.qualified, cols, cols, rel.qualified, params.add(json.dumps(group_rows), "json"))
             else:
                 stmt = sql.SQL("insert into {} default values").format(rel.qualified)
             if conflict_cols:
@@ -1298,9 +1417,16 @@ class PostgrestServer:
             statements.extend([stmt] * (1 if group_keys else len(group_rows)))
         return self._run_mutation(statements, sql.SQL("*"), returning, params, prefs, created=True)
 
-    def _run_mutation(self, statements: list[sql.Composable], returned: sql.Composable,
-                      returning: sql.Composable | None, params: Params, prefs: dict[str, str], *,
-                      created: bool) -> Callable[[psycopg.Connection[Any]], Outcome]:
+    def _run_mutation(
+        self,
+        statements: list[sql.Composable],
+        returned: sql.Composable,
+        returning: sql.Composable | None,
+        params: Params,
+        prefs: dict[str, str],
+        *,
+        created: bool,
+    ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         """Run the statements; read the changed rows back (as CTE ``_m``) only for representation."""
         max_affected = prefs.get("max-affected") if prefs.get("handling") == "strict" else None
 
@@ -1322,25 +1448,35 @@ class PostgrestServer:
                 rows.extend(json.loads(row[0]))
                 total += int(row[1])
             if max_affected is not None and max_affected.isdigit() and total > int(max_affected):
-                raise ApiError(400, "PGRST124", "Query result exceeds max-affected preference constraint",
-                               f"The query affects {total} rows")
+                raise ApiError(
+                    400,
+                    "PGRST124",
+                    "Query result exceeds max-affected preference constraint",
+                    f"The query affects {total} rows",
+                )
             body = json.dumps(rows) if returning is not None else ""
             return self._mutation_outcome(created, body, total, prefs, returning is not None)
 
         return run
 
-    def _filters_required(self, target: Target, req: RecordedRequest, params: Params, verb: str
-                          ) -> sql.Composable:
+    def _filters_required(
+        self, target: Target, req: RecordedRequest, params: Params, verb: str
+    ) -> sql.Composable:
         own, _ = split_params(req.params)
         conds = conditions(target, own, params)
         if not conds:
             # Supabase runs the Data API with pg-safeupdate: no unfiltered UPDATE/DELETE.
-            raise ApiError(400, "21000", f"{verb} requires a WHERE clause",
-                           hint="Add a filter to the request (pg-safeupdate is enabled).")
+            raise ApiError(
+                400,
+                "21000",
+                f"{verb} requires a WHERE clause",
+                hint="Add a filter to the request (pg-safeupdate is enabled).",
+            )
         return where_clause(conds)
 
-    def _update(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
-                ) -> Callable[[psycopg.Connection[Any]], Outcome]:
+    def _update(
+        self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
+    ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         payload = self._payload(req)
         if not isinstance(payload, dict):
             raise bad_request("Empty or invalid json", "PATCH needs a JSON object", code="PGRST102")
@@ -1353,14 +1489,15 @@ class PostgrestServer:
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = _p.{}").format(sql.Identifier(k), sql.Identifier(k)) for k in payload
         )
-        stmt = sql.SQL("update {} set {} from (select * from json_populate_record(null::{}, {})) _p{}").format(
-            rel.qualified, assignments, rel.qualified, params.add(json.dumps(payload), "json"), where
-        )
+        stmt = sql.SQL(
+            "update {} set {} from (select * from json_populate_record(null::{}, {})) _p{}"
+        ).format(rel.qualified, assignments, rel.qualified, params.add(json.dumps(payload), "json"), where)
         returned = sql.SQL("{}.*").format(rel.qualified)
         return self._run_mutation([stmt], returned, returning, params, prefs, created=False)
 
-    def _delete(self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
-                ) -> Callable[[psycopg.Connection[Any]], Outcome]:
+    def _delete(
+        self, rel: Relation, req: RecordedRequest, prefs: dict[str, str]
+    ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         params = Params()
         where = self._filters_required(Target(rel), req, params, "DELETE")
         returning = self._returning(rel, req, prefs, params)
@@ -1369,15 +1506,18 @@ class PostgrestServer:
 
     # -- functions ------------------------------------------------------------------
 
-    def _rpc(self, schema: str, name: str, req: RecordedRequest, prefs: dict[str, str]
-             ) -> Callable[[psycopg.Connection[Any]], Outcome]:
+    def _rpc(
+        self, schema: str, name: str, req: RecordedRequest, prefs: dict[str, str]
+    ) -> Callable[[psycopg.Connection[Any]], Outcome]:
         candidates = self._functions(schema, name)
         if req.method == "POST":
             payload = self._payload(req)
             if payload is None:
                 payload = {}
             if not isinstance(payload, dict):
-                raise bad_request("Empty or invalid json", "rpc arguments must be a JSON object", code="PGRST102")
+                raise bad_request(
+                    "Empty or invalid json", "rpc arguments must be a JSON object", code="PGRST102"
+                )
             args: dict[str, Any] = payload
             arg_keys: set[str] = set()
         else:
@@ -1388,10 +1528,11 @@ class PostgrestServer:
         matches = [f for f in candidates if f.required <= set(args) <= {n for n, _ in f.args}]
         if not matches:
             raise ApiError(
-                404, "PGRST202",
+                404,
+                "PGRST202",
                 f"Could not find the function {schema}.{name}({', '.join(sorted(args))}) in the schema cache",
                 hint="If a new function was created in the database with this name and parameters, "
-                     "try reloading the schema cache.",
+                "try reloading the schema cache.",
             )
         func = matches[0]
         params = Params()
@@ -1399,7 +1540,9 @@ class PostgrestServer:
         call_args = sql.SQL(", ").join(
             sql.SQL("{} => {}").format(
                 sql.Identifier(k),
-                params.add(json.dumps(v) if isinstance(v, dict | list) and "json" in types[k] else v, types[k]),
+                params.add(
+                    json.dumps(v) if isinstance(v, dict | list) and "json" in types[k] else v, types[k]
+                ),
             )
             for k, v in args.items()
         )
@@ -1419,14 +1562,16 @@ class PostgrestServer:
         if func.returns_void:
             query = sql.SQL("select {}::text").format(call)
         elif func.returns_set and func.returns_composite:
-            query = sql.SQL("select coalesce(json_agg(_r), '[]')::text from (select {} from {} _f{}{}) _r").format(
-                select, call, where_clause(conds), tail)
+            query = sql.SQL(
+                "select coalesce(json_agg(_r), '[]')::text from (select {} from {} _f{}{}) _r"
+            ).format(select, call, where_clause(conds), tail)
         elif func.returns_set:
             # A set of scalars: an array of the values.
             query = sql.SQL("select coalesce(json_agg(_f), '[]')::text from {} _f").format(call)
         elif func.returns_composite:
             query = sql.SQL("select to_json(_r)::text from (select {} from {} _f{}) _r").format(
-                select, call, where_clause(conds))
+                select, call, where_clause(conds)
+            )
         else:
             if conds:
                 raise bad_request("filters need a function that returns rows")

@@ -49,3 +49,10 @@ def build_site(root: Path, **options: object) -> BuildResult:
 
 def html(root: Path, rel: str) -> str:
     return (root / "dist" / rel).read_text(encoding="utf-8")
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by its relative path: two builds compare equal when their trees do."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
