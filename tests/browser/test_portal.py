@@ -56,15 +56,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (tmp / "_edge").mkdir()
     (tmp / "_edge" / "site.json").write_text(
         json.dumps(
-            edge_site({
-                "production": False,
-                "portal": {
-                    "bucket": "portal-files",
-                    "upload_max_bytes": 10000,
-                    "upload_types": ["text/plain"],
-                    "signed_url_seconds": 600,
-                },
-            })
+            edge_site(
+                {
+                    "production": False,
+                    "portal": {
+                        "bucket": "portal-files",
+                        "upload_max_bytes": 10000,
+                        "upload_types": ["text/plain"],
+                        "signed_url_seconds": 600,
+                    },
+                }
+            )
         )
     )
     settings = load_settings(environ={}, data_dir=tmp / "_edge", local_dir=tmp / "local")

@@ -138,7 +138,9 @@ def test_dev_login_validates_email(tmp_path: Path) -> None:
     c = _client(tmp_path)
     assert c.post("/dev-login", json={"email": "nope"}).status_code == 422
     assert c.post("/dev-login", content=b"[", headers={"content-type": "application/json"}).status_code == 400
-    assert c.post("/dev-login", content=b"[]", headers={"content-type": "application/json"}).status_code == 422
+    assert (
+        c.post("/dev-login", content=b"[]", headers={"content-type": "application/json"}).status_code == 422
+    )
     assert c.post("/dev-login", content=b"{}", headers={"content-type": "text/plain"}).status_code == 415
     # Deep nesting was a RecursionError (500) in the portal too.
     deep = c.post("/dev-login", content=b"[" * 40000, headers={"content-type": "application/json"})
@@ -158,7 +160,9 @@ def test_site_omitting_upload_types_accepts_the_documented_defaults(tmp_path: Pa
     assert {"application/pdf", "image/png", "image/jpeg"} <= set(defaults)
     for ctype in defaults:
         r = c.post(
-            f"/projects/{pid}/files/upload-url", json={"name": "f", "size": 3, "content_type": ctype}, headers=a
+            f"/projects/{pid}/files/upload-url",
+            json={"name": "f", "size": 3, "content_type": ctype},
+            headers=a,
         )
         assert r.status_code == 201, (ctype, r.text)
     refused = c.post(

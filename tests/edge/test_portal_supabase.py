@@ -46,7 +46,9 @@ def world(db: psycopg.Connection[Any], postgrest: Any, tmp_path: Path) -> dict[s
         data_dir=tmp_path,
         local_dir=tmp_path,
         env=env,
-        site=edge_site({"production": True, "portal": {"upload_types": ["application/pdf"], "upload_max_bytes": 100}}),
+        site=edge_site(
+            {"production": True, "portal": {"upload_types": ["application/pdf"], "upload_max_bytes": 100}}
+        ),
     )
     hdr = {
         k: {"authorization": "Bearer " + postgrest.make_user_token(v, algorithm="ES256")}
