@@ -52,6 +52,16 @@ class Page:
 
 def split_front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
     """Return (front matter, key lines, body, first body line)."""
+    data, paths, body, body_line = _split(text, file)
+    return data, _top_level(paths), body, body_line
+
+
+def _top_level(paths: dict[tuple[str, ...], int]) -> dict[str, int]:
+    return {path[0]: line for path, line in paths.items() if len(path) == 1}
+
+
+def _split(text: str, file: str) -> tuple[dict[str, Any], dict[tuple[str, ...], int], str, int]:
+    """(front matter, line of every key path, body, first body line)."""
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.startswith("---"):
@@ -67,23 +77,11 @@ def split_front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, 
     if body_start < len(text) and text[body_start] == "\n":
         body_start += 1
     body_line = text.count("\n", 0, body_start) + 1
-    data, _ = load_yaml(raw, file, "front matter", offset=1) if raw.strip() else ({}, {})
+    # offset 1: the front matter starts on the file's second line.
+    data, paths = load_yaml(raw, file, "front matter", offset=1) if raw.strip() else ({}, {})
     if not isinstance(data, dict):
         raise SitegenError("front matter must be 'key: value' lines", file, 2)
-    lines: dict[str, int] = {}
-    for i, line_text in enumerate(raw.splitlines(), start=2):
-        m = re.match(r"^([A-Za-z_][\w-]*)\s*:", line_text)
-        if m and m.group(1) not in lines:
-            lines[m.group(1)] = i
-    return data, lines, text[body_start:], body_line
-
-
-def _front_matter_paths(text: str, file: str) -> Located:
-    """Line of every key path in the front matter (which starts on the file's second line)."""
-    lines = text.split("\n")
-    end = next((i for i in range(1, len(lines)) if re.match(r"^(---|\.\.\.)[ \t]*$", lines[i])), len(lines))
-    _, paths = load_yaml("\n".join(lines[1:end]), file, "front matter", offset=1)
-    return Located(file, paths, lines)
+    return data, paths, text[body_start:], body_line
 
 
 def url_for_source(source: PurePosixPath, meta: dict[str, Any]) -> str:
@@ -137,10 +135,11 @@ def read_page(
         problems.add(exc)
         return None
     try:
-        meta, lines, body, body_line = split_front_matter(text, file)
+        meta, paths, body, body_line = _split(text, file)
     except SitegenError as exc:
         problems.add(exc)
         return None
+    lines = _top_level(paths)
     if meta.get("draft") is True and not drafts:
         return None
     for key in meta:
@@ -152,7 +151,7 @@ def read_page(
     if title is None or (isinstance(title, str) and not title.strip()):
         problems.error("missing 'title' in front matter", file, 1)
     # A value of the wrong type is reported here; the build stops after reading, before any use of it.
-    check_fields(meta, FRONT_MATTER, _front_matter_paths(text, file), config.region_ids, problems)
+    check_fields(meta, FRONT_MATTER, Located(file, paths, text.split("\n")), config.region_ids, problems)
     regions = check_regions(meta.get("regions"), config, file, lines.get("regions", 1), problems)
     default_template = "home" if str(source) == "index.md" else "page"
     template = meta.get("template") or default_template
