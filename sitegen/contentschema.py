@@ -110,6 +110,10 @@ FRONT_MATTER: dict[str, Field] = {
     "weight": Field("Order within its menu (smaller first).", whole_number),
     "draft": Field("Drafts are only built with --drafts.", true_or_false),
     "updated": Field("Date the page was last changed (YYYY-MM-DD).", date),
+    "noindex": Field(
+        "true keeps the page out of search engines: a robots noindex tag, left out of the sitemaps.",
+        true_or_false,
+    ),
     "params": Field("Free values available as page.params in templates and content.", mapping),
 }
 

@@ -12,10 +12,11 @@ Host behaviour modelled:
   a rule without ``!`` does not shadow a file that exists; status 200 to an
   absolute URL is a proxy; custom headers from every matching ``_headers``
   block. Pretty URLs: ``/about`` with ``about/index.html`` is a 301 to ``/about/``.
-- Vercel: files listed in ``.vercelignore`` are not uploaded; ``trailingSlash`` (if set) first, then ``redirects`` in order (before the
-  filesystem) with ``has``/``missing`` conditions on headers and cookies,
-  then the filesystem, then ``rewrites``, then ``404.html`` with status 404;
-  ``headers`` from every matching source.
+- Vercel: files listed in ``.vercelignore`` are not published as static files;
+  ``routes`` in order (:func:`resolve_routes`), with ``has``/``missing``
+  conditions on headers and cookies and the ``filesystem`` phase; functions
+  are the ``functions`` of ``vercel.json``. The same function reads the
+  ``config.json`` that ``vercel build`` writes.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     file: str | None = None  # output-relative file served (200/404)
     proxy: str | None = None  # upstream URL for a proxied request
+    function: str | None = None  # the host's function answering the request (Vercel: /api/index)
 
 
 class RulesError(ValueError):
@@ -205,57 +207,6 @@ def _netlify_404(
 # -------------------------------------------------------------------- vercel
 
 
-def _vercel_pattern(source: str) -> re.Pattern[str]:
-    """path-to-regexp as Vercel uses it: ``:name``, ``:name*``, ``:name(re)``, ``(re)``."""
-    out, i = "", 0
-    while i < len(source):
-        if source.startswith("/:", i) and re.match(r"/:\w+\*", source[i:]):
-            name = re.match(r"/:(\w+)\*", source[i:])
-            assert name
-            out += f"(?:/(?P<{name.group(1)}>.*))?"
-            i += len(name.group(0))
-        elif source[i] == ":":
-            m = re.match(r":(\w+)", source[i:])
-            if not m:
-                raise RulesError(f"vercel.json: bad source {source!r}")
-            i += len(m.group(0))
-            if i < len(source) and source[i] == "(":
-                body, i = _group(source, i)
-                out += f"(?P<{m.group(1)}>{body})"
-            else:
-                out += f"(?P<{m.group(1)}>[^/]+)"
-        elif source[i] == "(":
-            body, i = _group(source, i)
-            out += f"({body})"
-        else:
-            out += re.escape(source[i])
-            i += 1
-    return re.compile(out)
-
-
-def _group(source: str, start: int) -> tuple[str, int]:
-    depth = 0
-    for j in range(start, len(source)):
-        if source[j] == "\\":
-            continue
-        if source[j] == "(" and (j == 0 or source[j - 1] != "\\"):
-            depth += 1
-        elif source[j] == ")" and source[j - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                return source[start + 1 : j], j + 1
-    raise RulesError(f"vercel.json: unbalanced parentheses in {source!r}")
-
-
-def _substitute(destination: str, match: re.Match[str]) -> str:
-    out = destination
-    for name, value in sorted(match.groupdict().items(), key=lambda kv: -len(kv[0])):
-        out = out.replace(f":{name}*", value or "").replace(f":{name}", value or "")
-    for n, value in enumerate(match.groups(), 1):
-        out = out.replace(f"${n}", value or "")
-    return out
-
-
 def _condition(cond: Mapping[str, Any], headers: Mapping[str, str], cookies: Mapping[str, str]) -> bool:
     kind, key = cond.get("type"), str(cond.get("key", ""))
     if kind == "header":
@@ -263,7 +214,7 @@ def _condition(cond: Mapping[str, Any], headers: Mapping[str, str], cookies: Map
     elif kind == "cookie":
         actual = cookies.get(key)
     else:
-        raise RulesError(f"vercel.json: unsupported condition type {kind!r}")
+        raise RulesError(f"vercel routes: unsupported condition type {kind!r}")
     if actual is None:
         return False
     value = cond.get("value")
@@ -271,7 +222,7 @@ def _condition(cond: Mapping[str, Any], headers: Mapping[str, str], cookies: Map
 
 
 def _vercel_uploaded(files: Mapping[str, object], ignore: str) -> Mapping[str, object]:
-    """The files a deploy uploads: .vercelignore entries (names, folders, globs) left out."""
+    """The files published as static: .vercelignore entries (names, folders, globs) left out."""
     patterns = [
         line.strip().strip("/") for line in ignore.splitlines() if line.strip() and not line.startswith("#")
     ]
@@ -289,12 +240,70 @@ def _vercel_uploaded(files: Mapping[str, object], ignore: str) -> Mapping[str, o
     return {rel: data for rel, data in files.items() if not ignored(rel)}
 
 
-def _vercel_headers(config: Mapping[str, Any], path: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for block in config.get("headers", []):
-        if _vercel_pattern(block["source"]).fullmatch(path):
-            out.update({h["key"]: h["value"] for h in block["headers"]})
+def _substitute(dest: str, match: re.Match[str]) -> str:
+    out = dest
+    for n in range(len(match.groups()), 0, -1):
+        out = out.replace(f"${n}", match.group(n) or "")
     return out
+
+
+def resolve_routes(
+    routes: list[Mapping[str, Any]],
+    static: Mapping[str, object],
+    functions: set[str],
+    path: str,
+    country: str | None,
+    cookies: Mapping[str, str],
+) -> Response:
+    """Vercel's routing over a list of routes (``vercel.json`` ``routes`` or the Build Output
+    ``config.json`` ``routes``): sources are regular expressions over the path; a route with
+    ``continue`` adds its headers and matching goes on; a redirect (3xx with ``Location``) or a
+    ``dest`` ends it; ``{"handle": "filesystem"}`` serves an existing static file or function
+    there; ``status`` on a ``dest`` route answers with that status."""
+    request_headers = {VERCEL_COUNTRY_HEADER: country.upper()} if country else {}
+    headers: dict[str, str] = {}
+    for route in routes:
+        handle = route.get("handle")
+        if handle == "filesystem":
+            existing = _exists(static, path) or (_exists(static, path + "/") if _dir_index(static, path) else None)
+            if existing:
+                return Response(200, headers=headers, file=existing)
+            if path in functions:
+                return Response(200, headers=headers, function=path)
+            continue
+        if handle is not None:
+            continue  # other phases (hit, miss, error…) hold nothing in the routes we generate
+        try:
+            match = re.search(str(route["src"]), path)
+        except (KeyError, re.error) as exc:
+            raise RulesError(f"vercel routes: bad route {route!r}: {exc}") from exc
+        if not match:
+            continue
+        if not all(_condition(c, request_headers, cookies) for c in route.get("has", [])):
+            continue
+        if any(_condition(c, request_headers, cookies) for c in route.get("missing", [])):
+            continue
+        route_headers = {k: _substitute(str(v), match) for k, v in (route.get("headers") or {}).items()}
+        location = route_headers.pop("Location", None)
+        headers.update(route_headers)
+        if route.get("continue"):
+            continue
+        status = int(route.get("status") or 200)
+        if location and 300 <= status < 400:
+            return Response(status, location=location, headers=headers)
+        dest = route.get("dest")
+        if dest is None:
+            return Response(status, headers=headers)
+        target = _substitute(str(dest), match).split("?", 1)[0]
+        if re.match(r"https?://", target):
+            return Response(status, proxy=target)
+        if target in functions:
+            return Response(status, headers=headers, function=target)
+        served = _exists(static, target)
+        if served:
+            return Response(status, headers=headers, file=served)
+        return Response(404, headers=headers)
+    return Response(404, headers=headers)
 
 
 def _vercel(
@@ -308,36 +317,10 @@ def _vercel(
         config = json.loads(text.get("vercel.json", "{}"))
     except json.JSONDecodeError as exc:
         raise RulesError(f"vercel.json: {exc}") from exc
-    files = _vercel_uploaded(files, text.get(".vercelignore", ""))
-    request_headers = {VERCEL_COUNTRY_HEADER: country.upper()} if country else {}
-    headers = _vercel_headers(config, path)
-    last = path.rsplit("/", 1)[-1]
-    if config.get("trailingSlash") and not path.endswith("/") and "." not in last:
-        return Response(308, location=path + "/", headers=headers)
-    for rule in config.get("redirects", []):
-        match = _vercel_pattern(rule["source"]).fullmatch(path)
-        if not match:
-            continue
-        if not all(_condition(c, request_headers, cookies) for c in rule.get("has", [])):
-            continue
-        if any(_condition(c, request_headers, cookies) for c in rule.get("missing", [])):
-            continue
-        status = int(rule.get("statusCode") or (308 if rule.get("permanent", True) else 307))
-        return Response(status, location=_substitute(rule["destination"], match), headers=headers)
-    # Without trailingSlash, Vercel serves a folder's index.html at both /x and /x/.
-    existing = _exists(files, path) or (_exists(files, path + "/") if _dir_index(files, path) else None)
-    if existing:
-        return Response(200, headers=headers, file=existing)
-    for rule in config.get("rewrites", []):
-        match = _vercel_pattern(rule["source"]).fullmatch(path)
-        if match:
-            target = _substitute(rule["destination"], match)
-            if re.match(r"https?://", target):
-                return Response(200, proxy=target)
-            served = _exists(files, target)
-            if served:
-                return Response(200, headers=headers, file=served)
-    return Response(404, headers=headers, file="404.html" if "404.html" in files else None)
+    static = _vercel_uploaded(files, text.get(".vercelignore", ""))
+    # A function's route is its file's path without the extension (api/index.py -> /api/index).
+    functions = {"/" + name.rsplit(".", 1)[0] for name in config.get("functions", {})}
+    return resolve_routes(config.get("routes", []), static, functions, path, country, cookies)
 
 
 # ----------------------------------------------------------------------- API
@@ -367,6 +350,21 @@ def resolve_files(
     raise ValueError(f"unknown host {host!r}: expected 'netlify' or 'vercel'")
 
 
+def read_build(out_dir: Path) -> dict[str, object]:
+    """A build on disk as :func:`resolve_files` takes it: rule files as text, others as present."""
+    files: dict[str, object] = {}
+    for file in out_dir.rglob("*"):
+        if file.is_file():
+            rel = file.relative_to(out_dir).as_posix()
+            files[rel] = file.read_text(encoding="utf-8") if rel in RULE_FILES else True
+    return files
+
+
+def host_of(files: Mapping[str, object]) -> Host:
+    """The host a build's rule files are for."""
+    return "vercel" if "vercel.json" in files else "netlify"
+
+
 def resolve(
     host: Host,
     path: str,
@@ -376,12 +374,17 @@ def resolve(
     out_dir: Path = Path("dist"),
 ) -> Response:
     """Answer a request from a build on disk (``dist/`` by default)."""
-    files: dict[str, object] = {}
-    for file in out_dir.rglob("*"):
-        if file.is_file():
-            rel = file.relative_to(out_dir).as_posix()
-            files[rel] = file.read_text(encoding="utf-8") if rel in RULE_FILES else True
-    return resolve_files(files, host, path, country, cookies)
+    return resolve_files(read_build(out_dir), host, path, country, cookies)
 
 
-__all__ = ["Response", "RulesError", "parse_headers", "parse_redirects", "resolve", "resolve_files"]
+__all__ = [
+    "Response",
+    "RulesError",
+    "parse_headers",
+    "host_of",
+    "parse_redirects",
+    "read_build",
+    "resolve",
+    "resolve_files",
+    "resolve_routes",
+]

@@ -72,6 +72,8 @@ def sitemap(config: SiteConfig, rid: str, pages: list[Page]) -> str:
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',
     ]
     for page in sorted(pages, key=lambda p: p.path):
+        if page.meta.get("noindex") is True:
+            continue
         lines.append(f"  <url><loc>{escape(base + '/' + rid + page.path)}</loc>")
         updated = page.meta.get("updated")
         if updated:

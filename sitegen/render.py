@@ -512,7 +512,7 @@ class Renderer:
             file="404",
             source=Path("404.md"),  # type: ignore[arg-type]
             path="/404.html",
-            meta={"title": "Page not found", "description": ""},
+            meta={"title": "Page not found", "description": "", "noindex": True},
             body="",
             body_line=1,
             template="404",

@@ -259,6 +259,13 @@ DEFAULT_UPLOAD_TYPES = (
 class Portal:
     """The client portal (/api/portal)."""
 
+    supabase_url: str = doc(
+        "The Supabase project (https://<ref>.supabase.co) the portal page signs in with and uploads to, "
+        "the same value as the edge's SUPABASE_URL; the CSP's connect-src lists its origin. Empty: the "
+        "portal only works with the edge's local development store.",
+        "",
+        check=optional(url),
+    )
     bucket: str = doc("Supabase Storage bucket for project files.", "portal-files")
     upload_max_bytes: int = doc("Largest file a client may upload.", 26214400, check=positive)
     upload_types: list[str] = doc(
@@ -281,7 +288,9 @@ class SiteConfig:
     theme: str = doc("Theme folder under themes/ (the site's own or sitegen's built-in).", "default")
     contact: Contact = doc("Contact details.", factory=Contact)
     hosting: str = doc(
-        "Where the site is hosted: vercel, netlify or other.",
+        "Where the site is hosted: vercel, netlify or other. Decides the deploy (Vercel: static files "
+        "and the /api function in one deploy; Netlify: static files, /api proxied to edge.origin), the "
+        "analytics allowed, the hosting processor named in the privacy policy and the publish target.",
         "netlify",
         check=choice("vercel", "netlify", "other"),
     )

@@ -193,9 +193,43 @@ def validate(data: Any, file: str, lines: dict[tuple[str, ...], int], problems: 
     ids = [p.id for p in config.chat.providers if p is not None]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         v.error(("chat", "providers"), f"provider id '{dup}' is used twice")
+    _check_hosting(config, v)
     if isinstance(config.base_url, str):
         config.base_url = config.base_url.rstrip("/")
     return config
+
+
+HOST_NAMES = {"vercel": "Vercel", "netlify": "Netlify"}
+
+
+def _check_hosting(config: SiteConfig, v: _Validator) -> None:
+    """Refuse settings that would make a page or the privacy policy false about the host."""
+    host, provider = config.hosting, config.analytics.provider
+    if provider in HOST_NAMES and provider != host:
+        v.error(
+            ("analytics", "provider"),
+            f"{HOST_NAMES[provider]} Analytics only works on {HOST_NAMES[provider]}, but hosting is "
+            f"{host!r}: set analytics.provider to {host if host in HOST_NAMES else 'none'!r} or 'none'",
+        )
+    if config.analytics.speed_insights and provider != "vercel":
+        v.error(
+            ("analytics", "speed_insights"),
+            "Speed Insights is a Vercel script: it needs analytics.provider: vercel (and hosting: vercel); "
+            "set speed_insights: false",
+        )
+    if host == "vercel" and config.edge.origin:
+        v.error(
+            ("edge", "origin"),
+            "with hosting: vercel the edge handlers are deployed with the site as a Vercel function, so "
+            "nothing is proxied to another origin: remove edge.origin",
+        )
+    hosts = [p.name for p in config.privacy.processors if p is not None and p.role == "hosting"]
+    if host in HOST_NAMES and hosts and HOST_NAMES[host].lower() not in {h.lower() for h in hosts}:
+        v.error(
+            ("privacy", "processors"),
+            f"hosting is {host!r} but no privacy.processors entry with role: hosting is named "
+            f"{HOST_NAMES[host]}: add one, or the privacy policy would not name the host",
+        )
 
 
 def load_config(path: str | Path, problems: Problems | None = None) -> SiteConfig:

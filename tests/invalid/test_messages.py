@@ -323,6 +323,38 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "{% for item in … %}{{ item }}{% endfor %}"
         ],
     ),
+    "vercel analytics on netlify": (
+        {"site.yaml": SITE_YAML + "hosting: netlify\nanalytics:\n  provider: vercel\n"},
+        [
+            "error: site.yaml:25: analytics.provider: Vercel Analytics only works on Vercel, but hosting is "
+            "'netlify': set analytics.provider to 'netlify' or 'none'",
+        ],
+    ),
+    "speed insights without vercel analytics": (
+        {"site.yaml": SITE_YAML + "analytics:\n  provider: none\n  speed_insights: true\n"},
+        [
+            "error: site.yaml:25: analytics.speed_insights: Speed Insights is a Vercel script: it needs "
+            "analytics.provider: vercel (and hosting: vercel); set speed_insights: false",
+        ],
+    ),
+    "proxy origin on vercel": (
+        {"site.yaml": SITE_YAML + "hosting: vercel\nedge:\n  origin: https://edge.tiny.example\n"},
+        [
+            "error: site.yaml:25: edge.origin: with hosting: vercel the edge handlers are deployed with the "
+            "site as a Vercel function, so nothing is proxied to another origin: remove edge.origin",
+        ],
+    ),
+    "policy without the host": (
+        {
+            "site.yaml": SITE_YAML
+            + "hosting: netlify\nprivacy:\n  processors:\n    - name: Vercel\n      role: hosting\n"
+            "      purpose: Hosting.\n"
+        },
+        [
+            "error: site.yaml:25: privacy.processors: hosting is 'netlify' but no privacy.processors entry "
+            "with role: hosting is named Netlify: add one, or the privacy policy would not name the host",
+        ],
+    ),
 }
 
 

@@ -17,7 +17,8 @@ def _build(root: Path, analytics: str) -> tuple[str, str]:
     write_site(root, {"content/index.md": "---\ntitle: Home\n---\nHi.\n"}, site_yaml=SITE_YAML + analytics)
     result = build_site(root)
     page = result.files["pk/index.html"].decode()
-    csp = emulator.resolve_files(result.files, "netlify", "/pk/", "PK").headers["Content-Security-Policy"]
+    host = result.config.hosting
+    csp = emulator.resolve_files(result.files, host, "/pk/", "PK").headers["Content-Security-Policy"]  # type: ignore[arg-type]
     return page, csp
 
 
@@ -28,10 +29,10 @@ def _scripts(page: str) -> list[str]:
 @pytest.mark.parametrize(
     ("analytics", "expected"),
     [
-        ("analytics:\n  provider: vercel\n  speed_insights: true\n", list(SCRIPTS)),
-        ("analytics:\n  provider: vercel\n  speed_insights: false\n", [SCRIPTS[0]]),
-        ("analytics:\n  provider: netlify\n", []),
-        ("analytics:\n  provider: none\n", []),
+        ("hosting: vercel\nanalytics:\n  provider: vercel\n  speed_insights: true\n", list(SCRIPTS)),
+        ("hosting: vercel\nanalytics:\n  provider: vercel\n  speed_insights: false\n", [SCRIPTS[0]]),
+        ("hosting: netlify\nanalytics:\n  provider: netlify\n", []),
+        ("hosting: vercel\nanalytics:\n  provider: none\n", []),
     ],
 )
 def test_scripts_follow_the_provider(tmp_path: Path, analytics: str, expected: list[str]) -> None:
