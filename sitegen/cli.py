@@ -200,6 +200,49 @@ def retention(root: Path) -> None:
     click.echo(json.dumps(report, indent=2, default=str) if not isinstance(report, str) else report)
 
 
+@main.command("vercel-project")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    help="Site folder (default: here).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Project folder to write (default: <root>/.vercel-project).",
+)
+def vercel_project(root: Path, out: Path | None) -> None:
+    """Write the Vercel project (static site + /api function) for the build in <root>/dist."""
+    from sitegen.vercelproject import assemble
+
+    try:
+        written = assemble(root / "dist", out or root / ".vercel-project")
+    except SitegenError as exc:
+        _fail(exc)
+    click.echo(f"wrote {written}/: run `vercel build` there")
+
+
+@main.command()
+@click.option("--port", default=8080, show_default=True, help="Port to listen on.")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    help="Site folder whose dist/_edge/ the handlers read (default: here).",
+)
+def edge(port: int, host: str, root: Path) -> None:
+    """Run the edge handlers (/api/...) for production, e.g. behind Netlify's /api proxy."""
+    from sitegen import edgeserver
+
+    try:
+        edgeserver.run(root / "dist" / "_edge", host, port)
+    except SitegenError as exc:
+        _fail(exc)
+
+
 @main.command("config-docs")
 def config_docs() -> None:
     """Print the site.yaml reference (docs/configuration.md)."""

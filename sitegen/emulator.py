@@ -265,7 +265,9 @@ def resolve_routes(
     for route in routes:
         handle = route.get("handle")
         if handle == "filesystem":
-            existing = _exists(static, path) or (_exists(static, path + "/") if _dir_index(static, path) else None)
+            existing = _exists(static, path) or (
+                _exists(static, path + "/") if _dir_index(static, path) else None
+            )
             if existing:
                 return Response(200, headers=headers, file=existing)
             if path in functions:

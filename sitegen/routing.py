@@ -178,7 +178,6 @@ def netlify_headers(config: SiteConfig, region_ids: list[str]) -> str:
     lines += ["", "/assets/*", f"  Cache-Control: {ASSET_CACHE}"]
     for rid in region_ids:
         lines += ["", f"/{rid}/*", f"  Cache-Control: {HTML_CACHE}"]
-    lines += ["", "/_edge/*", "  X-Robots-Tag: noindex"]
     return "\n".join(lines) + "\n"
 
 

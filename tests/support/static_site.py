@@ -65,7 +65,9 @@ def site_app(dist: Path, mounts: Mapping[str, ASGIApp] | None = None, country: s
         elif answer.file:
             response = FileResponse(dist / answer.file, status_code=answer.status, headers=answer.headers)
         else:
-            response = Response(b"Not Found", status_code=404, media_type="text/plain", headers=answer.headers)
+            response = Response(
+                b"Not Found", status_code=404, media_type="text/plain", headers=answer.headers
+            )
         await response(scope, receive, send)
 
     return app
