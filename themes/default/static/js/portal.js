@@ -85,7 +85,13 @@
         b.textContent = "Download " + f.name;
         b.addEventListener("click", function () {
           call("GET", "/files/" + f.id + "/download-url").then(function (d) {
-            window.location.assign(d.download_url);
+            var url = d.download_url;
+            // Supabase Storage serves a signed URL inline unless asked for an attachment: without
+            // `download` a PDF or text file would replace the portal page instead of downloading.
+            if (cfg && cfg.mode === "supabase") {
+              url += (url.indexOf("?") < 0 ? "?" : "&") + "download=" + encodeURIComponent(f.name);
+            }
+            window.location.assign(url);
           }).catch(function (e) { status(e.message); });
         });
         li.appendChild(b);
