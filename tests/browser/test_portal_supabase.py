@@ -22,30 +22,30 @@ from edge.app import create_app
 from edge.settings import load_settings
 from sitegen.build import BuildOptions, build
 from tests.edge.test_contact import serve
-from tests.support.static_site import csp_for, site_app
+from tests.support.static_site import csp_for, empty_script, site_app
 from tests.support.supabase_fake import FakeSupabase, running
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _seed(db: psycopg.Connection[Any]) -> tuple[uuid.UUID, uuid.UUID]:
+def _seed(db: psycopg.Connection[Any], email: str) -> None:
     client, other = uuid.uuid4(), uuid.uuid4()
-    for uid, email in ((client, "amna@example.com"), (other, "bilal@example.com")):
-        db.execute("insert into auth.users (id, email) values (%s, %s)", (uid, email))
+    for uid, address in ((client, email), (other, f"other-{other}@example.com")):
+        db.execute("insert into auth.users (id, email) values (%s, %s)", (uid, address))
         db.execute(
-            "insert into public.clients (id, name, email) values (%s, %s, %s)", (uid, email[:4], email)
+            "insert into public.clients (id, name, email) values (%s, %s, %s)", (uid, "A client", address)
         )
     project, hidden = uuid.uuid4(), uuid.uuid4()
     for pid, uid, name in ((project, client, "Shop relaunch"), (hidden, other, "Someone else's app")):
         db.execute("insert into public.projects (id, name) values (%s, %s)", (pid, name))
         db.execute("insert into public.project_members (project_id, user_id) values (%s, %s)", (pid, uid))
-    return client, project
 
 
 def test_magic_code_sign_in_listing_upload_download_under_the_deployed_csp(
     db: psycopg.Connection[Any], postgrest: Any, browser: Any, tmp_path: Path
 ) -> None:
-    _seed(db)
+    email = f"amna-{uuid.uuid4().hex[:8]}@example.com"
+    _seed(db, email)
     fake = FakeSupabase(postgrest, db)
     with running(fake):
         site = tmp_path / "site"
@@ -62,7 +62,8 @@ def test_magic_code_sign_in_listing_upload_download_under_the_deployed_csp(
 
         env = {"SUPABASE_URL": fake.url, "SUPABASE_PUBLISHABLE_KEY": postgrest.publishable_key}
         edge = create_app(load_settings(environ=env, data_dir=dist / "_edge", local_dir=tmp_path / "local"))
-        with serve(site_app(dist, {"/api/": edge})) as url:
+        # Vercel's edge serves its analytics scripts at /_vercel/ (not part of the build).
+        with serve(site_app(dist, {"/api/": edge, "/_vercel/": empty_script()})) as url:
             context = browser.new_context(accept_downloads=True)
             page = context.new_page()
             problems: list[str] = []
@@ -72,10 +73,10 @@ def test_magic_code_sign_in_listing_upload_download_under_the_deployed_csp(
             assert response is not None and response.headers["content-security-policy"] == csp
 
             page.locator("#portal-login").wait_for()
-            page.fill("#portal-email", "amna@example.com")
+            page.fill("#portal-email", email)
             page.click("#portal-login button")
             page.locator("#portal-verify").wait_for()
-            page.fill("#portal-code", fake.codes["amna@example.com"])
+            page.fill("#portal-code", fake.codes[email])
             page.click("#portal-verify button")
             page.locator("#portal-projects li").first.wait_for()
             assert page.locator("#portal-projects li").all_inner_texts() == ["Shop relaunch (active)"]
