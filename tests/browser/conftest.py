@@ -5,7 +5,6 @@ Test modules that define their own `browser` fixture override this one (pytest s
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,22 +14,14 @@ from typing import Any
 import pytest
 
 from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.support.hosts import require
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _require(condition: bool, reason: str) -> None:
-    # Under CI a missing dependency is a failure, never a silent skip.
-    if condition:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    _require(Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed")
+    require(Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

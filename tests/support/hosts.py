@@ -16,7 +16,7 @@ BIN = REPO / "node_modules" / ".bin"
 
 
 def require(condition: bool, reason: str) -> None:
-    """Skip without the tool; under CI (nothing may be skipped) fail instead."""
+    """Skip when something a test needs is missing; under CI (nothing may be skipped) fail instead."""
     if condition:
         return
     if os.environ.get("CI") == "true":
