@@ -1,7 +1,7 @@
 """Lighthouse scores of the production build: home, services and privacy pages of both regions.
 
 Builds the production site into a temporary folder (or reuses one with ``--dist``), serves it on
-127.0.0.1 the way the host does (``tests/support/static_site.py``: the generated ``_headers`` applied,
+127.0.0.1 the way the host does (``tests/support/static_site.py``: the generated rule files applied,
 so the deployed CSP is in force; region 404 pages), and runs Lighthouse (the npm package that
 ``./dev test`` installs) with Debian's Chromium, desktop preset, once or ``--runs N`` times per page.
 Prints the median score of each category per page and, under the table, the audits that kept a
@@ -239,8 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"{LIGHTHOUSE} is missing: run `npm ci` (./dev test installs it)")
     with tempfile.TemporaryDirectory(prefix="sitegen-lighthouse-") as tmp:
         dist = args.dist or build_production(Path(tmp) / "dist")
-        if not (dist / "_headers").is_file():
-            raise SystemExit(f"{dist} is not a sitegen build (no _headers)")
+        if not ((dist / "_headers").is_file() or (dist / "vercel.json").is_file()):
+            raise SystemExit(f"{dist} is not a sitegen build (no _headers or vercel.json)")
         with served(dist) as base:
             print(f"Lighthouse on {base} ({args.runs} run(s) per page)", file=sys.stderr)
             results = measure(base, args.pages, args.categories, args.runs)
