@@ -201,12 +201,7 @@ def retention(root: Path) -> None:
 
 
 @main.command("vercel-project")
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
-    help="Site folder (default: here).",
-)
+@root_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
@@ -227,14 +222,10 @@ def vercel_project(root: Path, out: Path | None) -> None:
 @main.command()
 @click.option("--port", default=8080, show_default=True, help="Port to listen on.")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
-    help="Site folder whose dist/_edge/ the handlers read (default: here).",
-)
+@root_option
 def edge(port: int, host: str, root: Path) -> None:
-    """Run the edge handlers (/api/...) for production, e.g. behind Netlify's /api proxy."""
+    """Run the edge handlers (/api/...) for production, e.g. behind Netlify's /api proxy; they read
+    the build data in <root>/dist/_edge/."""
     from sitegen import edgeserver
 
     try:
