@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from sitegen import emulator
-from tests.sitegen.sitefactory import SITE_YAML, build_site, write_site
+from tests.support.sitefactory import SITE_YAML, build_site, write_site
 
 ROOT = Path(__file__).resolve().parents[2]
 

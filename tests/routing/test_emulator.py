@@ -14,8 +14,8 @@ import pytest
 
 from sitegen import emulator
 from sitegen.build import BuildResult
-from tests.sitegen.sitefactory import build_site, write_site
 from tests.support.routing_cases import CASES, Case, hosted_site_yaml
+from tests.support.sitefactory import build_site, write_site
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTS = ["netlify", "vercel"]
