@@ -160,7 +160,7 @@ def code_stamp() -> str:
     parts = [sys.version]
     here = Path(__file__).resolve().parent
     files = sorted(here.rglob("*.py"))
-    for name in ("jinja2", "markdown_it", "mdit_py_plugins", "pygments", "babel", "yaml"):
+    for name in ("jinja2", "cmarkgfm", "pygments", "babel", "yaml"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             files.append(Path(spec.origin))

@@ -1,14 +1,17 @@
 """Markdown to HTML, once per source file, with region blocks left selectable.
 
-The engine is markdown-it-py (CommonMark) with mdit-py-plugins: tables and
-footnotes. Region blocks are not a Markdown feature: :mod:`sitegen.blocks`
-finds and checks them line by line first and leaves one marker line per block
-line, so the HTML of every region is cut from the one parse by
-:func:`select_region`. Template expressions (``{{ … }}``) and internal links
-are replaced by markers too and filled per region by the render stage; an
-expression inside a link destination gets a plain-ASCII marker, because the
-engine rewrites a link's host name (``mailto:``) before we could fill it.
-Heading ids are made the way GitHub makes them, or given as ``{#id}``.
+The engine is cmarkgfm (GitHub's cmark: CommonMark plus tables, strikethrough
+and footnotes), compiled C; see docs/decisions.md for why. Region blocks are
+not a Markdown feature: :mod:`sitegen.blocks` finds and checks them line by
+line first and leaves one marker line per block line, so the HTML of every
+region is cut from the one parse by :func:`select_region`. Template
+expressions (``{{ … }}``) and internal links are replaced by markers too and
+filled per region by the render stage; an expression inside a link destination
+gets a plain-ASCII marker, because the engine percent-encodes a destination
+before we could fill it. Heading ids (made the way GitHub makes them, or given
+as ``{#id}``), internal-link markers and Pygments highlighting are added in one
+pass over the engine's HTML, which carries each block's source line
+(``data-sourcepos``, removed in that pass) for file:line messages.
 """
 
 from __future__ import annotations
@@ -19,14 +22,10 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 from urllib.parse import quote, unquote
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.rules_core import StateCore
-from markdown_it.token import Token
-from mdit_py_plugins.footnote import footnote_plugin
+import cmarkgfm
+from cmarkgfm.cmark import Options
 
 from sitegen.blocks import (
     HEADING_ID_CLOSE,
@@ -130,56 +129,99 @@ def slugify(text: str) -> str:
     return "".join(kept) or "section"
 
 
-def _collect(state: StateCore) -> None:
-    """Core rule: heading ids, and internal links (recorded and replaced by markers)."""
-    env = state.env
-    links: list[Link] = env.setdefault("links", [])
-    errors: list[tuple[int, str]] = env.setdefault("errors", [])
-    headings: list[tuple[int, str, str]] = env.setdefault("headings", [])
-    used: set[str] = set()
-    line = 0
-    tokens = state.tokens
-    for i, token in enumerate(tokens):
-        if token.map:
-            line = token.map[0] + 1
-        if token.type == "heading_open" and i + 1 < len(tokens):
-            inline = tokens[i + 1]
-            explicit = _take_heading_id(inline)
-            if explicit is not None:
-                problem = heading_id_error(explicit)
-                if problem:
-                    errors.append((line, problem))
-                elif explicit in used:
-                    errors.append(
-                        (line, f"heading id '{{#{explicit}}}' is already used on this page; pick another")
-                    )
-            level = int(token.tag[1])
-            if explicit or 2 <= level <= 4:
-                hid = explicit or _unique(
-                    slugify(
-                        "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
-                    ),
-                    used,
+_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_SOURCEPOS | Options.CMARK_OPT_FOOTNOTES
+_EXTENSIONS = ["table", "strikethrough"]
+# What the one pass over the engine's HTML looks at: a block's source line (cmark writes it on every
+# block it renders, raw HTML excepted), a whole heading, a code block, a link.
+_PASS = re.compile(
+    r'<h([1-6]) data-sourcepos="(\d+):[^"]*">(.*?)</h\1>'
+    r'|<pre data-sourcepos="(\d+):[^"]*"><code(?: class="language-([^"]*)")?>(.*?)</code></pre>'
+    r'| data-sourcepos="(\d+):[^"]*"'
+    r'|<a href="([^"]*)"',
+    re.S,
+)
+_TAG = re.compile(r"<[^>]*>")
+# Destinations a Markdown link may not have (the list markdown-it and cmark's safe mode use).
+_UNSAFE_URL = re.compile(r"^\s*(?:javascript|vbscript|file|data(?!:image/(?:gif|png|jpeg|webp);)):", re.I)
+
+
+def _to_html(text: str) -> str:
+    return cmarkgfm.markdown_to_html_with_extensions(text, options=_OPTIONS, extensions=_EXTENSIONS)
+
+
+class _Pass:
+    """Heading ids, internal-link markers and highlighting, in document order."""
+
+    def __init__(self) -> None:
+        self.links: list[Link] = []
+        self.errors: list[tuple[int, str]] = []
+        self.headings: list[tuple[int, str, str]] = []
+        self.used: set[str] = set()
+        self.line = 0
+
+    def run(self, html: str) -> str:
+        return _PASS.sub(self._one, html)
+
+    def _one(self, m: re.Match[str]) -> str:
+        if m.group(1):
+            return self._heading(int(m.group(1)), int(m.group(2)), m.group(3))
+        if m.group(4):
+            self.line = int(m.group(4))
+            return self._code(m.group(5), m.group(6))
+        if m.group(7):
+            self.line = int(m.group(7))
+            return ""
+        return f'<a href="{self._href(m.group(8))}"'
+
+    def _heading(self, level: int, line: int, inner: str) -> str:
+        self.line = line
+        explicit = None
+        found = _HEADING_ID.search(inner)
+        if found is not None:
+            explicit = found.group(1)
+            inner = _HEADING_ID.sub("", inner).rstrip()
+            problem = heading_id_error(explicit)
+            if problem:
+                self.errors.append((line, problem))
+            elif explicit in self.used:
+                self.errors.append(
+                    (line, f"heading id '{{#{explicit}}}' is already used on this page; pick another")
                 )
-                used.add(hid)
-                token.attrSet("id", hid)
-            headings.append((level, str(token.attrGet("id") or ""), inline.content))
-        elif token.type == "inline" and token.children:
-            for child in token.children:
-                if child.type == "link_open":
-                    _mark_link(child, line, links)
+        inner = _PASS.sub(self._one, inner)  # links inside the heading
+        text = htmllib.unescape(_TAG.sub("", inner))
+        hid = ""
+        if explicit or 2 <= level <= 4:
+            hid = explicit or _unique(slugify(text), self.used)
+            self.used.add(hid)
+        self.headings.append((level, hid, text.strip()))
+        attr = f' id="{htmllib.escape(hid)}"' if hid else ""
+        return f"<h{level}{attr}>{inner}</h{level}>"
 
+    def _code(self, info: str | None, escaped: str) -> str:
+        lang = htmllib.unescape(info) if info else ""
+        shown = highlight_code(htmllib.unescape(escaped), lang, "") if lang else ""
+        if shown:
+            return shown
+        cls = f' class="language-{info}"' if info else ""
+        return f"<pre><code{cls}>{escaped}</code></pre>"
 
-def _take_heading_id(inline: Token) -> str | None:
-    """The ``{#id}`` marker at the end of a heading, removed from its text."""
-    m = _HEADING_ID.search(inline.content)
-    if m is None:
-        return None
-    inline.content = _HEADING_ID.sub("", inline.content).rstrip()
-    for child in inline.children or []:
-        if child.type == "text" and HEADING_ID_OPEN in child.content:
-            child.content = _HEADING_ID.sub("", child.content).rstrip()
-    return m.group(1)
+    def _href(self, escaped: str) -> str:
+        href = htmllib.unescape(escaped)
+        if _UNSAFE_URL.match(href):
+            return ""
+        if not href or href.startswith("#") or href.startswith("//") or _SCHEME.match(href):
+            return escaped
+        if LINK_VALUE.search(href):
+            return escaped  # built from site values: filled per region, checked in the output
+        if _engine_href(href) != escaped:
+            return escaped  # raw HTML the engine did not write (it would have percent-encoded it)
+        raw, _, fragment = href.partition("#")
+        raw, fragment = unquote(raw), unquote(fragment)
+        path_part = raw.split("?", 1)[0]
+        # .yaml: a catalog file (services/web.yaml) stands for its service page.
+        is_source = path_part.endswith((".md", ".yaml", ".yml"))
+        self.links.append(Link(raw, fragment, self.line, is_source))
+        return f"{LINK_OPEN}{len(self.links) - 1}{LINK_CLOSE}"
 
 
 def _unique(slug: str, used: set[str]) -> str:
@@ -189,30 +231,6 @@ def _unique(slug: str, used: set[str]) -> str:
         n += 1
         candidate = f"{slug}-{n}"
     return candidate
-
-
-def _mark_link(token: Token, line: int, links: list[Link]) -> None:
-    href = str(token.attrGet("href") or "")
-    if not href or href.startswith("#") or href.startswith("//") or _SCHEME.match(href):
-        return
-    if LINK_VALUE.search(href):
-        return  # built from site values: filled per region, checked in the output
-    raw, _, fragment = href.partition("#")
-    raw, fragment = unquote(raw), unquote(fragment)
-    path_part = raw.split("?", 1)[0]
-    # .yaml: a catalog file (services/web.yaml) stands for its service page.
-    is_source = path_part.endswith((".md", ".yaml", ".yml"))
-    links.append(Link(raw, fragment, line, is_source))
-    token.attrSet("href", f"{LINK_OPEN}{len(links) - 1}{LINK_CLOSE}")
-
-
-@lru_cache(maxsize=1)
-def engine() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "highlight": highlight_code})
-    md.enable(["table", "strikethrough"])
-    md.use(footnote_plugin)
-    md.core.ruler.push("sitegen_collect", _collect)
-    return md
 
 
 def protect_expressions(body: str) -> tuple[str, list[tuple[str, int]]]:
@@ -243,14 +261,14 @@ def _ascii_destinations(text: str) -> str:
 def convert(body: str, region_ids: Sequence[str]) -> Parsed:
     """Markdown body (expressions already protected) to HTML with markers."""
     scanned = scan(mark_heading_ids(body), region_ids)
-    env: dict[str, Any] = {}
-    html = engine().render(_ascii_destinations(scanned.text), env)
+    marks = _Pass()
+    html = marks.run(_to_html(_ascii_destinations(scanned.text)))
     return Parsed(
         html=html,
-        links=env.get("links", []),
+        links=marks.links,
         blocks=scanned.blocks,
-        errors=scanned.errors + env.get("errors", []),
-        headings=env.get("headings", []),
+        errors=scanned.errors + marks.errors,
+        headings=marks.headings,
         outside=scanned.outside,
     )
 
@@ -290,6 +308,21 @@ def fill(html: str, opener: str, closer: str, values: Callable[[int], str]) -> s
     return pattern.sub(lambda m: values(int(m.group(1))), html)
 
 
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_HREF = re.compile(r'<a href="([^"]*)"')
+
+
+@lru_cache(maxsize=1024)
+def _engine_href(url: str) -> str:
+    """``url`` as the engine writes a destination it parsed (percent-encoded, HTML-escaped):
+    given to it as a link with every punctuation character escaped, so it is taken literally."""
+    if not url:
+        return ""
+    literal = _ASCII_PUNCTUATION.sub(r"\\\1", url.replace("\n", "%0A"))
+    m = _HREF.search(_to_html(f"[x](<{literal}>)"))
+    return m.group(1) if m else ""
+
+
 _ATTR_WITH_VALUE = re.compile(f'(\\s(?:href|src)=")([^"]*{LINK_VALUE_OPEN}\\d+{LINK_VALUE_CLOSE}[^"]*)(")')
 
 
@@ -303,15 +336,14 @@ def fill_link_values(
     """
     if LINK_VALUE_OPEN not in html:
         return html
-    md = engine()
 
     def repl(m: re.Match[str]) -> str:
         written = htmllib.unescape(m.group(2))
         url = LINK_VALUE.sub(lambda v: values(int(v.group(1))), written)
-        if not md.validateLink(url):
+        if _UNSAFE_URL.match(url):
             refused(url)
             url = ""
-        href = escapeHtml(md.normalizeLink(url))
+        href = _engine_href(url)
         made(href, written)
         return m.group(1) + href + m.group(3)
 
