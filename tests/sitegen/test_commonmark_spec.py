@@ -13,8 +13,8 @@ import os
 import re
 from pathlib import Path
 
-import pytest
 import cmarkgfm
+import pytest
 from cmarkgfm.cmark import Options
 
 from sitegen.markdown import LINK_CLOSE, LINK_OPEN, _engine_href, convert, fill
