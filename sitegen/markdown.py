@@ -178,7 +178,7 @@ class _Pass:
         explicit = None
         found = _HEADING_ID.search(inner)
         if found is not None:
-            explicit = found.group(1)
+            explicit = htmllib.unescape(found.group(1))
             inner = _HEADING_ID.sub("", inner).rstrip()
             problem = heading_id_error(explicit)
             if problem:

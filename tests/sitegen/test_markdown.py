@@ -105,3 +105,27 @@ def test_value_in_a_link_destination_is_kept_for_the_url() -> None:
     text, _ = protect_expressions("[mail](mailto:{{ site.contact.email }}) [call](tel:{{ x }})\n")
     html = convert(text, IDS).html
     assert 'href="mailto:sitegen-value-0-"' in html and 'href="tel:sitegen-value-1-"' in html
+
+
+def test_links_carry_their_block_line_and_unsafe_destinations_are_dropped() -> None:
+    parsed = convert(
+        "# T\n\nText\n[a](/a/)\n\n- x\n- [b](b.md)\n\n| h |\n| - |\n| [c](/c/#Caf%C3%A9) |\n\n"
+        '[bad](javascript:alert(1)) <a href="/raw here/">raw</a>\n',
+        IDS,
+    )
+    assert [(link.target, link.fragment, link.line) for link in parsed.links] == [
+        ("/a/", "", 3),
+        ("b.md", "", 7),
+        ("/c/", "Café", 11),
+    ]
+    assert '<a href="">bad</a>' in parsed.html
+    assert '<a href="/raw here/">raw</a>' in parsed.html  # raw HTML the engine did not write: as is
+    assert "data-sourcepos" not in parsed.html
+
+
+def test_heading_ids_errors_and_table_of_contents_text() -> None:
+    parsed = convert("## Use `code` & more\n\n## Team {#team}\n\n## Again {#team}\n\n# Top\n", IDS)
+    assert parsed.headings[:2] == [(2, "use-code--more", "Use code & more"), (2, "team", "Team")]
+    assert '<h2 id="use-code--more">Use <code>code</code> &amp; more</h2>' in parsed.html
+    assert parsed.errors == [(5, "heading id '{#team}' is already used on this page; pick another")]
+    assert "<h1>Top</h1>" in parsed.html
