@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # this module is unpickled with the build state, before Jinja
 
 # Context names whose values come from the service catalog.
 CATALOG_NAMES = frozenset({"services", "service", "service_page", "price"})
+# Context names that show other pages' front matter (listings such as case studies).
+LISTING_NAMES = frozenset({"section_pages"})
 _CATALOG_WORD = re.compile(r"\b(?:services?|service_page|price)\b")
 
 
@@ -43,6 +45,7 @@ class TemplateDeps:
     sources: dict[str, str]  # "page.html" -> text
     infos: dict[str, TemplateInfo] = field(default_factory=dict)
     _closures: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    _listing: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def scan(
@@ -92,7 +95,15 @@ class TemplateDeps:
             parts = [f"{n}\0{self.sources.get(n, '<missing>')}" for n in sorted(seen)]
             catalog = uncertain or any(self.infos[n].names & CATALOG_NAMES for n in seen if n in self.infos)
             self._closures[name] = (digest(*parts), bool(catalog))
+            self._listing[name] = uncertain or any(
+                self.infos[n].names & LISTING_NAMES for n in seen if n in self.infos
+            )
         return self._closures[name]
+
+    def lists_pages(self, name: str) -> bool:
+        """Whether ``name`` (or a template it may use) lists other pages, so it shows their front matter."""
+        self.closure(name)
+        return self._listing[name]
 
 
 def _parse(env: jinja2.Environment, text: str) -> TemplateInfo:
@@ -116,6 +127,11 @@ def body_reads_catalog(page: Page) -> bool:
     if page.dynamic or page.kind == "service":
         return True
     return any(_CATALOG_WORD.search(source) for source, _ in page.expressions)
+
+
+def listing_key(pages: list[Page]) -> str:
+    """Every page's front matter: what a listing (``section_pages``) may show of other pages."""
+    return digest(*(repr((page.path, page.regions, sorted(page.meta.items(), key=str))) for page in pages))
 
 
 def structure_key(pages: list[Page]) -> str:

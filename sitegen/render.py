@@ -204,6 +204,26 @@ class Renderer:
 
         return service
 
+    def section_pages(self, rid: str) -> Callable[[str], list[dict[str, Any]]]:
+        """Templates list a folder's pages with it (e.g. case studies under /work/)."""
+
+        def section_pages(folder: str) -> list[dict[str, Any]]:
+            # Direct children only, the folder's own index page excluded; built in this region.
+            prefix = folder if folder.endswith("/") else folder + "/"
+            found = [
+                p
+                for p in self.pages
+                if p.kind == "page"
+                and rid in p.regions
+                and p.path.startswith(prefix)
+                and p.path != prefix
+                and "/" not in p.path[len(prefix) :].rstrip("/")
+            ]
+            found.sort(key=lambda p: (int(p.meta.get("weight") or 0), p.path))
+            return [self.page_meta(p, rid) for p in found]
+
+        return section_pages
+
     def content_context(self, page: Page, region: Region) -> dict[str, Any]:
         rid = region.id
         return {
@@ -405,6 +425,7 @@ class Renderer:
                 "build_date": self.build_date,
                 "service": self.service_lookup(rid),
                 "home_url": region_url(rid, "/"),
+                "section_pages": self.section_pages(rid),
                 "production": self.production,
                 "has_page": lambda path: (
                     (found := self.index.by_path.get(path)) is not None and rid in found.regions

@@ -95,8 +95,9 @@ def plan(
     deps: TemplateDeps,
 ) -> RenderPlan:
     """Which pages to render again: those whose key or output file changed."""
-    from sitegen.deps import body_reads_catalog
+    from sitegen.deps import body_reads_catalog, listing_key
 
+    listing = listing_key(sources.pages)
     previous: dict[str, Rendered] = cache.load_map("rendered") if last.state is not None else {}
     reusable = last.same_output
     keys: dict[str, tuple[str, ...]] = {}
@@ -115,6 +116,7 @@ def plan(
                 record.key if record is not None else page.file,
                 template_hash,
                 sources.catalog_key if template_reads_catalog or body_reads_catalog(page) else "",
+                listing if deps.lists_pages(f"{page.template}.html") else "",
             )
             rel = f"{rid}{page.path}index.html"
             keys[rel] = key
