@@ -3,11 +3,12 @@
 Builds the production site into a temporary folder (or reuses one with ``--dist``), serves it on
 127.0.0.1 the way the host does (``tests/support/static_site.py``: the generated rule files applied,
 so the deployed CSP is in force; region 404 pages), and runs Lighthouse (the npm package that
-``./dev test`` installs) with Debian's Chromium, desktop preset, once or ``--runs N`` times per page.
-Prints the median score of each category per page and, under the table, the audits that kept a
-category below 100; ``--json PATH`` writes everything.
+``./dev test`` installs) with Debian's Chromium, with the desktop and the mobile preset (``--preset``
+picks one), once or ``--runs N`` times per page and preset. Prints the median score of each category
+per page and preset and, under the table, the audits that kept a category below 100; ``--json PATH``
+writes everything.
 
-Usage: .venv/bin/python bench/lighthouse.py [--runs N] [--json PATH] [--dist DIR]
+Usage: .venv/bin/python bench/lighthouse.py [--runs N] [--json PATH] [--dist DIR] [--preset mobile]
                                             [--page /pk/ ...] [--category seo ...]
 """
 
@@ -46,6 +47,9 @@ PAGES = (
     "/intl/services/",
     "/intl/legal/privacy/",
 )
+# Lighthouse's own presets: "desktop" (--preset=desktop) and its default, a mid-range phone with
+# simulated slow 4G and a 4x slower CPU ("mobile").
+PRESETS = ("desktop", "mobile")
 SHORT = {"performance": "perf", "accessibility": "a11y", "best-practices": "best", "seo": "seo"}
 
 
@@ -72,11 +76,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=CATEGORIES,
         help="category (repeatable; default all four)",
     )
+    parser.add_argument(
+        "--preset",
+        dest="presets",
+        action="append",
+        choices=PRESETS,
+        help="Lighthouse preset (repeatable; default both)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     args.pages = args.pages or list(PAGES)
     args.categories = args.categories or list(CATEGORIES)
+    args.presets = args.presets or list(PRESETS)
     return args
 
 
@@ -109,15 +121,17 @@ class LighthouseError(RuntimeError):
     pass
 
 
-def run_lighthouse(url: str, categories: Sequence[str], attempts: int = 3) -> dict[str, Any]:
-    """One Lighthouse run (desktop preset) on ``url``; returns the JSON report (the LHR).
+def run_lighthouse(
+    url: str, categories: Sequence[str], preset: str = "desktop", attempts: int = 3
+) -> dict[str, Any]:
+    """One Lighthouse run with ``preset`` on ``url``; returns the JSON report (the LHR).
 
     Lighthouse now and then fails to record its trace ("Something went wrong with recording the
     trace ... Please run Lighthouse again", e.g. NO_NAVSTART on a freshly started Chromium); such a
     run is repeated, up to ``attempts`` times in all."""
     for attempt in range(1, attempts + 1):
         try:
-            return _run_once(url, categories)
+            return _run_once(url, categories, preset)
         except LighthouseError as error:
             if attempt == attempts:
                 raise
@@ -125,7 +139,7 @@ def run_lighthouse(url: str, categories: Sequence[str], attempts: int = 3) -> di
     raise AssertionError("unreachable")
 
 
-def _run_once(url: str, categories: Sequence[str]) -> dict[str, Any]:
+def _run_once(url: str, categories: Sequence[str], preset: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lighthouse-") as tmp:
         report = Path(tmp) / "report.json"
         command = [
@@ -133,7 +147,7 @@ def _run_once(url: str, categories: Sequence[str]) -> dict[str, Any]:
             url,
             f"--chrome-path={CHROMIUM}",
             "--chrome-flags=" + " ".join(["--headless=new", *CHROMIUM_ARGS]),
-            "--preset=desktop",
+            *(["--preset=desktop"] if preset == "desktop" else []),  # mobile is Lighthouse's default
             f"--only-categories={','.join(categories)}",
             "--output=json",
             f"--output-path={report}",
@@ -174,19 +188,44 @@ def shortfalls(lhr: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
+def metrics(lhr: dict[str, Any]) -> dict[str, float | None]:
+    """The run's paint and layout figures: FCP and LCP (ms), total blocking time (ms), CLS."""
+    audits = lhr["audits"]
+    names = {
+        "fcp_ms": "first-contentful-paint",
+        "lcp_ms": "largest-contentful-paint",
+        "tbt_ms": "total-blocking-time",
+        "cls": "cumulative-layout-shift",
+    }
+    return {key: audits.get(audit, {}).get("numericValue") for key, audit in names.items()}
+
+
+def _median_figure(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
 def median(values: Sequence[int | None]) -> int | None:
     known = [v for v in values if v is not None]
     return round(statistics.median(known)) if known else None
 
 
-def measure(base: str, pages: Sequence[str], categories: Sequence[str], runs: int) -> list[dict[str, Any]]:
+def measure(
+    base: str,
+    pages: Sequence[str],
+    categories: Sequence[str],
+    runs: int,
+    presets: Sequence[str] = ("desktop",),
+) -> list[dict[str, Any]]:
     results = []
-    for path in pages:
+    for preset, path in ((preset, path) for preset in presets for path in pages):
         per_run = []
+        figures: list[dict[str, float | None]] = []
         problems: dict[str, list[str]] = {}
         for _ in range(runs):
-            lhr = run_lighthouse(base + path, categories)
+            lhr = run_lighthouse(base + path, categories, preset)
             per_run.append(scores(lhr))
+            figures.append(metrics(lhr))
             for category, audits in shortfalls(lhr).items():
                 for audit in audits:
                     if audit not in problems.setdefault(category, []):
@@ -194,28 +233,31 @@ def measure(base: str, pages: Sequence[str], categories: Sequence[str], runs: in
         results.append(
             {
                 "page": path,
+                "preset": preset,
+                "metrics": {k: _median_figure([f[k] for f in figures]) for k in figures[0]},
                 "scores": {c: median([run.get(c) for run in per_run]) for c in categories},
                 "runs": per_run,
                 "shortfalls": problems,
             }
         )
-        print(f"  {path}: {results[-1]['scores']}", file=sys.stderr)
+        print(f"  {path} ({preset}): {results[-1]['scores']}", file=sys.stderr)
     return results
 
 
 def format_table(results: Sequence[dict[str, Any]], categories: Sequence[str]) -> str:
-    """A plain-text table: one row per page, one column per category (median score)."""
-    width = max([len("page"), *(len(r["page"]) for r in results)])
+    """A plain-text table: one row per page (and preset), one column per category (median score)."""
+    labels = [r["page"] + (f" {r['preset']}" if r.get("preset") else "") for r in results]
+    width = max([len("page"), *(len(label) for label in labels)])
     header = "page".ljust(width) + "".join(f"  {SHORT.get(c, c):>5}" for c in categories)
     lines = [header, "-" * len(header)]
-    for result in results:
+    for label, result in zip(labels, results, strict=True):
         cells = "".join(
             f"  {'—' if result['scores'].get(c) is None else result['scores'][c]:>5}" for c in categories
         )
-        lines.append(result["page"].ljust(width) + cells)
+        lines.append(label.ljust(width) + cells)
     notes = [
-        f"{result['page']} {category}: {', '.join(audits)}"
-        for result in results
+        f"{label} {category}: {', '.join(audits)}"
+        for label, result in zip(labels, results, strict=True)
         for category, audits in result["shortfalls"].items()
     ]
     if notes:
@@ -243,12 +285,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"{dist} is not a sitegen build (no _headers or vercel.json)")
         with served(dist) as base:
             print(f"Lighthouse on {base} ({args.runs} run(s) per page)", file=sys.stderr)
-            results = measure(base, args.pages, args.categories, args.runs)
+            results = measure(base, args.pages, args.categories, args.runs, args.presets)
     report = {
         "date": dt.date.today().isoformat(),
         "lighthouse": lighthouse_version(),
         "chromium": chromium_version(),
-        "preset": "desktop",
+        "presets": args.presets,
         "runs": args.runs,
         "cores": os.cpu_count(),
         "machine": platform.machine(),

@@ -43,8 +43,19 @@ def test_defaults_are_the_six_pages_and_four_categories(lighthouse: ModuleType) 
     ]
     assert args.categories == ["performance", "accessibility", "best-practices", "seo"]
     assert args.runs == 3 and args.json is None and args.dist is None
-    args = lighthouse.parse_args(["--page", "/pk/", "--category", "seo", "--runs", "5", "--json", "out.json"])
-    assert (args.pages, args.categories, args.runs, args.json) == (["/pk/"], ["seo"], 5, Path("out.json"))
+    assert args.presets == ["desktop", "mobile"]
+    args = lighthouse.parse_args(
+        ["--page", "/pk/", "--category", "seo", "--runs", "5", "--json", "out.json", "--preset", "mobile"]
+    )
+    assert (args.pages, args.categories, args.runs, args.json, args.presets) == (
+        ["/pk/"],
+        ["seo"],
+        5,
+        Path("out.json"),
+        ["mobile"],
+    )
+    with pytest.raises(SystemExit):
+        lighthouse.parse_args(["--preset", "tablet"])
     with pytest.raises(SystemExit):
         lighthouse.parse_args(["--category", "pwa"])  # gone from Lighthouse 12
     with pytest.raises(SystemExit):
@@ -58,6 +69,7 @@ def test_median_and_table(lighthouse: ModuleType) -> None:
     results = [
         {
             "page": "/pk/",
+            "preset": "mobile",
             "scores": {"performance": 99, "seo": 100},
             "shortfalls": {"performance": ["lcp (0.9)"]},
         },
@@ -66,11 +78,11 @@ def test_median_and_table(lighthouse: ModuleType) -> None:
     assert lighthouse.format_table(results, ["performance", "seo"]).splitlines() == [
         "page                   perf    seo",
         "----------------------------------",
-        "/pk/                     99    100",
+        "/pk/ mobile              99    100",
         "/intl/legal/privacy/      —    100",
         "",
         "below 100 because of:",
-        "  /pk/ performance: lcp (0.9)",
+        "  /pk/ mobile performance: lcp (0.9)",
     ]
 
 
@@ -85,14 +97,17 @@ def test_one_real_run(
     out = tmp_path / "scores.json"
     # The development build is enough for accessibility (it differs in robots.txt and analytics only).
     argv = ["--dist", str(built_site), "--page", "/pk/", "--category", "accessibility", "--runs", "1"]
+    argv += ["--preset", "mobile"]
     assert lighthouse.main([*argv, "--json", str(out)]) == 0
     report = json.loads(out.read_text(encoding="utf-8"))
-    assert report["runs"] == 1 and report["preset"] == "desktop" and report["categories"] == ["accessibility"]
+    assert (
+        report["runs"] == 1 and report["presets"] == ["mobile"] and report["categories"] == ["accessibility"]
+    )
     assert report["lighthouse"] == "12.8.2"
     [page] = report["pages"]
-    assert page["page"] == "/pk/"
+    assert page["page"] == "/pk/" and page["preset"] == "mobile"
     assert set(page["scores"]) == {"accessibility"}
     assert isinstance(page["scores"]["accessibility"], int) and 0 <= page["scores"]["accessibility"] <= 100
     assert len(page["runs"]) == 1 and isinstance(page["shortfalls"], dict)
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["page", "a11y"] and table[2].split()[0] == "/pk/"
+    assert table[0].split() == ["page", "a11y"] and table[2].split()[:2] == ["/pk/", "mobile"]
