@@ -12,6 +12,7 @@ with it; the dark scheme passes axe's colour-contrast rule.
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -253,3 +254,10 @@ def test_dark_scheme_has_enough_contrast(browser: Any, site_server: str, width: 
     finally:
         context.close()
     assert not found, "\n".join(found)
+
+
+def test_stylesheets_stay_small() -> None:
+    # Every page loads site.css; the contact and portal pages add their own. Under 30 KB compressed.
+    css = REPO / "themes" / "default" / "static" / "css"
+    total = sum(len(gzip.compress(path.read_bytes(), 9)) for path in css.glob("*.css"))
+    assert total < 30 * 1024, f"{total} bytes of CSS compressed"

@@ -99,10 +99,12 @@ def test_chat_chunks_are_sections_with_anchors_and_services_with_prices(edge: Pa
             "text": "Sites. Fast",
         }
     ]
-    home = [c for c in chunks if c["url"] == "/pk/"]
-    # The home page's short "What we do" section is folded into the one before it.
-    assert len(home) == 1 and home[0]["title"] == "Home"
-    assert home[0]["text"].startswith("Home Welcome to Tiny. What we do Web Sites.")
+    home = [c for c in chunks if c["url"].split("#")[0] == "/pk/"]
+    # Sections by heading, each linked by its anchor; short ones (a service card, the one-line
+    # text under "About Tiny") are folded into the one before them.
+    assert [(c["url"], c["heading"]) for c in home] == [("/pk/", ""), ("/pk/#home-services", "What we do")]
+    assert home[0]["title"] == "Home" and home[0]["text"].startswith("Home Web from Rs 80,000")
+    assert "Web Sites. from Rs 80,000" in home[1]["text"] and home[1]["text"].endswith("Welcome to Tiny.")
     intl = json.loads((edge / "chat/intl.chunks.json").read_text(encoding="utf-8"))
     assert [c["heading"] for c in intl if c["kind"] == "service"] == ["$900 per month"]
 
