@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.edge.test_contact import serve  # noqa: E402
 from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.sitegen_cli import build_dev  # noqa: E402
 from tests.support.static_site import site_app  # noqa: E402
 
 WIDTHS = (360, 768, 1280)
@@ -44,29 +45,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.widths = args.widths or list(WIDTHS)
     return args
-
-
-def build(root: Path, out: Path) -> Path:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sitegen.cli",
-            "build",
-            "--dev",
-            "--quiet",
-            "--out",
-            str(out),
-            "--root",
-            str(root),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"build failed:\n{result.stdout}{result.stderr}")
-    return out
 
 
 def pages_by_template(dist: Path) -> dict[tuple[str, str], str]:
@@ -91,11 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sitegen-shots-") as tmp:
-        dist = args.dist or build(args.root.resolve(), Path(tmp) / "dist")
+        dist = args.dist or build_dev(args.root.resolve(), Path(tmp) / "dist")
         targets = pages_by_template(dist)
         if args.templates:
             targets = {k: v for k, v in targets.items() if k[1] in args.templates}
-        schemes = ["light", "dark"] if args.dark else ["light"]
+        schemes: list[Literal["light", "dark"]] = ["light", "dark"] if args.dark else ["light"]
         written = 0
         with serve(site_app(dist)) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

@@ -13,8 +13,6 @@ with it; the dark scheme passes axe's colour-contrast rule.
 from __future__ import annotations
 
 import gzip
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,18 +117,12 @@ UNSIZED_IMAGES = """
 def starter_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The starter site (`sitegen new`) built and served: it has a (sample) case study."""
     from tests.edge.test_contact import serve
+    from tests.support.sitegen_cli import build_dev, run_sitegen
     from tests.support.static_site import site_app
 
     root = tmp_path_factory.mktemp("starter") / "site"
-    out = root / "dist"
-    for command in (
-        ["new", str(root)],
-        ["build", "--dev", "--quiet", "--root", str(root), "--out", str(out)],
-    ):
-        result = subprocess.run(
-            [sys.executable, "-m", "sitegen.cli", *command], capture_output=True, text=True
-        )
-        assert result.returncode == 0, f"sitegen {command[0]} failed:\n{result.stdout}{result.stderr}"
+    run_sitegen("new", str(root))
+    out = build_dev(root, root / "dist")
     with serve(site_app(out)) as url:
         yield url.rstrip("/")
 

@@ -10,7 +10,7 @@ from tests.sitegen.sitefactory import build_site, html, write_site
 
 LISTING = """\
 {% extends "base.html" %}
-{% block content %}{% for p in section_pages(page.path) %}[{{ p.title }}|{{ p.url }}|{{ p.params.client }}]{% endfor %}{% endblock %}
+{% block content %}{% for p in section_pages(page.path) %}[{{ p.title }}|{{ p.url }}|{{ p.params.client | default("") }}]{% endfor %}{% endblock %}
 """
 
 FILES = {
