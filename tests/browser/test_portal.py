@@ -33,7 +33,8 @@ REPO = Path(__file__).resolve().parents[2]
 THEME = REPO / "themes" / "default"
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'"
 BASE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Portal</title>
-{% block head_extra %}{% endblock %}</head><body><main>{% block main %}{% endblock %}</main></body></html>"""
+{% block head_extra %}{% endblock %}</head><body><main>{% block main %}{% block page_head %}{% endblock %}
+{% block body %}{% endblock %}{% endblock %}</main></body></html>"""
 
 
 def portal_page() -> str:
