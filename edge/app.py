@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from edge import chat, contact, portal
+from edge import chat, contact, portal, retention
 from edge.http import EXCEPTION_HANDLERS, BadRequest
 from edge.settings import EdgeDataMissing, Settings, load_settings
 
@@ -65,7 +65,13 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> Starlette:
-    """The edge app with every handler mounted under ``/api``."""
+    """The edge app with every handler mounted under ``/api``.
+
+    In local mode the retention periods are applied first, on every start: nothing
+    else would run them on a development machine (docs/privacy.md).
+    """
+    if not settings.uses_supabase:
+        retention.apply_local(settings)
     contact_app = contact.create_app(settings)
     chat_app = chat.create_app(settings)
     portal_app = portal.create_app(settings)

@@ -149,6 +149,22 @@ class LocalInquiryStore:
         finally:
             conn.close()
 
+    def by_email(self, email: str) -> list[dict[str, Any]]:
+        """Inquiries sent from this address (case-insensitive), for the sender's data export."""
+        return [r for r in self.all() if str(r["email"]).lower() == email.strip().lower()]
+
+    def erase_email(self, email: str) -> int:
+        """Delete every inquiry sent from this address (a rights request); return how many."""
+        if not self.path.exists():
+            return 0
+        conn = self._connect()
+        try:
+            with conn:
+                cur = conn.execute("delete from inquiries where lower(email) = lower(?)", (email.strip(),))
+            return cur.rowcount
+        finally:
+            conn.close()
+
     def purge_older_than(self, months: int, now: datetime | None = None) -> int:
         """Delete inquiries created more than ``months`` calendar months ago; return how many."""
         if months < 1:

@@ -29,12 +29,18 @@ from starlette.routing import Route
 
 from edge.auth import AuthError, KeySet, KeysUnavailable, User, bearer_token, jwks_url, verify_token
 from edge.http import EXCEPTION_HANDLERS, BadRequest, error_response, read_body, read_object
-from edge.portal_store import PROFILE_FIELDS, LocalPortalStore, PortalStore, SupabasePortalStore
+from edge.inquiries import LocalInquiryStore
+from edge.portal_store import (
+    PROFILE_FIELDS,
+    REQUEST_KINDS,
+    LocalPortalStore,
+    PortalStore,
+    SupabasePortalStore,
+)
 from edge.settings import PortalSettings, Settings
 from edge.storage import Storage, StorageError
 
 LOCAL_ISSUER = "sitegen-local-dev"
-KINDS = ("access", "correction", "deletion", "objection")
 MAX_JSON_BODY = 64 * 1024
 
 
@@ -212,23 +218,29 @@ async def upload_url(request: Request) -> JSONResponse:
     return JSONResponse({"file": row, "upload_url": url}, status_code=201)
 
 
+def _download_link(portal: Portal, request: Request, user: User, row: dict[str, Any]) -> str:
+    """A short-lived link to a file's contents: Storage's signed URL, or a local ticket."""
+    if portal.storage is not None:
+        return portal.storage.signed_download_url(
+            row["bucket"], row["path"], user.token, portal.conf.signed_url_seconds
+        )
+    return _local_url(request, _ticket(portal, row["id"], "get"))
+
+
 async def download_url(request: Request) -> JSONResponse:
     portal = _portal(request)
     user, store = await signed_in(request)
     row = await run_in_threadpool(store.file, user.id, request.path_params["id"])
     if row is None:
         raise BadRequest(404, "no such file")
-    if portal.storage is not None:
-        url = await run_in_threadpool(
-            portal.storage.signed_download_url,
-            row["bucket"],
-            row["path"],
-            user.token,
-            portal.conf.signed_url_seconds,
-        )
-    else:
-        url = _local_url(request, _ticket(portal, row["id"], "get"))
+    url = await run_in_threadpool(_download_link, portal, request, user, row)
     return JSONResponse({"download_url": url})
+
+
+async def project_files(request: Request) -> JSONResponse:
+    """Every file of the project, the agency's included (not only the caller's uploads)."""
+    user, store, pid = await project_access(request)
+    return JSONResponse({"files": await run_in_threadpool(store.files, user.id, pid)})
 
 
 async def local_file(request: Request) -> Response:
@@ -263,11 +275,12 @@ async def local_file(request: Request) -> Response:
 
 
 async def me_export(request: Request) -> JSONResponse:
+    portal = _portal(request)
     user, store = await signed_in(request)
-    return JSONResponse(
-        await run_in_threadpool(store.export, user.id),
-        headers={"content-disposition": 'attachment; filename="my-data.json"'},
-    )
+    data = await run_in_threadpool(store.export, user.id)
+    for row in data["files"]:  # every file of their projects, with a link to its contents
+        row["download_url"] = await run_in_threadpool(_download_link, portal, request, user, row)
+    return JSONResponse(data, headers={"content-disposition": 'attachment; filename="my-data.json"'})
 
 
 async def me_patch(request: Request) -> JSONResponse:
@@ -288,6 +301,24 @@ async def me_deletion(request: Request) -> JSONResponse:
     return JSONResponse({"request": row}, status_code=201)
 
 
+async def me_request(request: Request) -> JSONResponse:
+    """A rights request for staff to carry out (docs/privacy.md: `sitegen rights`)."""
+    user, store = await signed_in(request)
+    data = await _body(request)
+    kind, note = data.get("kind"), data.get("note", "")
+    if kind not in REQUEST_KINDS:
+        raise BadRequest(422, f"kind: one of {', '.join(REQUEST_KINDS)}")
+    if not isinstance(note, str) or len(note) > 5000:
+        raise BadRequest(422, "note: text of at most 5000 characters")
+    row = await run_in_threadpool(store.add_request, user.id, kind, note)
+    return JSONResponse({"request": row}, status_code=201)
+
+
+async def missing(request: Request, exc: Exception) -> Response:
+    """A row the caller's account should have is absent (no profile): a 404 saying so, never a 500."""
+    return error_response(request, BadRequest(404, str(exc) or "not found"))
+
+
 async def refused(request: Request, exc: Exception) -> Response:
     """The database or Storage said no (RLS, constraint): a 4xx with its reason, never a 500."""
     if isinstance(exc, StorageError):
@@ -303,12 +334,14 @@ ROUTES = [
     Route("/projects", projects, methods=["GET"]),
     Route("/projects/{id}", project, methods=["GET"]),
     Route("/projects/{id}/messages", messages, methods=["GET", "POST"]),
+    Route("/projects/{id}/files", project_files, methods=["GET"]),
     Route("/projects/{id}/files/upload-url", upload_url, methods=["POST"]),
     Route("/files/{id}/download-url", download_url, methods=["GET"]),
     Route("/local-files/{ticket}", local_file, methods=["GET", "PUT"]),
     Route("/me/export", me_export, methods=["GET"]),
     Route("/me", me_patch, methods=["PATCH"]),
     Route("/me/deletion-request", me_deletion, methods=["POST"]),
+    Route("/me/requests", me_request, methods=["POST"]),
 ]
 
 
@@ -318,13 +351,22 @@ def create_app(settings: Settings) -> Starlette:
     portal = Portal(
         settings=settings,
         conf=settings.portal,
-        local=LocalPortalStore(settings.local_dir / "portal") if local else None,
+        local=(
+            LocalPortalStore(settings.local_dir / "portal", LocalInquiryStore.in_dir(settings.local_dir))
+            if local
+            else None
+        ),
         storage=None if local else Storage(settings.supabase_url or "", settings.supabase_key or ""),
         keys=None if local else KeySet(jwks_url(settings)),
     )
     app = Starlette(
         routes=ROUTES,
-        exception_handlers={**EXCEPTION_HANDLERS, APIError: refused, StorageError: refused},
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            APIError: refused,
+            StorageError: refused,
+            LookupError: missing,
+        },
     )
     app.state.portal = portal
     return app

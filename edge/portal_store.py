@@ -9,14 +9,19 @@ finished yet — see the portal report.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from edge.inquiries import LocalInquiryStore, months_before
+
 PROFILE_FIELDS = ("name", "company", "phone", "email")
+# What a client may ask for in the portal (the privacy policy's rights).
+REQUEST_KINDS = ("access", "correction", "deletion", "objection", "withdrawal")
 
 
 class PortalStore(Protocol):
@@ -26,6 +31,7 @@ class PortalStore(Protocol):
     def add_message(self, user_id: str, project_id: str, body: str) -> dict[str, Any]: ...
     def add_file(self, user_id: str, project_id: str, meta: dict[str, Any]) -> dict[str, Any]: ...
     def file(self, user_id: str, file_id: str) -> dict[str, Any] | None: ...
+    def files(self, user_id: str, project_id: str) -> list[dict[str, Any]]: ...
     def export(self, user_id: str) -> dict[str, Any]: ...
     def update_profile(self, user_id: str, changes: dict[str, str]) -> dict[str, Any]: ...
     def add_request(self, user_id: str, kind: str, note: str) -> dict[str, Any]: ...
@@ -43,7 +49,9 @@ create table if not exists files (id text primary key, project_id text not null,
   bucket text not null, path text not null, size integer not null, content_type text not null, name text not null,
   created_at text not null);
 create table if not exists data_rights_requests (id text primary key, user_id text not null, kind text not null,
-  note text not null, status text not null default 'open', created_at text not null);
+  note text not null, status text not null default 'open', created_at text not null, closed_at text);
+create table if not exists data_rights_log (id integer primary key autoincrement, kind text not null,
+  received_at text, answered_at text not null, outcome text not null, erased text not null default '{}');
 """
 
 
@@ -51,18 +59,33 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def project_expiry(closed_on: str, months: int) -> datetime:
+    """When a project's data expires: ``months`` after the end (UTC) of its closing day.
+
+    The same instant as ``portal_expired_projects()`` in the database.
+    """
+    end_of_day = datetime.combine(date.fromisoformat(closed_on[:10]), time(), UTC) + timedelta(days=1)
+    return months_before(end_of_day, -months)
+
+
 class LocalPortalStore:
     """SQLite store for development; the handler refuses it when production is true."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, inquiries: LocalInquiryStore | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "portal.sqlite3"
+        # File contents, one file per row id (the local stand-in for the Storage bucket).
+        self.files_dir = directory / "files"
+        self.inquiries = inquiries
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.executescript(_SCHEMA)
+        columns = {r["name"] for r in self._db.execute("pragma table_info(data_rights_requests)")}
+        if "closed_at" not in columns:  # a store made before requests were answered
+            self._db.execute("alter table data_rights_requests add column closed_at text")
 
-    def _rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+    def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(r) for r in self._db.execute(sql, args).fetchall()]
 
@@ -72,7 +95,7 @@ class LocalPortalStore:
 
     def _member(self, user_id: str, project_id: str) -> bool:
         return bool(
-            self._rows("select 1 from project_members where user_id=? and project_id=?", user_id, project_id)
+            self.rows("select 1 from project_members where user_id=? and project_id=?", user_id, project_id)
         )
 
     def file_by_id(self, file_id: Any) -> dict[str, Any] | None:
@@ -82,7 +105,7 @@ class LocalPortalStore:
 
     def dev_login(self, email: str) -> str:
         """Create (once) a demo client with one project of their own; returns the user id."""
-        found = self._rows("select id from clients where email=?", email)
+        found = self.rows("select id from clients where email=?", email)
         if found:
             return str(found[0]["id"])
         user_id, project_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -99,7 +122,7 @@ class LocalPortalStore:
         return user_id
 
     def projects(self, user_id: str) -> list[dict[str, Any]]:
-        return self._rows(
+        return self.rows(
             "select p.* from projects p join project_members m on m.project_id=p.id where m.user_id=? order by p.name",
             user_id,
         )
@@ -107,13 +130,13 @@ class LocalPortalStore:
     def project(self, user_id: str, project_id: str) -> dict[str, Any] | None:
         if not self._member(user_id, project_id):
             return None
-        rows = self._rows("select * from projects where id=?", project_id)
+        rows = self.rows("select * from projects where id=?", project_id)
         return rows[0] if rows else None
 
     def messages(self, user_id: str, project_id: str) -> list[dict[str, Any]]:
         if not self._member(user_id, project_id):
             raise PermissionError(project_id)
-        return self._rows("select * from messages where project_id=? order by created_at", project_id)
+        return self.rows("select * from messages where project_id=? order by created_at", project_id)
 
     def add_message(self, user_id: str, project_id: str, body: str) -> dict[str, Any]:
         if not self._member(user_id, project_id):
@@ -146,27 +169,43 @@ class LocalPortalStore:
         return row
 
     def file(self, user_id: str, file_id: str) -> dict[str, Any] | None:
-        rows = self._rows(
+        rows = self.rows(
             "select f.* from files f join project_members m on m.project_id=f.project_id where f.id=? and m.user_id=?",
             file_id,
             user_id,
         )
         return rows[0] if rows else None
 
+    def files(self, user_id: str, project_id: str) -> list[dict[str, Any]]:
+        if not self._member(user_id, project_id):
+            raise PermissionError(project_id)
+        return self.rows("select * from files where project_id=? order by created_at", project_id)
+
     def export(self, user_id: str) -> dict[str, Any]:
+        profile = next(iter(self.rows("select * from clients where id=?", user_id)), None)
+        mine = "select project_id from project_members where user_id=?"
+        email = str(profile["email"]) if profile else ""
         return {
-            "profile": next(iter(self._rows("select * from clients where id=?", user_id)), None),
+            "profile": profile,
             "projects": self.projects(user_id),
-            "messages": self._rows("select * from messages where author_id=? order by created_at", user_id),
-            "files": self._rows("select * from files where uploaded_by=? order by created_at", user_id),
-            "data_rights_requests": self._rows("select * from data_rights_requests where user_id=?", user_id),
+            "messages": self.rows(
+                f"select * from messages where project_id in ({mine}) order by created_at", user_id
+            ),
+            "files": self.rows(
+                f"select * from files where project_id in ({mine}) order by created_at", user_id
+            ),
+            "data_rights_requests": self.rows("select * from data_rights_requests where user_id=?", user_id),
+            "inquiries": self.inquiries.by_email(email) if self.inquiries and email else [],
         }
 
     def update_profile(self, user_id: str, changes: dict[str, str]) -> dict[str, Any]:
         for key, value in changes.items():
             if key in PROFILE_FIELDS:  # column names come only from this allow-list
                 self._write(f"update clients set {key}=? where id=?", value, user_id)
-        return self._rows("select * from clients where id=?", user_id)[0]
+        rows = self.rows("select * from clients where id=?", user_id)
+        if not rows:
+            raise LookupError("no client profile for this account")
+        return rows[0]
 
     def add_request(self, user_id: str, kind: str, note: str) -> dict[str, Any]:
         row = {
@@ -177,8 +216,127 @@ class LocalPortalStore:
             "status": "open",
             "created_at": _now(),
         }
-        self._write("insert into data_rights_requests values (?,?,?,?,?,?)", *row.values())
+        self._write(
+            f"insert into data_rights_requests ({', '.join(row)}) values (?,?,?,?,?,?)", *row.values()
+        )
         return row
+
+    # --- retention and rights (staff side; see edge.retention and edge.rights) ---
+
+    def _drop_projects(self, project_ids: list[str]) -> None:
+        """Delete projects with their members, messages, files and file contents."""
+        for pid in project_ids:
+            for f in self.rows("select id from files where project_id=?", pid):
+                (self.files_dir / str(f["id"])).unlink(missing_ok=True)
+            for table, column in (
+                ("messages", "project_id"),
+                ("files", "project_id"),
+                ("project_members", "project_id"),
+                ("projects", "id"),
+            ):
+                self._write(f"delete from {table} where {column}=?", pid)
+
+    def erase_person(self, user_id: str) -> dict[str, int]:
+        """Profile, requests, memberships, and their messages and files in any project."""
+        counts = {}
+        for f in self.rows("select id from files where uploaded_by=?", user_id):
+            (self.files_dir / str(f["id"])).unlink(missing_ok=True)
+        for key, table, column in (
+            ("messages", "messages", "author_id"),
+            ("files", "files", "uploaded_by"),
+            ("requests", "data_rights_requests", "user_id"),
+            ("memberships", "project_members", "user_id"),
+            ("profiles", "clients", "id"),
+        ):
+            with self._lock, self._db:
+                counts[key] = self._db.execute(f"delete from {table} where {column}=?", (user_id,)).rowcount
+        return counts
+
+    def purge_expired(self, months: int, now: datetime | None = None) -> int:
+        """Projects past ``months`` after closing, then everyone left without a project."""
+        at = now or datetime.now(UTC)
+        expired = [
+            str(p["id"])
+            for p in self.rows("select id, closed_on from projects where closed_on is not null")
+            if project_expiry(str(p["closed_on"]), months) < at
+        ]
+        if not expired:
+            return 0
+        marks = ",".join("?" for _ in expired)
+        people = [
+            str(r["user_id"])
+            for r in self.rows(
+                f"select distinct user_id from project_members where project_id in ({marks})", *expired
+            )
+        ]
+        self._drop_projects(expired)
+        for person in people:
+            if not self.rows("select 1 from project_members where user_id=?", person):
+                self.erase_person(person)
+        for r in self.rows("select id, closed_at from data_rights_requests where closed_at is not null"):
+            if months_before(datetime.fromisoformat(str(r["closed_at"])), -months) < at:
+                self._write("delete from data_rights_requests where id=?", r["id"])
+        return len(expired)
+
+    def subject(self, email: str) -> dict[str, Any]:
+        """What the portal holds for the account with this e-mail address (a dry run of erase)."""
+        found = self.rows("select id from clients where lower(email)=lower(?)", email.strip())
+        if not found:
+            return {"user_id": None, "projects": [], "files": [], "messages": 0, "requests": 0, "profile": 0}
+        uid = str(found[0]["id"])
+        own = [
+            str(r["project_id"])
+            for r in self.rows(
+                "select project_id from project_members m where user_id=? and not exists (select 1 from"
+                " project_members o where o.project_id=m.project_id and o.user_id<>m.user_id)",
+                uid,
+            )
+        ]
+        marks = ",".join("?" for _ in own) or "null"
+        return {
+            "user_id": uid,
+            "profile": 1,
+            "projects": own,
+            "files": self.rows(
+                f"select bucket, path from files where uploaded_by=? or project_id in ({marks})", uid, *own
+            ),
+            "messages": self.rows(
+                f"select count(*) n from messages where author_id=? or project_id in ({marks})", uid, *own
+            )[0]["n"],
+            "requests": self.rows("select count(*) n from data_rights_requests where user_id=?", uid)[0]["n"],
+        }
+
+    def erase(self, email: str) -> dict[str, int]:
+        plan = self.subject(email)
+        if plan["user_id"] is None:
+            return {"projects": 0}
+        self._drop_projects(list(plan["projects"]))
+        return {"projects": len(plan["projects"]), **self.erase_person(str(plan["user_id"]))}
+
+    def open_requests(self) -> list[dict[str, Any]]:
+        return self.rows(
+            "select r.id, r.kind, r.note, r.created_at, c.email from data_rights_requests r"
+            " left join clients c on c.id=r.user_id where r.status='open' order by r.created_at"
+        )
+
+    def close_request(self, request_id: str, outcome: str) -> dict[str, Any]:
+        rows = self.rows("select * from data_rights_requests where id=? and status='open'", request_id)
+        if not rows:
+            raise LookupError(f"no open request {request_id}")
+        self._write(
+            "update data_rights_requests set status=?, closed_at=? where id=?", outcome, _now(), request_id
+        )
+        return rows[0]
+
+    def log_outcome(self, kind: str, received_at: str | None, outcome: str, erased: dict[str, int]) -> None:
+        self._write(
+            "insert into data_rights_log (kind, received_at, answered_at, outcome, erased) values (?,?,?,?,?)",
+            kind,
+            received_at,
+            _now(),
+            outcome,
+            json.dumps(erased),
+        )
 
 
 class SupabasePortalStore:
@@ -218,17 +376,23 @@ class SupabasePortalStore:
             self.client.table("messages").select("*").eq("project_id", project_id).order("created_at")
         )
 
+    # Inserts name only the columns a client is granted: the author, uploader, bucket and
+    # timestamps are the database's defaults (auth.uid(), now()), never the caller's word.
     def add_message(self, user_id: str, project_id: str, body: str) -> dict[str, Any]:
-        return self._data(
-            self.client.table("messages").insert(
-                {"project_id": project_id, "author_id": user_id, "body": body}
-            )
-        )[0]
+        return self._data(self.client.table("messages").insert({"project_id": project_id, "body": body}))[0]
 
     def add_file(self, user_id: str, project_id: str, meta: dict[str, Any]) -> dict[str, Any]:
+        fields = {k: meta[k] for k in ("path", "name", "size", "content_type")}
+        return self._data(self.client.table("files").insert({"project_id": project_id, **fields}))[0]
+
+    def files(self, user_id: str, project_id: str) -> list[dict[str, Any]]:
+        try:
+            uuid.UUID(project_id)
+        except ValueError:
+            return []
         return self._data(
-            self.client.table("files").insert({"project_id": project_id, "uploaded_by": user_id, **meta})
-        )[0]
+            self.client.table("files").select("*").eq("project_id", project_id).order("created_at")
+        )
 
     def file(self, user_id: str, file_id: str) -> dict[str, Any] | None:
         try:
@@ -240,14 +404,26 @@ class SupabasePortalStore:
 
     def export(self, user_id: str) -> dict[str, Any]:
         profile = self._data(self.client.table("clients").select("*").eq("id", user_id))
+        mine = [
+            str(m["project_id"])
+            for m in self._data(
+                self.client.table("project_members").select("project_id").eq("user_id", user_id)
+            )
+        ]
         return {
             "profile": profile[0] if profile else None,
-            "projects": self.projects(user_id),
-            "messages": self._data(self.client.table("messages").select("*").eq("author_id", user_id)),
-            "files": self._data(self.client.table("files").select("*").eq("uploaded_by", user_id)),
+            "projects": [p for p in self.projects(user_id) if str(p["id"]) in mine],
+            "messages": self._data(
+                self.client.table("messages").select("*").in_("project_id", mine).order("created_at")
+            ),
+            "files": self._data(
+                self.client.table("files").select("*").in_("project_id", mine).order("created_at")
+            ),
             "data_rights_requests": self._data(
                 self.client.table("data_rights_requests").select("*").eq("user_id", user_id)
             ),
+            # Only inquiries sent from the account's verified address (the function checks it).
+            "inquiries": self._data(self.client.rpc("my_inquiries", {})),
         }
 
     def update_profile(self, user_id: str, changes: dict[str, str]) -> dict[str, Any]:
@@ -258,6 +434,4 @@ class SupabasePortalStore:
         return rows[0]
 
     def add_request(self, user_id: str, kind: str, note: str) -> dict[str, Any]:
-        return self._data(
-            self.client.table("data_rights_requests").insert({"user_id": user_id, "kind": kind, "note": note})
-        )[0]
+        return self._data(self.client.table("data_rights_requests").insert({"kind": kind, "note": note}))[0]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -13,6 +16,7 @@ from sitegen import __version__
 from sitegen.errors import BuildFailed, SitegenError
 
 if TYPE_CHECKING:
+    from edge.settings import Settings
     from sitegen.progress import Progress
 
 
@@ -173,10 +177,9 @@ def serve(port: int, host: str, country: str | None, root: Path) -> None:
         _fail(exc)
 
 
-@main.command()
-@root_option
-def retention(root: Path) -> None:
-    """Delete personal data past the retention periods in site.yaml (local store or Supabase)."""
+@contextmanager
+def _edge_settings(root: Path) -> Iterator[Settings]:
+    """The edge's settings for this site (built in memory), for the staff commands."""
     from sitegen.build import BuildOptions
     from sitegen.build import build as run
 
@@ -184,20 +187,96 @@ def retention(root: Path) -> None:
         result = run(BuildOptions(root=root, write=False))
     except SitegenError as exc:
         _fail(exc)
-    import json
-    import tempfile
-
-    from edge import retention as edge_retention
     from edge.settings import load_settings
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         (data / "site.json").write_bytes(result.files["_edge/site.json"])
-        settings = load_settings(
+        yield load_settings(
             data_dir=data, local_dir=os.environ.get("SITEGEN_LOCAL_DIR") or root / ".sitegen-local"
         )
-        report = edge_retention.run(settings)
-    click.echo(json.dumps(report, indent=2, default=str) if not isinstance(report, str) else report)
+
+
+@contextmanager
+def _staff_errors() -> Iterator[None]:
+    """A refused staff command prints one line and exits 1 (no traceback)."""
+    from edge.retention import RetentionError
+    from edge.rights import RightsError
+
+    try:
+        yield
+    except (RetentionError, RightsError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@root_option
+def retention(root: Path) -> None:
+    """Delete personal data past the retention periods in site.yaml (local store or Supabase)."""
+    from edge import retention as edge_retention
+
+    with _edge_settings(root) as settings, _staff_errors():
+        for line in edge_retention.run(settings):
+            click.echo(str(line))
+
+
+@main.group()
+def rights() -> None:
+    """Carry out privacy requests: list, show (dry run), erase, answer (docs/privacy.md)."""
+
+
+@rights.command("list")
+@root_option
+def rights_list(root: Path) -> None:
+    """Open requests from the portal, oldest first."""
+    from edge import rights as edge_rights
+
+    with _edge_settings(root) as settings, _staff_errors():
+        click.echo("\n".join(edge_rights.list_lines(edge_rights.backend(settings))))
+
+
+@rights.command("show")
+@click.argument("email")
+@root_option
+def rights_show(email: str, root: Path) -> None:
+    """What is held for EMAIL: what `erase` would delete (changes nothing)."""
+    from edge import rights as edge_rights
+
+    with _edge_settings(root) as settings, _staff_errors():
+        click.echo("\n".join(edge_rights.backend(settings).subject(email).lines()))
+
+
+@rights.command("erase")
+@click.argument("email", required=False)
+@click.option("--request", "request_id", metavar="ID", help="The open request this carries out.")
+@click.option(
+    "--kind", type=click.Choice(["deletion", "objection", "withdrawal"]), help="Why (default: the request's)."
+)
+@click.option("--dry-run", is_flag=True, help="Only show what would be erased.")
+@root_option
+def rights_erase(
+    email: str | None, request_id: str | None, kind: str | None, dry_run: bool, root: Path
+) -> None:
+    """Erase everything held for EMAIL (or the sender of --request ID) and log the outcome."""
+    from edge import rights as edge_rights
+
+    with _edge_settings(root) as settings, _staff_errors():
+        backend = edge_rights.backend(settings)
+        click.echo("\n".join(edge_rights.erase_lines(backend, email, request_id, kind, dry_run)))
+
+
+@rights.command("answer")
+@click.argument("request_id", metavar="ID")
+@click.argument("outcome", type=click.Choice(["done", "refused"]))
+@root_option
+def rights_answer(request_id: str, outcome: str, root: Path) -> None:
+    """Close a request that erases nothing (access, correction) or that is refused."""
+    from edge import rights as edge_rights
+
+    with _edge_settings(root) as settings, _staff_errors():
+        edge_rights.backend(settings).answer(request_id, outcome)
+    click.echo(f"request {request_id}: {outcome}")
 
 
 @main.command("vercel-project")

@@ -21,12 +21,13 @@ from tests.support.edgesite import edge_site
 
 
 @pytest.fixture()
-def world(db: psycopg.Connection[Any], postgrest: Any, tmp_path: Path) -> dict[str, Any]:
+def world(db: psycopg.Connection[Any], postgrest: Any, supabase_apis: Any, tmp_path: Path) -> dict[str, Any]:
     a, b, s = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     for uid, email in ((a, "a@example.com"), (b, "b@example.com"), (s, "staff@example.com")):
         db.execute("insert into auth.users (id, email) values (%s, %s)", (uid, email))
     for uid, email in ((a, "a@example.com"), (b, "b@example.com")):
-        db.execute("insert into public.clients (id, name, email) values (%s, %s, %s)", (uid, email[0], email))
+        # The sign-up trigger made the row; fill in the profile.
+        db.execute("update public.clients set name = %s where id = %s", (email[0], uid))
     db.execute("insert into public.staff (user_id) values (%s)", (s,))
     pa, pb = uuid.uuid4(), uuid.uuid4()
     for pid, uid in ((pa, a), (pb, b)):
@@ -40,6 +41,9 @@ def world(db: psycopg.Connection[Any], postgrest: Any, tmp_path: Path) -> dict[s
             "insert into public.files (project_id, uploaded_by, path, name, size, content_type)"
             " values (%s, %s, %s, 'f.pdf', 3, 'application/pdf')",
             (pid, uid, f"{pid}/f.pdf"),
+        )
+        db.execute(
+            "insert into storage.objects (bucket_id, name) values ('portal-files', %s)", (f"{pid}/f.pdf",)
         )
     env = {"SUPABASE_URL": postgrest.url, "SUPABASE_PUBLISHABLE_KEY": postgrest.publishable_key}
     settings = Settings(
@@ -98,8 +102,10 @@ def test_database_refuses_even_when_the_handler_check_is_bypassed(world: dict[st
                 "name": "x.pdf",
             },
         )
-    with pytest.raises(APIError):  # spoofed author in own project
-        store.add_message(str(world["b"]), str(world["pa"]), "as b")
+    with pytest.raises(APIError):  # naming an author at all is refused: the database sets it
+        store.client.table("messages").insert(
+            {"project_id": str(world["pa"]), "author_id": str(world["b"]), "body": "as b"}
+        ).execute()
     with pytest.raises(LookupError):
         store.update_profile(str(world["b"]), {"company": "hijacked"})
 

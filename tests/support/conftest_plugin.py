@@ -21,6 +21,7 @@ from tests.support.pg import (
     unavailable,
 )
 from tests.support.postgrest import PostgrestServer, api_config
+from tests.support.supabase_apis import SupabaseApis
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +87,20 @@ def postgrest(db: psycopg.Connection[Any], postgrest_server: PostgrestServer) ->
     """
     postgrest_server.requests.clear()
     return postgrest_server
+
+
+@pytest.fixture(scope="session")
+def _supabase_apis(pg_database: Database, postgrest_server: PostgrestServer) -> SupabaseApis:
+    apis = SupabaseApis(postgrest_server, pg_database.dsn)
+    apis.install()
+    return apis
+
+
+@pytest.fixture
+def supabase_apis(postgrest: PostgrestServer, _supabase_apis: SupabaseApis) -> SupabaseApis:
+    """Storage and Auth admin APIs at ``postgrest.url`` (see tests/support/supabase_apis.py), emptied."""
+    _supabase_apis.reset()
+    return _supabase_apis
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -904,6 +904,11 @@ class PostgrestServer:
             raise self._jwt_error("PGRST301", "the role claim must be a string")
         return role, claims
 
+    def authenticate(self, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
+        """The role and claims the gateway gives a request with these headers (lower-case names);
+        raises ApiError (401) like PostgREST. Used by the other fake Supabase APIs."""
+        return self._authenticate(RecordedRequest("GET", "", "", [], headers, b""))
+
     def _jwt_error(self, code: str, message: str) -> ApiError:
         description = message.replace('"', "'")
         return ApiError(

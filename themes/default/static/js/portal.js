@@ -74,10 +74,11 @@
   }
 
   function loadFiles() {
-    call("GET", "/me/export").then(function (data) {
+    // Every file of the project: the agency's as well as the client's own uploads.
+    call("GET", "/projects/" + current.id + "/files").then(function (data) {
       var list = $("portal-files");
       list.textContent = "";
-      data.files.filter(function (f) { return f.project_id === current.id; }).forEach(function (f) {
+      data.files.forEach(function (f) {
         var li = item(list, "");
         var b = document.createElement("button");
         b.type = "button";
