@@ -279,7 +279,11 @@ class LocalPortalStore:
         return len(expired)
 
     def subject(self, email: str) -> dict[str, Any]:
-        """What the portal holds for the account with this e-mail address (a dry run of erase)."""
+        """What the portal holds for the account with this e-mail address (a dry run of erase).
+
+        Projects go whole when no other client is a member (the agency's own members, role
+        'owner', do not keep them), as in the database's ``rights_subject()``.
+        """
         found = self.rows("select id from clients where lower(email)=lower(?)", email.strip())
         if not found:
             return {"user_id": None, "projects": [], "files": [], "messages": 0, "requests": 0, "profile": 0}
@@ -288,7 +292,7 @@ class LocalPortalStore:
             str(r["project_id"])
             for r in self.rows(
                 "select project_id from project_members m where user_id=? and not exists (select 1 from"
-                " project_members o where o.project_id=m.project_id and o.user_id<>m.user_id)",
+                " project_members o where o.project_id=m.project_id and o.user_id<>m.user_id and o.role='client')",
                 uid,
             )
         ]

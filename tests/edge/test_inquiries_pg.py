@@ -236,14 +236,14 @@ def test_retention_run_applies_site_yaml_period(
 
     settings = make_settings(tmp_path / "a", env=env, retention_months=12)
     results = retention.run(settings)
-    # local store empty; two Supabase inquiries past 12 months; no closed portal project past its period
-    assert [r.deleted for r in results] == [0, 2, 0]
+    # local stores empty; two Supabase inquiries past 12 months; no closed portal project past its period
+    assert [r.deleted for r in results] == [0, 0, 2, 0]
     assert names(db) == {"yesterday", "five-months", "eleven-months"}
 
     # site.yaml says 3 months now: the same command deletes more, and the nightly job follows.
     settings = make_settings(tmp_path / "b", env=env, retention_months=3)
     results = retention.run(settings)
-    assert results[1].deleted == 2
+    assert results[2].deleted == 2
     assert names(db) == {"yesterday"}
     stored = db.execute(
         "select months from public.retention_settings where name = 'inquiries_months'"
@@ -257,7 +257,7 @@ def test_retention_run_applies_site_yaml_period(
 
 def test_retention_without_service_key_is_skipped_not_failed(tmp_path: Path, postgrest: Any) -> None:
     settings = make_settings(tmp_path, env={"SUPABASE_URL": postgrest.url, "SUPABASE_PUBLISHABLE_KEY": "x"})
-    local_result, supabase_result, portal_result = retention.run(settings)
+    local_result, _local_portal, supabase_result, portal_result = retention.run(settings)
     assert local_result.deleted == 0
     assert supabase_result.deleted is None and "SUPABASE_SERVICE_ROLE_KEY" in supabase_result.note
     assert portal_result.deleted is None and "SUPABASE_SERVICE_ROLE_KEY" in portal_result.note
