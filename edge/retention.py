@@ -226,3 +226,13 @@ def run(settings: Settings, now: datetime | None = None) -> list[RetentionResult
         results.append(purge_supabase_inquiries(settings))
         results.append(purge_supabase_portal(settings))
     return results
+
+
+def require_supabase(results: list[RetentionResult]) -> None:
+    """Raise unless every Supabase step ran (the scheduled job must not pass by skipping)."""
+    ran = {r.target for r in results if r.target.startswith("supabase") and r.deleted is not None}
+    missing = {"supabase inquiries", "supabase portal"} - ran
+    if missing:
+        raise RetentionError(
+            f"{', '.join(sorted(missing))} did not run: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"
+        )

@@ -211,14 +211,20 @@ def _staff_errors() -> Iterator[None]:
 
 
 @main.command()
+@click.option(
+    "--require-supabase", is_flag=True, help="Fail unless Supabase was reached with the service-role key."
+)
 @root_option
-def retention(root: Path) -> None:
+def retention(require_supabase: bool, root: Path) -> None:
     """Delete personal data past the retention periods in site.yaml (local store or Supabase)."""
     from edge import retention as edge_retention
 
     with _edge_settings(root) as settings, _staff_errors():
-        for line in edge_retention.run(settings):
+        results = edge_retention.run(settings)
+        for line in results:
             click.echo(str(line))
+        if require_supabase:
+            edge_retention.require_supabase(results)
 
 
 @main.group()

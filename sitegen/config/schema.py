@@ -148,6 +148,11 @@ class Privacy:
 
     last_updated: dt.date | None = doc("Date shown as 'Last updated' on the legal pages.", None)
     retention: Retention = doc("Retention periods.", factory=Retention)
+    rights_response_days: int = doc(
+        "Days within which a privacy request sent to us is carried out (the privacy policy states it).",
+        30,
+        check=positive,
+    )
     processors: list[Processor] = doc(
         "Third-party processors besides the AI providers of chat.", factory=list
     )

@@ -147,3 +147,27 @@ def test_dev_login_projects_messages_files_export(site: str, browser: Any, tmp_p
     assert page.evaluate("sessionStorage.getItem('sitegen.portal.token')") is None
     assert page.locator("#portal-app").is_hidden()
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_correction_and_privacy_requests(site: str, browser: Any) -> None:
+    errors: list[str] = []
+    page = _login(browser, site, "c@example.com", errors)
+    page.fill("#portal-profile-company", "Acme Traders")
+    page.click("#portal-profile-form button")
+    page.get_by_text("Your details were saved.").wait_for()
+    for kind in ("objection", "withdrawal", "correction"):
+        page.select_option("#portal-request-kind", kind)
+        page.fill("#portal-request-note", f"about {kind}")
+        page.click("#portal-request-form button")
+        page.get_by_text("Your request was sent").wait_for()
+        page.evaluate("document.getElementById('portal-status').textContent = ''")
+    with page.expect_download() as dl:
+        page.click("#portal-export")
+    export = json.loads(Path(dl.value.path()).read_text())
+    assert export["profile"]["company"] == "Acme Traders"
+    assert sorted((r["kind"], r["note"]) for r in export["data_rights_requests"]) == [
+        ("correction", "about correction"),
+        ("objection", "about objection"),
+        ("withdrawal", "about withdrawal"),
+    ]
+    assert not [e for e in errors if "Content Security Policy" in e], errors

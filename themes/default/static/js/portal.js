@@ -176,6 +176,29 @@
     }).catch(function (e) { status(e.message); });
   });
 
+  $("portal-profile-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var changes = {};
+    ["name", "company", "phone", "email"].forEach(function (k) {
+      var v = $("portal-profile-" + k).value.trim();
+      if (v) changes[k] = v;
+    });
+    if (!Object.keys(changes).length) { status("Fill in what should change."); return; }
+    call("PATCH", "/me", changes).then(function () {
+      ev.target.reset();
+      status("Your details were saved.");
+    }).catch(function (e) { status(e.message); });
+  });
+
+  $("portal-request-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    call("POST", "/me/requests", { kind: $("portal-request-kind").value, note: $("portal-request-note").value })
+      .then(function () {
+        $("portal-request-note").value = "";
+        status("Your request was sent; we confirm by e-mail when it is done.");
+      }).catch(function (e) { status(e.message); });
+  });
+
   $("portal-message-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     call("POST", "/projects/" + current.id + "/messages", { body: $("portal-message").value }).then(function () {
