@@ -100,7 +100,7 @@ class LocalPortalStore:
 
     def file_by_id(self, file_id: Any) -> dict[str, Any] | None:
         """A file's row by id alone, for a signed local-file ticket (the ticket is the authorisation)."""
-        rows = self._rows("select * from files where id=?", file_id)
+        rows = self.rows("select * from files where id=?", file_id)
         return rows[0] if rows else None
 
     def dev_login(self, email: str) -> str:

@@ -38,6 +38,9 @@ alter table public.projects drop column if exists purge_queued_at;
 alter table public.data_rights_requests drop constraint if exists data_rights_requests_kind_check;
 alter table public.data_rights_requests add constraint data_rights_requests_kind_check
   check (kind in ('access', 'correction', 'deletion', 'objection', 'withdrawal'));
+-- Answered requests carry their answer's time (retention counts from it); older rows get today's.
+update public.data_rights_requests set closed_at = now() where status <> 'open' and closed_at is null;
+update public.data_rights_requests set closed_at = null where status = 'open' and closed_at is not null;
 alter table public.data_rights_requests drop constraint if exists data_rights_requests_closed_when_answered;
 alter table public.data_rights_requests add constraint data_rights_requests_closed_when_answered
   check ((status = 'open') = (closed_at is null));

@@ -149,11 +149,20 @@ def test_closed_project_needs_its_date(db: Conn) -> None:
 
 def test_migration_backfills_closed_projects_and_reapplies_cleanly(db: Conn) -> None:
     db.execute("alter table public.projects drop constraint projects_closed_has_date")
+    db.execute(
+        "alter table public.data_rights_requests drop constraint data_rights_requests_closed_when_answered"
+    )
     pid = db.execute(
         "insert into public.projects (name, status) values ('old', 'closed') returning id"
     ).fetchone()
     assert pid is not None
+    user = create_user(db, "asker@example.com")
+    db.execute(
+        "insert into public.data_rights_requests (user_id, kind, status) values (%s, 'access', 'done')",
+        (user.id,),
+    )
     run_sql_file(db, MIGRATION)  # every statement is safe to run twice
+    assert db.execute("select closed_at is not null from public.data_rights_requests").fetchone() == (True,)
     assert db.execute("select closed_on from public.projects where id = %s", pid).fetchone() == (
         date.today(),
     )

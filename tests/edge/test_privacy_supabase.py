@@ -196,6 +196,10 @@ def test_recent_project_is_kept_whole(db: Conn, world: dict[str, Any]) -> None:
     assert objects(db) == sorted(world["paths"])
     assert db.execute("select count(*) from public.files").fetchone() == (2,)
     assert db.execute("select count(*) from auth.users").fetchone() == (2,)
+    # The job also gave the bucket site.yaml's upload limits.
+    assert db.execute(
+        "select file_size_limit, allowed_mime_types from storage.buckets where id = 'portal-files'"
+    ).fetchone() == (1000, ["application/pdf", "text/plain"])
 
 
 def test_expired_inquiry_leaves_nothing(db: Conn) -> None:
