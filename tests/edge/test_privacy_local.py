@@ -21,6 +21,7 @@ from edge.inquiries import Inquiry, LocalInquiryStore, months_before
 from edge.portal import create_app
 from edge.portal_store import LocalPortalStore
 from edge.settings import load_settings
+from tests.support.edgesite import edge_site
 
 PORTAL = {
     "bucket": "portal-files",
@@ -41,7 +42,7 @@ def _settings(tmp: Path) -> Any:
         "portal": PORTAL,
         "retention": {"inquiries_months": 12, "portal_months_after_close": 24},
     }
-    (data / "site.json").write_text(json.dumps(site))
+    (data / "site.json").write_text(json.dumps(edge_site(site)))  # handler sections from the schema
     return load_settings(environ={}, data_dir=data, local_dir=tmp / "local")
 
 

@@ -71,6 +71,7 @@ def world(db: Conn, postgrest: Any, supabase_apis: Any, tmp_path: Path) -> dict[
         "bucket": "portal-files",
         "upload_types": ["application/pdf", "text/plain"],
         "upload_max_bytes": 1000,
+        "signed_url_seconds": 600,
     }
     settings = Settings(
         data_dir=tmp_path,
