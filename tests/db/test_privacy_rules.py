@@ -19,7 +19,7 @@ from edge.inquiries import months_before
 from tests.support.pg import MIGRATIONS_DIR, as_role, create_user, run_cron_job, run_sql_file
 
 Conn = psycopg.Connection[Any]
-MIGRATION = MIGRATIONS_DIR / "20261201000100_privacy_rights.sql"
+MIGRATION = MIGRATIONS_DIR / "20261201000200_privacy_rights.sql"
 
 
 def _claims(uid: uuid.UUID) -> dict[str, Any]:
