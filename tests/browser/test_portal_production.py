@@ -32,9 +32,8 @@ def _seed(db: psycopg.Connection[Any], email: str) -> None:
     client, other = uuid.uuid4(), uuid.uuid4()
     for uid, address in ((client, email), (other, f"other-{other}@example.com")):
         db.execute("insert into auth.users (id, email) values (%s, %s)", (uid, address))
-        db.execute(
-            "insert into public.clients (id, name, email) values (%s, %s, %s)", (uid, "A client", address)
-        )
+        # The sign-up trigger has made the clients row already; give it a name as staff would.
+        db.execute("update public.clients set name = %s where id = %s", ("A client", uid))
     project, hidden = uuid.uuid4(), uuid.uuid4()
     for pid, uid, name in ((project, client, "Shop relaunch"), (hidden, other, "Someone else's app")):
         db.execute("insert into public.projects (id, name) values (%s, %s)", (pid, name))
