@@ -207,14 +207,13 @@ class SupabaseInquiryStore:
             from supabase import AsyncClient, AsyncClientOptions
 
             options = AsyncClientOptions(
-                postgrest_client_timeout=self.timeout,
+                # The timeout belongs to the HTTP client (supabase deprecated its own option).
+                httpx_client=self.http_client or httpx.AsyncClient(timeout=self.timeout),
                 # Never retry an insert: a retried POST could store the inquiry twice.
                 postgrest_client_retry=False,
                 auto_refresh_token=False,
                 persist_session=False,
             )
-            if self.http_client is not None:
-                options.httpx_client = self.http_client
             self._client = AsyncClient(self.url, self.key, options)
         return self._client.table(TABLE)
 

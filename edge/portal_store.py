@@ -351,9 +351,13 @@ class SupabasePortalStore:
     """
 
     def __init__(self, url: str, key: str, token: str) -> None:
+        import httpx
+
         from supabase import ClientOptions, create_client
 
-        self.client = create_client(url, key, ClientOptions(auto_refresh_token=False, persist_session=False))
+        # The timeout belongs to the HTTP client (supabase deprecated its own timeout/verify options).
+        options = ClientOptions(auto_refresh_token=False, persist_session=False, httpx_client=httpx.Client(timeout=120))
+        self.client = create_client(url, key, options)
         self.client.postgrest.auth(token)
 
     def _data(self, query: Any) -> list[dict[str, Any]]:
