@@ -101,7 +101,8 @@ def data(query: Any) -> Any:
 
 
 def client(server: PostgrestServer, key: str | None = None, token: str | None = None) -> Client:
-    options = ClientOptions(schema="harness_api")
+    # The timeout belongs to the HTTP client (supabase deprecated its own timeout option).
+    options = ClientOptions(schema="harness_api", httpx_client=httpx.Client(timeout=10))
     if token:
         options.headers["Authorization"] = f"Bearer {token}"
     return create_client(server.url, key or server.anon_key, options=options)
