@@ -1,0 +1,79 @@
+"""Mutation score per module from mutmut's results (mutants/**/*.py.meta).
+
+A mutant counts as killed when a test failed or timed out with it; "no tests" (no selected test
+reaches the mutated function) counts against the module like a survivor. Mutants listed in
+EQUIVALENT (docs/quality.md gives each reason) are left out of the score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# mutmut's exit codes: 1 a test failed, 0 all passed, 33 no tests, 34 skipped, 36/-24 timeout,
+# -11 segfault, 37 type check caught it, None not run yet.
+KILLED = {1, 3, 36, -24, -11, 37}
+SURVIVED = {0}
+NO_TESTS = {33}
+
+# Mutants that cannot change behaviour, with the reason (also in docs/quality.md).
+EQUIVALENT: dict[str, str] = {}
+
+
+def scores(mutants_dir: Path) -> dict[str, Counter[str]]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    result: dict[str, Counter[str]] = {}
+    for module in config["only_mutate"]:
+        meta = mutants_dir / f"{module}.meta"
+        counts: Counter[str] = Counter()
+        if meta.exists():
+            for key, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+                if key in EQUIVALENT:
+                    counts["equivalent"] += 1
+                elif code in KILLED:
+                    counts["killed"] += 1
+                elif code in SURVIVED:
+                    counts["survived"] += 1
+                elif code in NO_TESTS:
+                    counts["no tests"] += 1
+                else:
+                    counts["not run"] += 1
+        result[module] = counts
+    return result
+
+
+def survivors(mutants_dir: Path, module: str) -> list[str]:
+    meta = mutants_dir / f"{module}.meta"
+    if not meta.exists():
+        return []
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    return sorted(k for k, c in codes.items() if (c in SURVIVED or c in NO_TESTS) and k not in EQUIVALENT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--survivors", action="store_true", help="list the surviving mutants too")
+    args = parser.parse_args(argv)
+    mutants_dir = ROOT / "mutants"
+    print("| module | mutants | killed | survived | no tests | equivalent | score |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for module, c in scores(mutants_dir).items():
+        judged = c["killed"] + c["survived"] + c["no tests"]
+        score = f"{100 * c['killed'] / judged:.1f} %" if judged else "-"
+        total = judged + c["equivalent"] + c["not run"]
+        row = [module, total, c["killed"], c["survived"], c["no tests"], c["equivalent"], score]
+        print("| " + " | ".join(str(x) for x in row) + " |")
+    if args.survivors:
+        for module in scores(mutants_dir):
+            for name in survivors(mutants_dir, module):
+                print(name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
