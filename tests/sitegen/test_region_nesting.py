@@ -19,7 +19,7 @@ title: Offices
 ---
 Before the blocks.
 
-:::: region pk
+::: region pk
 Outer Pakistan text.
 
 ::: region pk
@@ -27,23 +27,19 @@ Inner Pakistan-only text.
 :::
 
 Outer Pakistan text after the inner block.
-::::
+:::
 
 Between the blocks.
 
-:::: region not pk
+::: region not pk
 Outer text for everyone else.
-
-::: region not intl
-Inner text hidden on International.
-:::
 
 ::: region intl
 Inner International text.
 :::
 
-Outer text after two inner blocks.
-::::
+Outer text after the inner block for everyone else.
+:::
 
 After the blocks.
 """
@@ -58,20 +54,19 @@ EXPECTED = {
     "intl": [
         "Outer text for everyone else.",
         "Inner International text.",
-        "Outer text after two inner blocks.",
+        "Outer text after the inner block for everyone else.",
     ],
 }
 NOWHERE_ELSE = {
     "pk": [
         "Outer text for everyone else.",
-        "Inner text hidden on International.",
         "Inner International text.",
+        "Outer text after the inner block for everyone else.",
     ],
     "intl": [
         "Outer Pakistan text.",
         "Inner Pakistan-only text.",
         "Outer Pakistan text after the inner block.",
-        "Inner text hidden on International.",
     ],
 }
 
