@@ -356,7 +356,9 @@ class SupabasePortalStore:
         from supabase import ClientOptions, create_client
 
         # The timeout belongs to the HTTP client (supabase deprecated its own timeout/verify options).
-        options = ClientOptions(auto_refresh_token=False, persist_session=False, httpx_client=httpx.Client(timeout=120))
+        options = ClientOptions(
+            auto_refresh_token=False, persist_session=False, httpx_client=httpx.Client(timeout=120)
+        )
         self.client = create_client(url, key, options)
         self.client.postgrest.auth(token)
 

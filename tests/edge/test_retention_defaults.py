@@ -13,7 +13,7 @@ from pathlib import Path
 from edge import retention
 from edge.inquiries import Inquiry, LocalInquiryStore
 from edge.settings import load_settings
-from tests.sitegen.sitefactory import SITE_YAML, build_site, write_site
+from tests.support.sitefactory import SITE_YAML, build_site, write_site
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 # The agency's published privacy policy: "Contact form inquiries are retained for up to 12 months."

@@ -16,7 +16,7 @@ import pytest
 
 from edge.app import create_app
 from edge.settings import load_settings
-from tests.sitegen.sitefactory import SITE_YAML, build_site, write_site
+from tests.support.sitefactory import SITE_YAML, build_site, write_site
 
 pytestmark = pytest.mark.anyio
 

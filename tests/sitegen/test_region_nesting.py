@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.sitegen.sitefactory import build_site, html, write_site
+from tests.support.sitefactory import build_site, html, write_site
 
 PAGE = """\
 ---
