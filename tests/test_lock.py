@@ -96,7 +96,7 @@ def test_exports_pin_with_hashes_and_edge_is_a_subset_of_runtime() -> None:
     assert edge.items() <= runtime.items() <= dev.items()
     assert "pytest" in dev and "pytest" not in runtime
     # The generator's Markdown engine is not shipped in the /api function.
-    assert "markdown-it-py" in runtime and "markdown-it-py" not in edge
+    assert "cmarkgfm" in runtime and "cmarkgfm" not in edge
     for name in ("dev", "runtime", "edge"):
         text = (ROOT / "requirements" / f"{name}.txt").read_text()
         entries = [line for line in text.splitlines() if line and line[0] not in " #"]
