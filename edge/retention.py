@@ -110,7 +110,11 @@ def admin_client(settings: Settings) -> Any:
     url, key = settings.supabase_url, service_key(settings)
     if not url or not key:
         raise RetentionError("SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set")
-    return create_client(url, key, ClientOptions(auto_refresh_token=False, persist_session=False))
+    # The timeout belongs to the HTTP client (supabase deprecated its own timeout option).
+    options = ClientOptions(
+        auto_refresh_token=False, persist_session=False, httpx_client=httpx.Client(timeout=120)
+    )
+    return create_client(url, key, options)
 
 
 def delete_objects(storage: Storage, key: str, files: Iterable[Mapping[str, Any]]) -> int:
