@@ -63,9 +63,3 @@ def test_client_cannot_write_outside_project_folders(
         as_role(db, "authenticated", _claims(people["client"])) as conn,
     ):
         conn.execute("insert into storage.objects (bucket_id, name) values ('portal-files', %s)", (name,))
-
-
-def test_staff_can_write_outside_project_folders(db: Conn, people: dict[str, uuid.UUID]) -> None:
-    with as_role(db, "authenticated", _claims(people["staff"]), rollback=True) as conn:
-        conn.execute("insert into storage.objects (bucket_id, name) values ('portal-files', 'agency/x.pdf')")
-        assert "agency/x.pdf" in _visible(conn)
