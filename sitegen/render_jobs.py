@@ -21,6 +21,7 @@ from sitegen import workers
 from sitegen.cache import BuildCache, digest
 from sitegen.changes import LastBuild
 from sitegen.errors import Problems
+from sitegen.page_content import LinkSources
 from sitegen.progress import Progress
 from sitegen.sources import PageRecord, Sources
 
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
 # Below this many pages to render, forking workers costs more than it saves.
 PARALLEL_RENDER = 200
-
-LinkSources = dict[str, tuple[int, str]]  # href -> (source line, link as written)
 
 
 @dataclass

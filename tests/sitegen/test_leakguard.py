@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import sitegen.blocks
-import sitegen.render
+import sitegen.page_content
 from sitegen.errors import BuildFailed
 from sitegen.leakguard import hidden_text, raw_block_lines
 from sitegen.markdown import convert, protect_expressions
@@ -70,7 +70,7 @@ def test_a_region_selection_bug_is_caught(tmp_path: Path, monkeypatch: pytest.Mo
     def shows_everything(html: str, region_id: str, blocks: Sequence[object]) -> str:
         return sitegen.markdown._REGION_MARK.sub("", html)
 
-    monkeypatch.setattr(sitegen.render, "select_region", shows_everything)
+    monkeypatch.setattr(sitegen.page_content, "select_region", shows_everything)
     with pytest.raises(BuildFailed) as failed:
         build_site(tmp_path, cache=False)
     bug = "a sitegen bug, not a mistake in your file: nothing was written; please report it"
