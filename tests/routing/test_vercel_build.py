@@ -14,12 +14,15 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from sitegen import emulator
+from sitegen.vercelproject import EDGE_LOCK
 from tests.support.hosts import host_env, npm_tool, python312
 from tests.support.routing_cases import CASES, Case
 
@@ -42,11 +45,18 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
             [sys.executable, "-m", "sitegen.cli", *args], capture_output=True, text=True, check=False
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
-    (project / ".vercel").mkdir()
+    proc = _vercel_build(vercel, project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Installing required dependencies from uv.lock" in proc.stdout + proc.stderr
+    return project / ".vercel" / "output"
+
+
+def _vercel_build(vercel: Path, project: Path) -> subprocess.CompletedProcess[str]:
+    (project / ".vercel").mkdir(exist_ok=True)
     (project / ".vercel" / "project.json").write_text(
         json.dumps({"projectId": "prj_offline", "orgId": "team_offline", "settings": {"framework": None}})
     )
-    proc = subprocess.run(
+    return subprocess.run(
         [str(vercel), "build", "--yes"],
         cwd=project,
         env=host_env(),
@@ -55,8 +65,6 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=600,
         check=False,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return project / ".vercel" / "output"
 
 
 def _static(output: Path) -> dict[str, object]:
@@ -78,7 +86,6 @@ def test_only_the_site_is_published_as_static_files(output: Path) -> None:
         if rel.startswith(("_edge/", "edge/", "api/"))
         or rel
         in {
-            "requirements.txt",
             ".python-version",
             "vercel.json",
             ".vercelignore",
@@ -112,6 +119,44 @@ def test_config_json_routes_answer_the_case_table(output: Path, case: Case) -> N
         return
     assert (answer.status, answer.location, answer.file) == (case.status, case.location, case.file)
     assert answer.headers["Content-Security-Policy"]
+
+
+# What Vercel's builder adds to every Python function besides the project's dependencies.
+BUILDER_PACKAGES = {"pip", "vercel-runtime"}
+
+
+def test_the_function_bundles_exactly_the_locked_versions(output: Path) -> None:
+    """The function's packages are sitegen/edgelock/uv.lock's, version for version (that lock's
+    versions and hashes equal uv.lock's: tests/test_lock.py)."""
+    config = json.loads((output / "functions/api/index.func/.vc-config.json").read_text())
+    bundled = {}
+    for rel in config["filePathMap"]:
+        parts = rel.split("/")
+        if parts[0] == "_vendor" and parts[1].endswith(".dist-info"):
+            name, version = parts[1].removesuffix(".dist-info").rsplit("-", 1)
+            bundled[canonicalize_name(name)] = version
+    locked = {
+        canonicalize_name(p["name"]): p["version"]
+        for p in tomllib.loads((EDGE_LOCK / "uv.lock").read_text())["package"]
+        if p["name"] != "sitegen-edge-function"
+    }
+    assert {n: v for n, v in bundled.items() if n not in BUILDER_PACKAGES} == locked
+
+
+def test_a_file_that_does_not_match_the_locked_hash_fails_the_build(output: Path, tmp_path: Path) -> None:
+    """The lock's hashes are checked on Vercel: one altered hash and `vercel build` refuses."""
+    project = output.parent.parent
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".vercel", "public"))
+    (copy / "public").mkdir()
+    (copy / "public" / "index.html").write_text("<!doctype html><title>x</title>")
+    lock = (copy / "uv.lock").read_text()
+    wheels = lock.index("wheels = [", lock.index('name = "pyjwt"'))  # a wheel is what gets installed
+    start = lock.index('hash = "sha256:', wheels) + len('hash = "sha256:')
+    (copy / "uv.lock").write_text(lock[:start] + ("1" if lock[start] == "0" else "0") + lock[start + 1 :])
+    proc = _vercel_build(npm_tool("vercel"), copy)
+    assert proc.returncode != 0
+    assert "Hash mismatch for `pyjwt" in proc.stdout + proc.stderr
 
 
 RUN_BUNDLE = textwrap.dedent(
