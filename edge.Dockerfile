@@ -8,7 +8,11 @@ FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 SITEGEN_LOCAL_DIR=/tmp/sitegen-local
 WORKDIR /srv/site
 COPY . .
-RUN pip install --no-cache-dir . && sitegen build --quiet --jobs 1 && rm -rf .sitegen-cache
+# The locked versions, hash-checked (requirements/runtime.txt is uv.lock's export), then the project
+# itself without resolving anything.
+RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt \
+    && pip install --no-cache-dir --no-deps . \
+    && sitegen build --quiet --jobs 1 && rm -rf .sitegen-cache
 USER nobody
 EXPOSE 8080
 CMD ["python", "-m", "edge", "--host", "0.0.0.0", "--port", "8080"]

@@ -9,6 +9,7 @@ environment holds a version the lock does not name.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -199,6 +200,12 @@ def test_every_install_path_installs_from_the_lock() -> None:
                 )
     dev = (ROOT / "dev").read_text()
     assert "sync -q --frozen" in dev and "--require-hashes" in dev
+    # The edge container for Netlify: the same export, the project without its dependencies.
+    dockerfile = (ROOT / "edge.Dockerfile").read_text().replace("\\\n", " ")
+    installs = [c for c in re.split(r"&&|\n", dockerfile) if "pip install" in c]
+    assert installs, "edge.Dockerfile installs the edge"
+    for command in installs:
+        assert "--require-hashes -r requirements/runtime.txt" in command or "--no-deps" in command, command
 
 
 def test_dependabot_config_is_valid_and_proposes_python_updates() -> None:
