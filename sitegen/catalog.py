@@ -126,38 +126,71 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
     if not isinstance(data, dict):
         problems.error("a service file is a mapping: id, name, summary, price…", file, 1)
         return None
-
-    def line(*key: str) -> int:
-        return lines.get(tuple(key), 1)
-
+    fields = _Fields(file, data, lines)
     for key in data:
         if key not in SERVICE:
             hint = difflib.get_close_matches(str(key), list(SERVICE), n=1, cutoff=0.6)
             did = f"; did you mean '{hint[0]}'?" if hint else ""
-            problems.warn(f"unknown service key '{key}'{did}", file, line(str(key)))
+            problems.warn(f"unknown service key '{key}'{did}", file, fields.line(str(key)))
     sid = data.get("id", path.stem)
     if not isinstance(sid, str) or not REGION_ID.match(sid):
-        problems.error(f"service id must be lowercase letters, digits and '-', got {sid!r}", file, line("id"))
+        problems.error(
+            f"service id must be lowercase letters, digits and '-', got {sid!r}", file, fields.line("id")
+        )
         return None
     if not data.get("name"):
         problems.error("missing 'name'", file, 1)
     check_fields(data, SERVICE, Located(file, lines, text.split("\n")), config.region_ids, problems)
-    regions = check_regions(data.get("regions"), config, file, line("regions"), problems)
+    regions = check_regions(data.get("regions"), config, file, fields.line("regions"), problems)
     order = data.get("order", 100)
     if not isinstance(order, int):
         order = 100  # reported by check_fields
     service = Service(sid, file, data, regions, order)
-    raw_price = data.get("price")
-    if isinstance(raw_price, dict) and is_region_map(raw_price, config.region_ids):
-        unused = [k for k in raw_price if k != "default" and k not in regions]
+    service.prices = _read_prices(fields, regions, config, problems)
+    service.page = _service_page(fields, sid, source, text, regions, config, problems)
+    return service
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """A service file's mapping with the line of every key path."""
+
+    file: str
+    data: dict[str, Any]
+    lines: dict[tuple[str, ...], int]
+
+    def line(self, *key: str) -> int:
+        return self.lines.get(tuple(key), 1)
+
+
+def _read_prices(
+    fields: _Fields, regions: list[str], config: SiteConfig, problems: Problems
+) -> dict[str, Price | None]:
+    """The service's price in each region it is offered in; a price for another region is a warning."""
+    raw = fields.data.get("price")
+    line = fields.line("price")
+    if isinstance(raw, dict) and is_region_map(raw, config.region_ids):
+        unused = [k for k in raw if k != "default" and k not in regions]
         if unused:
             problems.warn(
                 f"price for {', '.join(unused)} is never shown: the service is offered only in {', '.join(regions)}",
-                file,
-                line("price"),
+                fields.file,
+                line,
             )
-    for rid in regions:
-        service.prices[rid] = _read_price(data.get("price"), rid, config, file, line("price"), problems)
+    return {rid: _read_price(raw, rid, config, fields.file, line, problems) for rid in regions}
+
+
+def _service_page(
+    fields: _Fields,
+    sid: str,
+    source: PurePosixPath,
+    text: str,
+    regions: list[str],
+    config: SiteConfig,
+    problems: Problems,
+) -> Page:
+    """The service's own page (``/services/<id>/``), its body parsed now unless it differs per region."""
+    data = fields.data
     body = data.get("body") or ""
     if not isinstance(body, str) and not is_region_map(body, config.region_ids):
         body = ""  # reported by check_fields
@@ -167,29 +200,28 @@ def read_service(config: SiteConfig, path: Path, content_dir: Path, problems: Pr
         "updated": data.get("updated"),
     }
     page = Page(
-        file=file,
+        file=fields.file,
         source=source,
         path=f"/services/{sid}/",
         meta=meta,
         body=body if isinstance(body, str) else "",
-        body_line=_body_start(text, line("body")),
+        body_line=_body_start(text, fields.line("body")),
         template=str(data.get("template") or "service"),
         regions=regions,
         kind="service",
-        template_line=line("template"),
+        template_line=fields.line("template"),
         service_id=sid,
     )
     if isinstance(body, str):
         page.body = mark_heading_ids(body)
-        text, page.expressions = protect_expressions(page.body)
-        page.parsed = convert(text, config.region_ids)
+        marked, page.expressions = protect_expressions(page.body)
+        page.parsed = convert(marked, config.region_ids)
         check_parsed(page, page.parsed, problems)
     else:
         # Region-specific bodies: rendered per region by the render stage.
         page.dynamic, page.parsed = True, None
         page.meta["body_by_region"] = body
-    service.page = page
-    return service
+    return page
 
 
 def _body_start(text: str, key_line: int) -> int:

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sitegen.hosts import COOKIE, VERCEL_COUNTRY_HEADER
+
 Host = Literal["netlify", "vercel"]
-COOKIE = "nf_country"
-VERCEL_COUNTRY_HEADER = "x-vercel-ip-country"
 
 
 @dataclass(frozen=True)

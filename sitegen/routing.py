@@ -28,9 +28,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from sitegen.config import Region, SiteConfig
+from sitegen.hosts import COOKIE, VERCEL_COUNTRY_HEADER
 
-COOKIE = "nf_country"
-VERCEL_COUNTRY_HEADER = "x-vercel-ip-country"
 ROOT_FILES = ("robots.txt", "sitemap.xml", "404.html", "favicon.ico")
 # What the Vercel project's public/ leaves out of dist/: the edge's build data (it goes into
 # the function bundle instead), the project configuration and the build's own bookkeeping.
@@ -118,6 +117,13 @@ def _exclusive_paths(pages: Mapping[str, set[str]], region_ids: list[str]) -> di
     return out
 
 
+def _netlify_country(region: Region) -> str:
+    """The ``Country=`` condition of a region's redirect (none for the catch-all default)."""
+    if region.countries and not region.default:
+        return f"  Country={','.join(c.lower() for c in region.countries)}"
+    return ""
+
+
 def netlify_redirects(config: SiteConfig, pages: Mapping[str, set[str]]) -> str:
     region_ids = [r for r in config.region_ids if r in pages]
     regions = _ordered(config, region_ids)
@@ -136,24 +142,14 @@ def netlify_redirects(config: SiteConfig, pages: Mapping[str, set[str]]) -> str:
         "# The bare root: forced 302 to the visitor's region (nf_country cookie overrides the country)"
     )
     for region in regions:
-        cond = (
-            f"  Country={','.join(c.lower() for c in region.countries)}"
-            if region.countries and not region.default
-            else ""
-        )
-        lines.append(f"/  /{region.id}/  302!{cond}".rstrip())
+        lines.append(f"/  /{region.id}/  302!{_netlify_country(region)}".rstrip())
     exclusive = _exclusive_paths(pages, region_ids)
     if exclusive:
         lines += ["", "# Pages that exist only in some regions: visitors of the others go where the page is"]
         for path, having in exclusive.items():
             for region in regions:
                 target = region.id if region.id in having else having[0]
-                cond = (
-                    f"  Country={','.join(c.lower() for c in region.countries)}"
-                    if region.countries and not region.default
-                    else ""
-                )
-                lines.append(f"{path}  /{target}{path}  302{cond}")
+                lines.append(f"{path}  /{target}{path}  302{_netlify_country(region)}")
     lines += ["", "# Region-prefixed paths and assets are never redirected: a missing one is a 404"]
     for rid in region_ids:
         lines.append(f"/{rid}/*  /{rid}/404.html  404")
@@ -163,12 +159,7 @@ def netlify_redirects(config: SiteConfig, pages: Mapping[str, set[str]]) -> str:
         "# Any other un-prefixed path: the same path in the visitor's region (existing files are served as they are)",
     ]
     for region in regions:
-        cond = (
-            f"  Country={','.join(c.lower() for c in region.countries)}"
-            if region.countries and not region.default
-            else ""
-        )
-        lines.append(f"/*  /{region.id}/:splat  302{cond}")
+        lines.append(f"/*  /{region.id}/:splat  302{_netlify_country(region)}")
     return "\n".join(lines) + "\n"
 
 
@@ -200,16 +191,34 @@ def vercel_routes(config: SiteConfig, pages: Mapping[str, set[str]]) -> list[dic
     """
     region_ids = [r for r in config.region_ids if r in pages]
     regions = _ordered(config, region_ids)
-    headers = security_headers(config)
     routes: list[dict[str, object]] = [
-        {"src": "^/.*$", "headers": headers, "continue": True},
+        {"src": "^/.*$", "headers": security_headers(config), "continue": True},
         {"src": _under("assets"), "headers": {"Cache-Control": ASSET_CACHE}, "continue": True},
         *(
             {"src": _under(rid), "headers": {"Cache-Control": HTML_CACHE}, "continue": True}
             for rid in region_ids
         ),
     ]
-    skip = "|".join(
+    if regions:
+        routes += _by_country(regions, "^/$", "/{r}/", lambda r: r.id)
+        for path, having in _exclusive_paths(pages, region_ids).items():
+            routes += _by_country(
+                regions,
+                f"^{re.escape(path)}$",
+                "/{r}" + path,
+                lambda r, having=having: r.id if r.id in having else having[0],  # type: ignore[misc]
+            )
+        routes += _by_country(regions, f"^/(?!{_not_routed(config)})(.+)$", "/{r}/$1", lambda r: r.id)
+    routes.append({"handle": "filesystem"})
+    routes.append({"src": _under("api"), "dest": VERCEL_FUNCTION})
+    routes += [{"src": _under(rid), "dest": f"/{rid}/404.html", "status": 404} for rid in region_ids]
+    routes.append({"src": "^/.*$", "dest": "/404.html", "status": 404})
+    return routes
+
+
+def _not_routed(config: SiteConfig) -> str:
+    """Alternatives of the paths no country redirect touches (a negative lookahead's body)."""
+    return "|".join(
         [
             *(f"{re.escape(r)}(?:/|$)" for r in config.region_ids),
             "assets/",
@@ -220,43 +229,35 @@ def vercel_routes(config: SiteConfig, pages: Mapping[str, set[str]]) -> list[dic
         ]
     )
 
-    def by_country(source: str, destination: str, target: Callable[[Region], str] = lambda r: r.id) -> None:
-        def redirect(region: Region, **conditions: object) -> dict[str, object]:
-            return {
-                "src": source,
-                "status": 302,
-                "headers": {"Location": destination.format(r=target(region))},
-                **conditions,
-            }
 
-        chosen = [r for r in regions if r.countries and not r.default]
-        for region in chosen:
-            routes.append(
-                redirect(region, has=[{"type": "cookie", "key": COOKIE, "value": _country_regex(region)}])
-            )
-        for region in chosen:
-            routes.append(
-                redirect(
-                    region,
-                    has=[{"type": "header", "key": VERCEL_COUNTRY_HEADER, "value": _country_regex(region)}],
-                    missing=[{"type": "cookie", "key": COOKIE}],
-                )
-            )
-        routes.append(redirect(next((r for r in regions if r.default), regions[-1])))
+def _by_country(
+    regions: list[Region], source: str, destination: str, target: Callable[[Region], str]
+) -> list[dict[str, object]]:
+    """302s from ``source`` to ``destination`` (``{r}``: ``target(region)``): the cookie's region
+    first, then the detected country's when no cookie is set, then the default region."""
 
-    if regions:
-        by_country("^/$", "/{r}/")
-        for path, having in _exclusive_paths(pages, region_ids).items():
-            by_country(
-                f"^{re.escape(path)}$",
-                "/{r}" + path,
-                lambda r, having=having: r.id if r.id in having else having[0],  # type: ignore[misc]
-            )
-        by_country(f"^/(?!{skip})(.+)$", "/{r}/$1")
-    routes.append({"handle": "filesystem"})
-    routes.append({"src": _under("api"), "dest": VERCEL_FUNCTION})
-    routes += [{"src": _under(rid), "dest": f"/{rid}/404.html", "status": 404} for rid in region_ids]
-    routes.append({"src": "^/.*$", "dest": "/404.html", "status": 404})
+    def redirect(region: Region, **conditions: object) -> dict[str, object]:
+        return {
+            "src": source,
+            "status": 302,
+            "headers": {"Location": destination.format(r=target(region))},
+            **conditions,
+        }
+
+    chosen = [r for r in regions if r.countries and not r.default]
+    routes = [
+        redirect(region, has=[{"type": "cookie", "key": COOKIE, "value": _country_regex(region)}])
+        for region in chosen
+    ]
+    routes += [
+        redirect(
+            region,
+            has=[{"type": "header", "key": VERCEL_COUNTRY_HEADER, "value": _country_regex(region)}],
+            missing=[{"type": "cookie", "key": COOKIE}],
+        )
+        for region in chosen
+    ]
+    routes.append(redirect(next((r for r in regions if r.default), regions[-1])))
     return routes
 
 
