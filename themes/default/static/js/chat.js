@@ -32,7 +32,7 @@
     var close = el("button", { type: "button", class: "chat-close", "aria-label": "Close chat" }, "×");
     head.appendChild(close);
     panel.appendChild(head);
-    var notice = el("p", { class: "chat-notice" }, "Messages are sent to an AI provider to answer you and are not stored. ");
+    var notice = el("p", { class: "chat-notice" }, "Your messages may go to an AI provider named in our privacy policy; we do not store them. Please leave out sensitive details. ");
     notice.appendChild(el("a", { href: "/" + region() + "/legal/privacy/" }, "Privacy"));
     panel.appendChild(notice);
     log = el("div", { class: "chat-log", role: "log", "aria-live": "polite" });
