@@ -40,5 +40,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (limits are shared with Supabase)"
     )
+    parser.add_argument(
+        "--log-level",
+        choices=["warning", "info", "debug"],
+        default=None,
+        help="uvicorn's log level (default: the edge's log configuration)",
+    )
     args = parser.parse_args(argv)
-    uvicorn.run("edge.app:app", host=args.host, port=args.port, workers=args.workers, **SETTINGS)
+    level = {"log_level": args.log_level} if args.log_level else {}
+    uvicorn.run("edge.app:app", host=args.host, port=args.port, workers=args.workers, **SETTINGS, **level)

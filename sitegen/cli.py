@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from sitegen import __version__
+from sitegen import __version__, console
+from sitegen.console import verbosity_options
 from sitegen.errors import BuildFailed, SitegenError
 
 if TYPE_CHECKING:
@@ -23,12 +24,12 @@ if TYPE_CHECKING:
 def _fail(exc: SitegenError) -> NoReturn:
     errors = exc.errors if isinstance(exc, BuildFailed) else [exc]
     for warning in getattr(exc, "warnings", []):
-        click.echo(f"warning: {warning}", err=True)
+        console.warning(warning)
     for error in errors:
-        click.echo(f"error: {error}", err=True)
+        console.error(error)
     if isinstance(exc, BuildFailed):
         click.echo(f"{exc.message}", err=True)
-    sys.exit(1)
+    sys.exit(getattr(exc, "exit_code", 1))
 
 
 def _country(value: str | None) -> str | None:
@@ -40,10 +41,10 @@ def _country(value: str | None) -> str | None:
     return value.upper()
 
 
-def _progress(quiet: bool) -> Progress | None:
+def _progress() -> Progress | None:
     from sitegen.progress import TerminalProgress
 
-    if quiet or not TerminalProgress.wanted():
+    if console.quiet() or not TerminalProgress.wanted():
         return None
     return TerminalProgress()
 
@@ -58,8 +59,11 @@ root_option = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sitegen")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """sitegen: one content tree, one pre-rendered static site per region."""
+    if console.no_color_wanted():
+        ctx.color = False  # inherited by every command's context; click strips styles
 
 
 @main.command()
@@ -79,7 +83,7 @@ def main() -> None:
 @click.option(
     "--no-cache", is_flag=True, help="Neither read nor write .sitegen-cache/ (a full, clean build)."
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+@verbosity_options
 def build(
     regions: tuple[str, ...],
     out: Path | None,
@@ -89,7 +93,6 @@ def build(
     root: Path,
     jobs: int | None,
     no_cache: bool,
-    quiet: bool,
 ) -> None:
     """Build every region of the site into dist/<region>/."""
     from sitegen.build import BuildOptions
@@ -102,7 +105,7 @@ def build(
         drafts=drafts,
         strict=strict,
         production=not dev,
-        progress=_progress(quiet),
+        progress=_progress(),
         jobs=jobs,
         cache=not no_cache,
     )
@@ -111,14 +114,16 @@ def build(
     except SitegenError as exc:
         _fail(exc)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if not quiet:
-        click.echo(result.summary())
+        console.warning(warning)
+    console.done(result.summary())
+    console.detail(f"output: {result.out}")
+    console.detail(f"sources read again: {result.parsed}; pages rendered: {result.rendered}, reused: {result.reused}")
 
 
 @main.command()
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @root_option
+@verbosity_options
 def check(strict: bool, root: Path) -> None:
     """Validate config, content, templates and links; write nothing."""
     from sitegen.build import BuildOptions
@@ -129,26 +134,52 @@ def check(strict: bool, root: Path) -> None:
     except SitegenError as exc:
         _fail(exc)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"ok: {sum(result.pages.values())} pages in {len(result.pages)} regions, no problems")
+        console.warning(warning)
+    console.done(f"ok: {sum(result.pages.values())} pages in {len(result.pages)} regions, no problems")
+    for rid, count in result.pages.items():
+        console.detail(f"  {rid}: {count} pages")
 
 
 @main.command()
-@click.argument("directory", type=click.Path(path_type=Path))
-def new(directory: Path) -> None:
-    """Create a small working multi-region site in DIRECTORY."""
-    from sitegen.scaffold import create
+@click.argument("what", metavar="DIR | page PATH | service ID")
+@click.argument("name", required=False)
+@root_option
+@verbosity_options
+def new(what: str, name: str | None, root: Path) -> None:
+    """Create a small working multi-region site in DIR; or, in the site at --root, a page
+    (`new page about/team.md`) or a catalog service (`new service local-seo`) from a template."""
+    from sitegen import scaffold
 
+    if what in ("page", "service") and name is None:
+        raise click.UsageError(
+            f"sitegen new {what} needs a {'PATH' if what == 'page' else 'ID'}; "
+            f"for a site in a folder called '{what}', write sitegen new ./{what}"
+        )
+    if what not in ("page", "service") and name is not None:
+        raise click.UsageError(f"sitegen new DIR takes one folder, or use: sitegen new page|service {name}")
     try:
-        create(directory)
+        if what == "page" and name is not None:
+            made = scaffold.new_page(root, name)
+        elif what == "service" and name is not None:
+            made = scaffold.new_service(root, name)
+        else:
+            files = scaffold.create(Path(what))
+            for path in files:
+                console.detail(f"  {path}")
+            console.done(f"created {what}/: cd {what} && sitegen build")
+            return
     except SitegenError as exc:
         _fail(exc)
-    click.echo(f"created {directory}/: cd {directory} && sitegen build")
+    console.done(f"created {made}: edit it, then sitegen serve (or sitegen build)")
 
 
 @main.command()
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on; when the default is busy the next free one is used, a given one must be free.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
@@ -158,9 +189,16 @@ def new(directory: Path) -> None:
     callback=lambda ctx, param, value: _country(value),
     help="Pretend visitors come from this country (ISO code).",
 )
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in the web browser.")
 @root_option
-def serve(port: int, host: str, country: str | None, root: Path) -> None:
-    """Live preview of every region, with the edge handlers at /api/."""
+@verbosity_options
+@click.pass_context
+def serve(
+    ctx: click.Context, port: int, host: str, country: str | None, open_browser: bool, root: Path
+) -> None:
+    """Live preview of every region, with the edge handlers at /api/ (Ctrl-C stops it)."""
+    from click.core import ParameterSource
+
     from sitegen import serve as server
 
     if not (root / "site.yaml").is_file():
@@ -171,10 +209,56 @@ def serve(port: int, host: str, country: str | None, root: Path) -> None:
                 "site.yaml",
             )
         )
+    options = server.ServeOptions(
+        root=root,
+        host=host,
+        port=port,
+        port_given=ctx.get_parameter_source("port") != ParameterSource.DEFAULT,
+        country=country,
+        open_browser=open_browser,
+        log_requests=not console.quiet(),
+        server_log_level="info" if console.verbose() else "warning",
+    )
+
+    def log(line: str) -> None:
+        click.echo(line, err=True)
+
     try:
-        server.run(root=root, host=host, port=port, country=country)
+        server.run(options, log=log, note=console.note)
     except SitegenError as exc:
         _fail(exc)
+
+
+@main.command()
+@click.option("--page", "page", metavar="PATH", help="Only this page: its URL (/about/) or its source file.")
+@click.option(
+    "--regions",
+    default="all",
+    show_default=True,
+    metavar="A,B|all",
+    help="The regions to compare: two or more ids, comma-separated, or all.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for tools (schema: docs/editors.md).")
+@click.option("--drafts", is_flag=True, help="Include pages with draft: true.")
+@root_option
+@verbosity_options
+def diff(page: str | None, regions: str, as_json: bool, drafts: bool, root: Path) -> None:
+    """What differs between regions, page by page: region-only pages and blocks, values, prices, links."""
+    import json
+
+    from sitegen import regiondiff
+
+    wanted = None if regions.strip() == "all" else [r.strip() for r in regions.split(",") if r.strip()]
+    try:
+        report = regiondiff.diff_site(root, regions=wanted, page=page, drafts=drafts)
+    except SitegenError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        return
+    for line in regiondiff.text_lines(report, verbose=console.verbose()):
+        click.echo(line)
+    console.info(report.summary())
 
 
 @contextmanager
@@ -206,7 +290,7 @@ def _staff_errors() -> Iterator[None]:
     try:
         yield
     except (RetentionError, RightsError) as exc:
-        click.echo(f"error: {exc}", err=True)
+        console.error(str(exc))
         sys.exit(1)
 
 
@@ -215,6 +299,7 @@ def _staff_errors() -> Iterator[None]:
     "--require-supabase", is_flag=True, help="Fail unless Supabase was reached with the service-role key."
 )
 @root_option
+@verbosity_options
 def retention(require_supabase: bool, root: Path) -> None:
     """Delete personal data past the retention periods in site.yaml (local store or Supabase)."""
     from edge import retention as edge_retention
@@ -222,7 +307,7 @@ def retention(require_supabase: bool, root: Path) -> None:
     with _edge_settings(root) as settings, _staff_errors():
         results = edge_retention.run(settings)
         for line in results:
-            click.echo(str(line))
+            console.info(str(line))
         if require_supabase:
             edge_retention.require_supabase(results)
 
@@ -234,6 +319,7 @@ def rights() -> None:
 
 @rights.command("list")
 @root_option
+@verbosity_options
 def rights_list(root: Path) -> None:
     """Open requests from the portal, oldest first."""
     from edge import rights as edge_rights
@@ -245,6 +331,7 @@ def rights_list(root: Path) -> None:
 @rights.command("show")
 @click.argument("email")
 @root_option
+@verbosity_options
 def rights_show(email: str, root: Path) -> None:
     """What is held for EMAIL: what `erase` would delete (changes nothing)."""
     from edge import rights as edge_rights
@@ -261,6 +348,7 @@ def rights_show(email: str, root: Path) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Only show what would be erased.")
 @root_option
+@verbosity_options
 def rights_erase(
     email: str | None, request_id: str | None, kind: str | None, dry_run: bool, root: Path
 ) -> None:
@@ -276,13 +364,14 @@ def rights_erase(
 @click.argument("request_id", metavar="ID")
 @click.argument("outcome", type=click.Choice(["done", "refused"]))
 @root_option
+@verbosity_options
 def rights_answer(request_id: str, outcome: str, root: Path) -> None:
     """Close a request that erases nothing (access, correction) or that is refused."""
     from edge import rights as edge_rights
 
     with _edge_settings(root) as settings, _staff_errors():
         edge_rights.backend(settings).answer(request_id, outcome)
-    click.echo(f"request {request_id}: {outcome}")
+    console.done(f"request {request_id}: {outcome}")
 
 
 @main.command("vercel-project")
@@ -293,6 +382,7 @@ def rights_answer(request_id: str, outcome: str, root: Path) -> None:
     default=None,
     help="Project folder to write (default: <root>/.vercel-project).",
 )
+@verbosity_options
 def vercel_project(root: Path, out: Path | None) -> None:
     """Write the Vercel project (static site + /api function) for the build in <root>/dist."""
     from sitegen.vercelproject import assemble
@@ -301,25 +391,27 @@ def vercel_project(root: Path, out: Path | None) -> None:
         written = assemble(root / "dist", out or root / ".vercel-project")
     except SitegenError as exc:
         _fail(exc)
-    click.echo(f"wrote {written}/: run `vercel build` there")
+    console.done(f"wrote {written}/: run `vercel build` there")
 
 
 @main.command()
 @click.option("--port", default=8080, show_default=True, help="Port to listen on.")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
 @root_option
+@verbosity_options
 def edge(port: int, host: str, root: Path) -> None:
     """Run the edge handlers (/api/...) for production, e.g. behind Netlify's /api proxy; they read
     the build data in <root>/dist/_edge/."""
     from sitegen import edgeserver
 
     try:
-        edgeserver.run(root / "dist" / "_edge", host, port)
+        edgeserver.run(root / "dist" / "_edge", host, port, verbosity=console.verbosity())
     except SitegenError as exc:
         _fail(exc)
 
 
 @main.command("config-docs")
+@verbosity_options
 def config_docs() -> None:
     """Print the site.yaml reference (docs/configuration.md)."""
     from sitegen.config import schema_markdown

@@ -13,11 +13,15 @@ from pathlib import Path
 from sitegen.errors import SitegenError
 
 
-def run(data_dir: Path, host: str, port: int) -> None:
-    """Serve the edge app until stopped; ``data_dir`` is a build's ``_edge/`` folder."""
+def run(data_dir: Path, host: str, port: int, verbosity: int = 0) -> None:
+    """Serve the edge app until stopped; ``data_dir`` is a build's ``_edge/`` folder.
+
+    ``verbosity`` is the command's -q (-1: warnings only) or -v (1: uvicorn's debug lines).
+    """
     if not (data_dir / "site.json").is_file():
         raise SitegenError(f"{data_dir / 'site.json'} not found: run `sitegen build` first", str(data_dir))
     os.environ["SITEGEN_EDGE_DATA"] = str(data_dir.resolve())
     from edge.server import main
 
-    main(["--host", host, "--port", str(port)])
+    level = {-1: ["--log-level", "warning"], 1: ["--log-level", "debug"]}.get(verbosity, [])
+    main(["--host", host, "--port", str(port), *level])

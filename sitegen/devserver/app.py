@@ -59,12 +59,14 @@ class DevServer:
         out: Path | None = None,
         edge_factory: EdgeFactory | None = None,
         log: Callable[[str], None] | None = None,
+        request_log: Callable[[str], None] | None = None,
     ) -> None:
         self.root = root.resolve()
         self.country = country.upper() if country else None
         self._own_out = out is None
         self.out = out or Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.request_log = request_log or self.log  # one line per page request (off with serve -q)
         self.builder = Builder(self.root, self.out, edge_factory or default_edge, self.log)
         self.events = EventHub()
         self.watching = False
@@ -191,7 +193,7 @@ class DevServer:
             if snap is None:
                 response = site.no_build(self.errors)
             else:
-                response = site.respond(request, snap, View(self.country, self.generation, self.log))
+                response = site.respond(request, snap, View(self.country, self.generation, self.request_log))
         await response(scope, receive, send)
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,0 +1,101 @@
+"""What the command line prints: how much (-q / -v) and whether in colour.
+
+Every command takes ``-q/--quiet`` (only problems, and the data a command exists
+to print) and ``-v/--verbose`` (also the details behind its summary). Colour is
+used on a terminal only: click strips styles from a stream that is not one, and
+``NO_COLOR`` (https://no-color.org) turns them off everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from sitegen.errors import SitegenError
+
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+_KEY = "sitegen.verbosity"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def no_color_wanted() -> bool:
+    """NO_COLOR set to anything but the empty string turns colour off."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def _set(level: int) -> Callable[[click.Context, click.Parameter, bool], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.meta[_KEY] = level
+
+    return callback
+
+
+def verbosity_options(command: F) -> F:
+    """Add -q/--quiet and -v/--verbose to a command (they set the verbosity, not a parameter)."""
+    quiet = click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        expose_value=False,
+        callback=_set(QUIET),
+        help="Print only problems (and what the command exists to print).",
+    )
+    verbose = click.option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        expose_value=False,
+        callback=_set(VERBOSE),
+        help="Also print the details behind the summary.",
+    )
+    return quiet(verbose(command))
+
+
+def verbosity() -> int:
+    ctx = click.get_current_context(silent=True)
+    return int(ctx.meta.get(_KEY, NORMAL)) if ctx is not None else NORMAL
+
+
+def quiet() -> bool:
+    return verbosity() == QUIET
+
+
+def verbose() -> bool:
+    return verbosity() == VERBOSE
+
+
+def info(text: str) -> None:
+    """A line of normal output (not with -q)."""
+    if verbosity() > QUIET:
+        click.echo(text)
+
+
+def done(text: str) -> None:
+    """A success summary: normal output, green on a terminal."""
+    if verbosity() > QUIET:
+        click.echo(click.style(text, fg="green"))
+
+
+def detail(text: str) -> None:
+    """A line only -v prints."""
+    if verbosity() >= VERBOSE:
+        click.echo(click.style(text, dim=True))
+
+
+def warning(problem: SitegenError | str) -> None:
+    click.echo(click.style("warning:", fg="yellow", bold=True) + f" {problem}", err=True)
+
+
+def error(problem: SitegenError | str) -> None:
+    click.echo(click.style("error:", fg="red", bold=True) + f" {problem}", err=True)
+
+
+def note(text: str) -> None:
+    """A line about the run itself (a port taken, the server stopped), on stderr; not with -q."""
+    if verbosity() > QUIET:
+        click.echo(text, err=True)
