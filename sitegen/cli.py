@@ -117,7 +117,9 @@ def build(
         console.warning(warning)
     console.done(result.summary())
     console.detail(f"output: {result.out}")
-    console.detail(f"sources read again: {result.parsed}; pages rendered: {result.rendered}, reused: {result.reused}")
+    console.detail(
+        f"sources read again: {result.parsed}; pages rendered: {result.rendered}, reused: {result.reused}"
+    )
 
 
 @main.command()
@@ -246,7 +248,7 @@ def diff(page: str | None, regions: str, as_json: bool, drafts: bool, root: Path
     """What differs between regions, page by page: region-only pages and blocks, values, prices, links."""
     import json
 
-    from sitegen import regiondiff
+    from sitegen import diffview, regiondiff
 
     wanted = None if regions.strip() == "all" else [r.strip() for r in regions.split(",") if r.strip()]
     try:
@@ -256,7 +258,7 @@ def diff(page: str | None, regions: str, as_json: bool, drafts: bool, root: Path
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
         return
-    for line in regiondiff.text_lines(report, verbose=console.verbose()):
+    for line in diffview.text_lines(report, verbose=console.verbose()):
         click.echo(line)
     console.info(report.summary())
 

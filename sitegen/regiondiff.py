@@ -34,10 +34,12 @@ from sitegen.links import region_url
 from sitegen.regions import is_region_map, resolve
 
 if TYPE_CHECKING:
+    import jinja2
+
     from sitegen.catalog import Service
-    from sitegen.config import SiteConfig
+    from sitegen.config import Region, SiteConfig
     from sitegen.pages import Page
-    from sitegen.render import Renderer
+    from sitegen.template_context import TemplateContext
 
 SCHEMA_VERSION = 1
 _ANCHOR = re.compile(r"<a\b[^>]*?\shref=\"([^\"]*)\"", re.I)
@@ -49,11 +51,16 @@ _PRICE_CALL = re.compile(r"""\b(?:price|service)\(\s*["']([a-z0-9-]+)["']""")
 class BuiltSite(Protocol):
     """What the diff reads from a build: ``BuildResult`` and the dev server's last build both have it."""
 
-    config: SiteConfig
-    sources: list[Page]
-    services: list[Service]
-    asset_urls: dict[str, str]
-    files: Mapping[str, bytes]
+    @property
+    def config(self) -> SiteConfig: ...
+    @property
+    def sources(self) -> list[Page]: ...
+    @property
+    def services(self) -> list[Service]: ...
+    @property
+    def asset_urls(self) -> dict[str, str]: ...
+    @property
+    def files(self) -> Mapping[str, bytes]: ...
 
 
 @dataclass
@@ -192,15 +199,33 @@ def diff(
     site: BuiltSite, root: Path, regions: Sequence[str] | None = None, page: str | None = None
 ) -> Report:
     """Compare the regions of a finished build (``root``: the site folder its sources are in)."""
-    from sitegen.render import Assets, Renderer
+    from sitegen.page_content import ContentRenderer
+    from sitegen.template_context import Assets, TemplateContext
 
     compared = compared_regions(site.config, regions)
     pages = sorted(site.sources, key=lambda p: (p.path, p.file))
     if page is not None:
         pages = [find_page(pages, page)]
-    renderer = Renderer(site.config, site.sources, site.services, Assets(site.asset_urls), production=False)
+    values = Values(
+        TemplateContext(site.config, site.sources, site.services, Assets(site.asset_urls), False),
+        ContentRenderer(site.config).html_env,
+    )
     services = {s.id: s for s in site.services}
-    return Report(compared, [page_diff(site, root, renderer, services, p, compared) for p in pages])
+    return Report(compared, [page_diff(site, root, values, services, p, compared) for p in pages])
+
+
+@dataclass(frozen=True)
+class Values:
+    """What a ``{{ … }}`` in content shows in a region, evaluated as the build evaluates it."""
+
+    context: TemplateContext
+    env: jinja2.Environment
+
+    def shown(self, page: Page, source: str, region: Region) -> str | None:
+        try:
+            return _short(self.env.from_string(source).render(self.context.content_context(page, region)))
+        except Exception:  # a value the build never needed in this region: shown as none
+            return None
 
 
 def body_of(page: Page, service: Service | None, root: Path) -> str:
@@ -220,7 +245,7 @@ def body_of(page: Page, service: Service | None, root: Path) -> str:
 def page_diff(
     site: BuiltSite,
     root: Path,
-    renderer: Renderer,
+    values: Values,
     services: dict[str, Service],
     page: Page,
     compared: Sequence[str],
@@ -233,11 +258,11 @@ def page_diff(
     text = body_of(page, service, root)
     body = scan(text, site.config.region_ids)
     result.blocks = block_diffs(page, text, body, built)
-    result.values = key_diffs(page, service, site.config, built) + expression_diffs(
-        page, body, renderer, site.config, built
+    result.values = key_diffs(root, page, service, site.config, built) + expression_diffs(
+        page, body, values, site.config, built
     )
     mains = {rid: main_of(site.files, rid, page.path) or "" for rid in built}
-    result.prices = price_diffs(mains, site.services, renderer, page, service, built)
+    result.prices = price_diffs(root, mains, site.services, text, service, built)
     result.links = link_diffs(mains, site.config.region_ids, built)
     return result
 
@@ -289,7 +314,7 @@ def block_diffs(page: Page, text: str, body: Scan, regions: Sequence[str]) -> li
 
 
 def key_diffs(
-    page: Page, service: Service | None, config: SiteConfig, regions: Sequence[str]
+    root: Path, page: Page, service: Service | None, config: SiteConfig, regions: Sequence[str]
 ) -> list[ValueDiff]:
     """Front-matter (or catalog) keys whose value is given per region and differs between them."""
     data = service.data if service is not None else page.meta
@@ -299,7 +324,7 @@ def key_diffs(
             continue  # prices are compared as the page shows them; regions and body by pages and blocks
         values = {rid: _text(resolve(value, rid, config.region_ids)) for rid in regions}
         if len(set(values.values())) > 1:
-            out.append(ValueDiff(page.file, _key_line(page, service, key), key, values))
+            out.append(ValueDiff(page.file, _key_line(root, page, service, key), key, values))
     return out
 
 
@@ -311,12 +336,13 @@ def _region_maps(data: Any, region_ids: Sequence[str], prefix: str = "") -> Iter
             yield from _region_maps(value, region_ids, f"{prefix}.{key}" if prefix else str(key))
 
 
-def _key_line(page: Page, service: Service | None, key: str) -> int:
+def _key_line(root: Path, page: Page | None, service: Service | None, key: str) -> int:
+    """The line of a top-level key: the page's front matter, else the service's YAML file."""
     top = key.split(".")[0]
     if service is None:
-        return page.line_of(top)
+        return page.line_of(top) if page is not None else 1
     try:
-        text = Path(service.file).read_text(encoding="utf-8") if Path(service.file).is_file() else ""
+        text = (root / service.file).read_text(encoding="utf-8")
     except OSError:
         text = ""
     for number, line in enumerate(text.split("\n"), 1):
@@ -326,7 +352,7 @@ def _key_line(page: Page, service: Service | None, key: str) -> int:
 
 
 def expression_diffs(
-    page: Page, body: Scan, renderer: Renderer, config: SiteConfig, regions: Sequence[str]
+    page: Page, body: Scan, values: Values, config: SiteConfig, regions: Sequence[str]
 ) -> list[ValueDiff]:
     """``{{ … }}`` expressions shown in more than one region whose values differ there."""
     if page.dynamic or not page.expressions:
@@ -339,37 +365,29 @@ def expression_diffs(
         if len(where) < 2 or (source, line) in seen:
             continue
         seen.add((source, line))
-        values = {rid: _evaluate(renderer, page, source, config, rid) for rid in where}
-        if len(set(values.values())) > 1:
-            out.append(ValueDiff(page.file, page.body_line + line - 1, source, values))
+        shown = {rid: values.shown(page, source, config.regions[rid]) for rid in where}
+        if len(set(shown.values())) > 1:
+            out.append(ValueDiff(page.file, page.body_line + line - 1, source, shown))
     return out
-
-
-def _evaluate(renderer: Renderer, page: Page, source: str, config: SiteConfig, rid: str) -> str | None:
-    """What the expression shows in one region, as the build renders it (None when it has no value)."""
-    context = renderer.content_context(page, config.regions[rid])
-    try:
-        return _short(renderer.content_html.from_string(source).render(context))
-    except Exception:  # noqa: BLE001 (a value the build did not need here: shown as none)
-        return None
 
 
 # ---------------------------------------------------------------------------------------- prices, links
 
 
 def price_diffs(
+    root: Path,
     mains: Mapping[str, str],
     services: Sequence[Service],
-    renderer: Renderer,
-    page: Page,
+    body: str,
     own: Service | None,
     regions: Sequence[str],
 ) -> list[PriceDiff]:
     """The catalog prices the rendered page shows, per region (a service's own page always)."""
     from sitegen.catalog import price_text
+    from sitegen.render import strip_tags
 
-    texts = {rid: " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html)).split()) for rid, html in mains.items()}
-    named = set(_PRICE_CALL.findall(page.body))
+    texts = {rid: strip_tags(html) for rid, html in mains.items()}
+    named = set(_PRICE_CALL.findall(body))
     out: list[PriceDiff] = []
     for service in services:
         shown: dict[str, str | None] = {}
@@ -381,7 +399,7 @@ def price_diffs(
             )
             shown[rid] = text if on_page else None
         if any(shown.values()) and len(set(shown.values())) > 1:
-            out.append(PriceDiff(service.id, service.file, _key_line(page, service, "price"), shown))
+            out.append(PriceDiff(service.id, service.file, _key_line(root, None, service, "price"), shown))
     return out
 
 
@@ -411,40 +429,3 @@ def _text(value: Any) -> str | None:
 def _short(text: str, limit: int = 100) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# ---------------------------------------------------------------------------------------- text form
-
-
-def text_lines(report: Report, verbose: bool = False) -> Iterator[str]:
-    """The report for a terminal: one group per page that differs (every page with ``verbose``)."""
-    width = max((len(r) for r in report.regions), default=2)
-    for page in report.pages:
-        only = page.only_in(report.regions)
-        if not page.differs(report.regions):
-            if verbose:
-                yield f"{page.path}  ({page.file}): the same in {', '.join(report.regions)}"
-            continue
-        head = f"{page.path}  ({page.file})"
-        if only is not None:
-            head += f": only in {', '.join(only) or 'none of them'}"
-        yield head
-        if page.blocks:
-            yield "  blocks shown only in some regions:"
-            for b in page.blocks:
-                yield f"    {b.file}:{b.line}  ::: {b.block}  [{', '.join(b.shown_in)}]  {b.text}"
-        if page.values:
-            yield "  values:"
-            for v in page.values:
-                yield f"    {v.file}:{v.line}  {v.what}"
-                for rid, value in v.values.items():
-                    yield f"      {rid:<{width}}  {value if value is not None else '(none)'}"
-        if page.prices:
-            yield "  prices:"
-            for p in page.prices:
-                shown = " · ".join(f"{rid} {text or '(not shown)'}" for rid, text in p.values.items())
-                yield f"    {p.service} ({p.file}:{p.line})  {shown}"
-        if page.links:
-            yield "  links not in every region:"
-            for link in page.links:
-                yield f"    [{', '.join(link.shown_in)}]  {link.href}"

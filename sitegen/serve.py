@@ -76,7 +76,9 @@ def listen(host: str, port: int, port_given: bool, note: Callable[[str], None]) 
         try:
             family, kind, proto, _, address = socket.getaddrinfo(host, candidate, type=socket.SOCK_STREAM)[0]
         except socket.gaierror as exc:
-            raise PortInUse(f"--host {host}: {exc.strerror or exc}; give an address such as 127.0.0.1") from None
+            raise PortInUse(
+                f"--host {host}: {exc.strerror or exc}; give an address such as 127.0.0.1"
+            ) from None
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -95,9 +97,7 @@ def listen(host: str, port: int, port_given: bool, note: Callable[[str], None]) 
             f"port {port} on {host} is already in use: stop what runs there, "
             "or pick another with --port (or leave --port out to take the next free one)"
         )
-    raise PortInUse(
-        f"ports {port}-{candidates[-1]} on {host} are all in use: pick a free one with --port"
-    )
+    raise PortInUse(f"ports {port}-{candidates[-1]} on {host} are all in use: pick a free one with --port")
 
 
 def url_of(sock: socket.socket, host: str) -> str:
@@ -111,7 +111,7 @@ def run(options: ServeOptions, log: Callable[[str], None], note: Callable[[str],
     country = options.country
     if country and not COUNTRY.match(country):
         raise SitegenError(f"--country {country}: give a two-letter country code such as PK or US")
-    sock = listen(options.host, options.port, options.port_given, note)
+    sock = listen(options.host, options.port, options.port_given, log)  # said even with -q
     url = url_of(sock, options.host)
     dev = DevServer(
         Path(options.root),
@@ -129,9 +129,7 @@ def run(options: ServeOptions, log: Callable[[str], None], note: Callable[[str],
             # The socket already listens, so the browser's request waits for the server. A thread:
             # webbrowser waits for a console browser (the BROWSER variable) to exit.
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-        uvicorn_server(dev, options.host, sock.getsockname()[1], options.server_log_level).run(
-            sockets=[sock]
-        )
+        uvicorn_server(dev, options.host, sock.getsockname()[1], options.server_log_level).run(sockets=[sock])
     except KeyboardInterrupt:
         pass  # uvicorn stops on SIGINT, then raises it again; Ctrl-C is how a preview ends
     finally:

@@ -6,8 +6,9 @@
   in memory (pretty URLs, the region's 404 page), and any other un-prefixed
   path through the routing emulator with the country from ``--country``, a
   ``?country=XX`` query or the ``nf_country`` cookie (``site.py``);
-- ``/__sitegen/...``: the live-reload client, its stylesheet, the event stream
-  and a status document. These exist only here, never in a build's output.
+- ``/__sitegen/...``: the live-reload client, its stylesheet, the event stream,
+  a status document and one page of two regions side by side (``diff``,
+  ``sidebyside.py``). These exist only here, never in a build's output.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sitegen.devserver import site
+from sitegen.devserver import sidebyside, site
 from sitegen.devserver.builder import Builder, EdgeFactory, Snapshot, default_edge
 from sitegen.devserver.events import EventHub
 from sitegen.devserver.lifespan import Lifespan
@@ -187,7 +188,7 @@ class DevServer:
             return
         request = Request(scope, receive)
         if path.startswith(RESERVED):
-            response = self._reserved(path[len(RESERVED) :])
+            response = self._reserved(path[len(RESERVED) :], request)
         else:
             snap = self.snapshot
             if snap is None:
@@ -210,7 +211,7 @@ class DevServer:
             return
         await edge.app(edge.scope(scope), receive, send)
 
-    def _reserved(self, name: str) -> Response:
+    def _reserved(self, name: str, request: Request) -> Response:
         if name == "events":
             return StreamingResponse(
                 self.events.stream(lambda: json.dumps(self.state())),
@@ -219,7 +220,12 @@ class DevServer:
             )
         if name == "status":
             return JSONResponse(self.state(), headers={"Cache-Control": "no-store"})
-        if name in ("reload.js", "dev.css"):
+        if name == "diff":
+            snap, last = self.snapshot, self.builder.last_build
+            if snap is None or last is None:
+                return site.no_build(self.errors)
+            return sidebyside.respond(request, snap, last, self.root, RESERVED)
+        if name in ("reload.js", "dev.css", "diff.js", "diff.css"):
             media = "text/javascript" if name.endswith(".js") else "text/css"
             return Response(
                 (CLIENT_DIR / name).read_bytes(), media_type=media, headers={"Cache-Control": "no-store"}

@@ -70,6 +70,11 @@ class Builder:
         self._previous: Previous | None = None
         self._lock = threading.Lock()
 
+    @property
+    def last_build(self) -> Previous | None:
+        """The last good build's sources, catalog and files (what the side-by-side view compares)."""
+        return self._previous
+
     def rebuild(self, reason: str = "start", changed: set[Path] | None = None) -> bool:
         """Rebuild in memory (one page when that is safe, else everything); on success swap it in.
 

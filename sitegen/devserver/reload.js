@@ -6,6 +6,7 @@
   var generation = Number(script.getAttribute("data-generation"));
   var region = script.getAttribute("data-region");
   var label = script.getAttribute("data-label");
+  var regions = (script.getAttribute("data-regions") || "").split(" ").filter(Boolean);
 
   function badge() {
     if (!region) return;
@@ -15,6 +16,21 @@
     el.textContent = "sitegen serve \u00b7 " + region + " (" + label + ")";
     el.title = "Switch with ?country=XX on an un-prefixed URL, or the nf_country cookie";
     document.body.appendChild(el);
+  }
+
+  // A link to this page of two regions side by side (/__sitegen/diff), for pages inside a region.
+  function compareLink() {
+    var prefix = "/" + region + "/";
+    var others = regions.filter(function (r) { return r !== region; });
+    if (!region || !others.length || window.location.pathname.indexOf(prefix) !== 0) return;
+    var path = window.location.pathname.slice(prefix.length - 1);
+    var link = document.createElement("a");
+    link.id = "sitegen-compare";
+    link.href = "/__sitegen/diff?path=" + encodeURIComponent(path) +
+      "&regions=" + encodeURIComponent(region + "," + others[0]);
+    link.textContent = "Compare regions";
+    link.title = "This page in " + region + " and " + others[0] + " side by side, with the differences";
+    document.body.appendChild(link);
   }
 
   function clearOverlay() {
@@ -74,5 +90,6 @@
   }
 
   badge();
+  compareLink();
   connect();
 })();

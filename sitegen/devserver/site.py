@@ -123,7 +123,8 @@ def inject(html: bytes, region: str, snap: Snapshot, generation: int) -> bytes:
     tag = (
         f'<link rel="stylesheet" href="{RESERVED}dev.css">'
         f'<script src="{RESERVED}reload.js" defer data-generation="{generation}"'
-        f' data-region="{attr(region)}" data-label="{attr(label)}"></script>'
+        f' data-region="{attr(region)}" data-label="{attr(label)}"'
+        f' data-regions="{attr(" ".join(snap.regions))}"></script>'
     ).encode()
     match = _HEAD_END.search(html)
     if match is None:

@@ -92,3 +92,49 @@ def test_the_badge_names_the_region_the_router_chose(browser: Any, start: Start)
             assert "intl (International)" in page.locator("#sitegen-badge").inner_text()
         finally:
             context.close()
+
+
+def test_the_overlay_links_to_both_regions_side_by_side_with_the_differences(
+    browser: Any, start: Start, site: Path, tmp_path: Path
+) -> None:
+    (site / "content" / "about.md").write_text(
+        "---\ntitle: About\n---\nAbout us.\n\n::: region pk\nCall our Karachi office.\n:::\n\n"
+        "::: region not pk\nWrite to us by e-mail.\n:::\n"
+    )
+    with start() as run:
+        problems: list[str] = []
+        for width in (360, 1280):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.on(
+                "console",
+                lambda m: (
+                    problems.append(f"{m.text} {m.location}")
+                    if m.type == "error" and not str(m.location.get("url", "")).endswith("favicon.ico")
+                    else None
+                ),
+            )
+            try:
+                page.goto(run.url + "/pk/about/")
+                page.locator("#sitegen-compare").click()
+                page.locator("html[data-sitegen-diff=marked]").wait_for(state="attached")
+                assert page.url.startswith(run.url + "/__sitegen/diff?path=%2Fabout%2F&regions=pk%2Cintl")
+                pk = page.locator(".sitegen-diff-col[data-region=pk]")
+                intl = page.locator(".sitegen-diff-col[data-region=intl]")
+                assert "Call our Karachi office." in pk.inner_text()
+                assert "Call our Karachi office." not in intl.inner_text()
+                assert "Write to us by e-mail." in intl.inner_text()
+                # Each region's own text is marked; the text both share is not.
+                assert pk.locator(".sitegen-only").all_inner_texts() == ["Call our Karachi office."]
+                assert intl.locator(".sitegen-only").all_inner_texts() == ["Write to us by e-mail."]
+                listed = page.locator(".sitegen-diff-list").inner_text()
+                assert "content/about.md:6" in listed and "::: region pk" in listed
+                assert "content/about.md:10" in listed and "::: region not pk" in listed
+                page.screenshot(path=str(tmp_path / f"side-by-side-{width}.png"), full_page=True)
+            finally:
+                page.close()
+        # Under the site's own CSP, like every page the dev server serves (a violation is a console error).
+        assert problems == []
+    # A development-only address: nothing of it is in a build's output.
+    built = run.dev.snapshot
+    assert built is not None
+    assert not any(b"__sitegen" in data or "diff" in rel.split("/")[-1] for rel, data in built.files.items())
