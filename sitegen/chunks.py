@@ -25,9 +25,20 @@ _NAV = re.compile(r"<nav\b.*?</nav>", re.I | re.S)
 MIN_SECTION_CHARS = 40
 
 
-def search_entry(url: str, title: str, main_html: str) -> dict[str, Any]:
-    """A page's entry in ``_edge/search/<region>.json``: its plain text, whole and by section."""
-    return {"url": url, "title": title, "text": strip_tags(main_html), "sections": page_sections(main_html)}
+def search_entry(
+    url: str, title: str, main_html: str, made: tuple[str, list[dict[str, str]]] | None = None
+) -> dict[str, Any]:
+    """A page's entry in ``_edge/search/<region>.json``: its plain text, whole and by section.
+
+    ``made``: ``search_text(main_html)`` when the caller has it already.
+    """
+    text, sections = made or search_text(main_html)
+    return {"url": url, "title": title, "text": text, "sections": sections}
+
+
+def search_text(main_html: str) -> tuple[str, list[dict[str, str]]]:
+    """A page's plain text, whole and by section: made only of what is outside tags, and heading ids."""
+    return strip_tags(main_html), page_sections(main_html)
 
 
 def chunks_file(pages: list[dict[str, Any]], services: list[dict[str, Any]]) -> str:

@@ -57,4 +57,6 @@ def leaked(parsed: Parsed, region_id: str, content_html: str) -> list[tuple[int,
 
 def raw_block_lines(page_html: str) -> list[str]:
     """``:::`` lines a page shows as text (code, scripts and styles left out)."""
+    if ":::" not in page_html:
+        return []  # nearly every page: no need to cut out code and search line by line
     return [m.group(1).strip() for m in _RAW_BLOCK_LINE.finditer(_VERBATIM.sub("", page_html))]

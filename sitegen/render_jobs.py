@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import pickle
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,10 +135,14 @@ def render(
     progress: Progress,
     problems: Problems,
 ) -> RenderOutcome:
-    """Render the plan's tasks (in ``jobs`` processes when there are enough of them)."""
+    """Render the plan's tasks (in ``jobs`` processes when there are enough of them).
+
+    Workers get the tasks page by page (every region of a source in one worker, so the search
+    text of a source is made once when its regions show the same text); what comes back is put
+    in the plan's order (region by region), so results and problems do not depend on ``jobs``.
+    """
     parallel = len(the_plan.tasks) >= PARALLEL_RENDER and jobs > 1
     jobs = jobs if parallel else 1
-    outcome = RenderOutcome(dict(the_plan.reused), jobs=jobs)
     if parallel:
         # Compile every template once here, so forked workers start with them compiled.
         theme = context.renderer.theme
@@ -145,19 +150,39 @@ def render(
             with contextlib.suppress(Exception):  # reported where the template is used
                 theme.get_template(name)
     progress.stage("rendering", len(the_plan.tasks))
-    for part, found in workers.run(render_part, workers.chunks(the_plan.tasks, jobs), jobs, context):
-        problems.extend(found)
+    by_page = sorted(the_plan.tasks, key=lambda task: task[0])  # stable: regions keep their order
+    done: dict[str, tuple[bytes | None, Entry]] = {}
+    found_in: dict[str, Problems] = {rid: Problems() for _, rid in the_plan.tasks}
+    for part, found in workers.run(render_part, workers.chunks(by_page, jobs), jobs, context):
         counts: dict[str, int] = {}
         for rel, rid, data, entry in part:
-            outcome.rendered[rel] = Rendered(the_plan.keys[rel], *entry)
-            outcome.fresh.add(rel)
-            if data is not None:
-                outcome.in_memory[rel] = data
-            else:
-                outcome.written += 1  # written by the worker
+            done[rel] = (data, entry)
             counts[rid] = counts.get(rid, 0) + 1
+        for rid, region_problems in found.items():
+            found_in[rid].extend(region_problems)
         for rid, n in counts.items():
             progress.advance(n, rid)
+    for region_problems in found_in.values():
+        problems.extend(region_problems)
+    return _outcome(the_plan, done, jobs, context.pages)
+
+
+def _outcome(
+    the_plan: RenderPlan, done: dict[str, tuple[bytes | None, Entry]], jobs: int, pages: list[Page]
+) -> RenderOutcome:
+    """The reused pages, then the rendered ones in the plan's order."""
+    outcome = RenderOutcome(dict(the_plan.reused), jobs=jobs)
+    for index, rid in the_plan.tasks:
+        rel = f"{rid}{pages[index].path}index.html"
+        if rel not in done:
+            continue  # failed: its problem is reported
+        data, entry = done[rel]
+        outcome.rendered[rel] = Rendered(the_plan.keys[rel], *entry)
+        outcome.fresh.add(rel)
+        if data is not None:
+            outcome.in_memory[rel] = data
+        else:
+            outcome.written += 1  # written by the worker
     return outcome
 
 
@@ -166,29 +191,30 @@ Entry = tuple[str, tuple[str, ...], frozenset[str], str, LinkSources]  # Rendere
 
 def render_part(
     context: RenderContext, tasks: list[tuple[int, str]]
-) -> tuple[list[tuple[str, str, bytes | None, Entry]], Problems]:
-    """Render (page, region) pairs (in a worker): write them out or hand them back, with what the parent keeps."""
-    from sitegen.chunks import search_entry
+) -> tuple[list[tuple[str, str, bytes | None, Entry]], dict[str, Problems]]:
+    """Render (page, region) pairs (in a worker): write them out or hand them back, with what the parent keeps.
+
+    Problems come back by region, so the parent can list them region by region.
+    """
     from sitegen.links import extract, region_url
     from sitegen.output import put
 
     renderer = context.renderer
-    problems = Problems()
+    problems: dict[str, Problems] = {}
     out: list[tuple[str, str, bytes | None, Entry]] = []
+    search = SearchText()
     for index, rid in tasks:
         page = context.pages[index]
         if not page.dynamic and page.parsed is None:
             page.parsed = pickle.loads(context.blobs[context.records[page.file].key])
-        html = renderer.render_page(page, renderer.config.regions[rid], problems)
+        html = renderer.render_page(page, renderer.config.regions[rid], problems.setdefault(rid, Problems()))
         if html is None:
             continue
         rel = f"{rid}{page.path}index.html"
         data = html.encode("utf-8")
         hrefs, ids = extract(html)
         title = str(renderer.page_meta(page, rid).get("title", ""))
-        entry = json.dumps(
-            search_entry(region_url(rid, page.path), title, main_html(html)), ensure_ascii=False
-        )
+        entry = search.entry(index, rid, region_url(rid, page.path), title, main_html(html))
         sources = renderer.link_sources.pop(rel, {})
         kept: Entry = (digest(data), hrefs, ids, entry, sources)
         if context.staging is not None:
@@ -197,6 +223,32 @@ def render_part(
         else:
             out.append((rel, rid, data, kept))
     return out, problems
+
+
+class SearchText:
+    """Search entries of consecutive renders, the text made once per source when its regions agree.
+
+    The text and sections come only from what is outside tags (and heading ids), so two
+    regions' ``<main>`` that differ only in their links' region prefixes give the same text.
+    """
+
+    def __init__(self) -> None:
+        self.last: tuple[int, str, str, list[dict[str, str]]] | None = None
+
+    def entry(self, index: int, rid: str, url: str, title: str, main: str) -> str:
+        from sitegen.chunks import search_entry, search_text
+
+        same = _REGION_HREF.sub(lambda m: m.group(1) if m.group(2) == rid else m.group(0), main)
+        if self.last is not None and self.last[0] == index and self.last[1] == same:
+            text, sections = self.last[2], self.last[3]
+        else:
+            text, sections = search_text(main)
+            self.last = (index, same, text, sections)
+        return json.dumps(search_entry(url, title, main, (text, sections)), ensure_ascii=False)
+
+
+# An <a> tag's href up to its region prefix: group 1 the tag so far, group 2 the region id.
+_REGION_HREF = re.compile(r'(<a\s[^>]*?href="/)([^/"]+)/')
 
 
 def main_html(html: str) -> str:
