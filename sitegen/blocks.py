@@ -41,6 +41,7 @@ _QUOTED_BLOCK_LINE = re.compile(r"^ {0,3}>[ >]*:::")
 _ATX_ID = re.compile(r"^( {0,3}#{1,6}[ \t].*?)[ \t]+\{#([^{}]*)\}[ \t]*$")
 _HEADING_ID = re.compile(r"^[\w-]+$")
 _WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")  # _WORD on lower-case ASCII text, several times faster
 _NOT_TEXT = re.compile(r"\]\([^)]*\)|<[^>]*>|`[^`]*`|\{\{.*?\}\}|\{%.*?%\}|\0")
 
 
@@ -76,7 +77,8 @@ class Scan:
     text: str
     blocks: list[Block] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # line (in body), message
-    outside: str = ""  # every word written outside every block, lower-cased (leak guard)
+    # Every word written outside every block, lower-cased, for the leak guard ('' without blocks).
+    outside: str = ""
 
     def chain(self, index: int) -> list[RegionSpec]:
         block = self.blocks[index]
@@ -99,44 +101,63 @@ def classify(lines: Sequence[str]) -> Iterator[tuple[int, str]]:
     after_blank = True  # indented code cannot interrupt a paragraph
     in_code = False
     for i, raw in enumerate(lines):
-        line = raw.expandtabs(4)
+        line = raw.expandtabs(4) if "\t" in raw else raw
         if fence is not None:
-            m = _FENCE.match(line)
-            if m and m.group(2)[0] == fence[0] and len(m.group(2)) >= fence[1] and not m.group(3).strip():
+            if _closes(line, fence):
                 fence = None
             yield i, "code"
             continue
-        if not line.strip():
+        head = line.lstrip(" ")
+        if not head.strip():
             after_blank = True
             yield i, "code" if in_code else "text"
             continue
-        indent = len(line) - len(line.lstrip(" "))
+        indent = len(line) - len(head)
         if item_indent and indent < item_indent and after_blank:
             item_indent = 0  # a line left of the item's content after a blank line ends the list
         if indent >= item_indent + 4 and (after_blank or in_code):
             in_code = True
             yield i, "code"
             continue
-        in_code = False
-        after_blank = False
-        rest = line[item_indent:] if indent >= item_indent else line.lstrip(" ")
-        m = _FENCE.match(rest)
-        if m and not (m.group(2)[0] == "`" and "`" in m.group(3)):
-            fence = (m.group(2)[0], len(m.group(2)))
+        in_code = after_blank = False
+        # The literal tests first: the patterns run only on the few lines that may match them.
+        rest = line[item_indent:] if indent >= item_indent else head
+        start = rest.lstrip(" ")[:3]
+        fence = _opens(rest) if start in ("```", "~~~") else None
+        if fence is not None:
             yield i, "code"
-            continue
-        if rest.lstrip(" ").startswith(":::"):
+        elif start == ":::":
             # Deeper than three spaces but not code (a paragraph's continuation): still a block line.
             yield i, "block"
-            continue
-        if _QUOTED_BLOCK_LINE.match(rest):
+        elif start[:1] == ">" and _QUOTED_BLOCK_LINE.match(rest):
             yield i, "quoted-block"
-            continue
-        item = _LIST_ITEM.match(line)
-        if item:
-            width = len(item.group(0)) if item.group(3) else len(item.group(1)) + len(item.group(2)) + 1
-            item_indent = width
-        yield i, "text"
+        else:
+            if head[0] in _ITEM_START:
+                item = _LIST_ITEM.match(line)
+                if item:
+                    item_indent = (
+                        len(item.group(0)) if item.group(3) else len(item.group(1)) + len(item.group(2)) + 1
+                    )
+            yield i, "text"
+
+
+_ITEM_START = frozenset("-+*0123456789")
+
+
+def _opens(rest: str) -> tuple[str, int] | None:
+    """The fence (character, length) that ``rest`` opens, or None."""
+    m = _FENCE.match(rest)
+    if m and not (m.group(2)[0] == "`" and "`" in m.group(3)):
+        return m.group(2)[0], len(m.group(2))
+    return None
+
+
+def _closes(line: str, fence: tuple[str, int]) -> bool:
+    """Whether ``line`` closes ``fence``: the same character, at least as many, nothing after."""
+    if not line.lstrip(" ").startswith(fence[0] * 3):
+        return False
+    m = _FENCE.match(line)
+    return bool(m and m.group(2)[0] == fence[0] and len(m.group(2)) >= fence[1] and not m.group(3).strip())
 
 
 def mark_heading_ids(body: str) -> str:
@@ -160,6 +181,8 @@ def heading_id_error(value: str) -> str | None:
 
 def words(text: str) -> str:
     """Every word of ``text``, lower-cased, one space apart."""
+    if text.isascii():  # casefolding ASCII text changes no word boundary: fold it all at once
+        return " ".join(_ASCII_WORD.findall(text.lower()))
     return " ".join(w.casefold() for w in _WORD.findall(text))
 
 
@@ -170,82 +193,105 @@ def reader_words(line: str) -> list[str]:
 
 def scan(body: str, region_ids: Sequence[str]) -> Scan:
     """Check the block lines of ``body`` and replace them by markers (line count unchanged)."""
+    if ":::" not in body:
+        # Most bodies: no block line, so nothing to check, replace or guard ('outside' is only
+        # compared with the words of hidden blocks).
+        return Scan(body)
     lines = body.split("\n")
-    result = Scan("")
-    stack: list[int] = []  # open blocks; -1 for a malformed opener (its ':::' is not stray)
-    outside: list[str] = []
+    scanner = _Scanner(lines, region_ids)
     for i, kind in classify(lines):
-        line_no = i + 1
-        raw = lines[i]
         if kind == "quoted-block":
-            result.errors.append(
-                (
-                    line_no,
-                    f"'{raw.strip()}': a region block cannot start inside a quote ('>'); "
-                    "put the quote inside the block instead",
-                )
+            scanner.error(
+                i,
+                f"'{lines[i].strip()}': a region block cannot start inside a quote ('>'); "
+                "put the quote inside the block instead",
             )
-            continue
-        if kind == "block":
-            indent = " " * min(len(raw) - len(raw.lstrip()), 3)  # deeper would not be an HTML block
-            written = raw.strip()
-            if 0 < i < len(lines) - 1 and all(lines[j].lstrip().startswith("|") for j in (i - 1, i + 1)):
-                result.errors.append(
-                    (
-                        line_no,
-                        f"'{written}' cuts a table in two: put a whole table in each block "
-                        "(one table per region), or the block around the table",
-                    )
-                )
-                continue
-            if written == ":::":
-                if not stack:
-                    result.errors.append(
-                        (
-                            line_no,
-                            "':::' closes no block: remove it, or add the '::: region …' line it should close",
-                        )
-                    )
-                    continue
-                if stack.pop() >= 0:
-                    lines[i] = f"{indent}<!--{REGION_CLOSE}-->"
-                continue
-            spec, messages = _parse_opener(written, region_ids, bool(stack))
-            if spec is None:
-                result.errors.extend((line_no, message) for message in messages)
-                stack.append(-1)
-                continue
-            block = Block(spec, line_no, written[3:].strip(), tuple(i for i in stack if i >= 0))
-            result.blocks.append(block)
-            index = len(result.blocks) - 1
-            if block.parents and not any(result.shown(index, rid) for rid in region_ids):
-                outer = result.blocks[block.parents[-1]]
-                result.errors.append(
-                    (
-                        line_no,
-                        f"'{written}' inside '::: {outer.info}' is shown in no region; "
-                        "close the outer block first or list a region it shows",
-                    )
-                )
-            stack.append(index)
-            lines[i] = f"{indent}<!--{REGION_OPEN}{index}{REGION_MID}-->"
-            continue
-        inside = result.blocks[stack[-1]] if stack and stack[-1] >= 0 else None
-        if inside is None:
-            outside.append(raw)
+        elif kind == "block":
+            scanner.block_line(i)
         else:
-            inside.raw += " " + words(raw)
-            if kind == "text":
-                inside.words.extend(reader_words(raw))
-    for index in stack:
-        if index >= 0:
-            block = result.blocks[index]
-            result.errors.append(
-                (block.line, f"'::: {block.info}' is never closed: add a line ':::' where the block ends")
+            scanner.other_line(i, kind)
+    return scanner.finish()
+
+
+class _Scanner:
+    """The state of one scan: open blocks, words outside them, and what was found so far."""
+
+    def __init__(self, lines: list[str], region_ids: Sequence[str]) -> None:
+        self.lines = lines
+        self.region_ids = region_ids
+        self.result = Scan("")
+        self.stack: list[int] = []  # open blocks; -1 for a malformed opener (its ':::' is not stray)
+        self.outside: list[str] = []
+
+    def error(self, i: int, message: str) -> None:
+        self.result.errors.append((i + 1, message))
+
+    def block_line(self, i: int) -> None:
+        raw = self.lines[i]
+        written = raw.strip()
+        if 0 < i < len(self.lines) - 1 and all(
+            self.lines[j].lstrip().startswith("|") for j in (i - 1, i + 1)
+        ):
+            self.error(
+                i,
+                f"'{written}' cuts a table in two: put a whole table in each block "
+                "(one table per region), or the block around the table",
             )
-    result.text = "\n".join(lines)
-    result.outside = words("\n".join(outside))
-    return result
+            return
+        indent = " " * min(len(raw) - len(raw.lstrip()), 3)  # deeper would not be an HTML block
+        if written == ":::":
+            self.closer(i, indent)
+        else:
+            self.opener(i, written, indent)
+
+    def closer(self, i: int, indent: str) -> None:
+        if not self.stack:
+            self.error(i, "':::' closes no block: remove it, or add the '::: region …' line it should close")
+        elif self.stack.pop() >= 0:
+            self.lines[i] = f"{indent}<!--{REGION_CLOSE}-->"
+
+    def opener(self, i: int, written: str, indent: str) -> None:
+        result, stack = self.result, self.stack
+        spec, messages = _parse_opener(written, self.region_ids, bool(stack))
+        if spec is None:
+            result.errors.extend((i + 1, message) for message in messages)
+            stack.append(-1)
+            return
+        block = Block(spec, i + 1, written[3:].strip(), tuple(j for j in stack if j >= 0))
+        result.blocks.append(block)
+        index = len(result.blocks) - 1
+        if block.parents and not any(result.shown(index, rid) for rid in self.region_ids):
+            outer = result.blocks[block.parents[-1]]
+            self.error(
+                i,
+                f"'{written}' inside '::: {outer.info}' is shown in no region; "
+                "close the outer block first or list a region it shows",
+            )
+        stack.append(index)
+        self.lines[i] = f"{indent}<!--{REGION_OPEN}{index}{REGION_MID}-->"
+
+    def other_line(self, i: int, kind: str) -> None:
+        """A line of text or code: its words belong to the innermost open block, or to the outside."""
+        raw = self.lines[i]
+        inside = self.result.blocks[self.stack[-1]] if self.stack and self.stack[-1] >= 0 else None
+        if inside is None:
+            self.outside.append(raw)
+            return
+        inside.raw += " " + words(raw)
+        if kind == "text":
+            inside.words.extend(reader_words(raw))
+
+    def finish(self) -> Scan:
+        result = self.result
+        for index in self.stack:
+            if index >= 0:
+                block = result.blocks[index]
+                result.errors.append(
+                    (block.line, f"'::: {block.info}' is never closed: add a line ':::' where the block ends")
+                )
+        result.text = "\n".join(self.lines)
+        result.outside = words("\n".join(self.outside))
+        return result
 
 
 def closest_region(word: str, region_ids: Sequence[str]) -> str | None:
