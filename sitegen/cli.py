@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -265,22 +263,15 @@ def diff(page: str | None, regions: str, as_json: bool, drafts: bool, root: Path
 
 @contextmanager
 def _edge_settings(root: Path) -> Iterator[Settings]:
-    """The edge's settings for this site (built in memory), for the staff commands."""
-    from sitegen.build import BuildOptions
-    from sitegen.build import build as run
+    """The edge's settings for this site (built in memory); a site that does not build stops here."""
+    from sitegen.edgesettings import edge_settings
 
-    try:
-        result = run(BuildOptions(root=root, write=False))
-    except SitegenError as exc:
-        _fail(exc)
-    from edge.settings import load_settings
-
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
-        (data / "site.json").write_bytes(result.files["_edge/site.json"])
-        yield load_settings(
-            data_dir=data, local_dir=os.environ.get("SITEGEN_LOCAL_DIR") or root / ".sitegen-local"
-        )
+    with ExitStack() as stack:
+        try:
+            settings = stack.enter_context(edge_settings(root))
+        except SitegenError as exc:
+            _fail(exc)
+        yield settings
 
 
 @contextmanager

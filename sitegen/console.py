@@ -35,25 +35,18 @@ def _set(level: int) -> Callable[[click.Context, click.Parameter, bool], None]:
     return callback
 
 
+_OPTIONS = (
+    ("-q", "--quiet", QUIET, "Print only problems (and what the command exists to print)."),
+    ("-v", "--verbose", VERBOSE, "Also print the details behind the summary."),
+)
+
+
 def verbosity_options(command: F) -> F:
     """Add -q/--quiet and -v/--verbose to a command (they set the verbosity, not a parameter)."""
-    quiet = click.option(
-        "-q",
-        "--quiet",
-        is_flag=True,
-        expose_value=False,
-        callback=_set(QUIET),
-        help="Print only problems (and what the command exists to print).",
-    )
-    verbose = click.option(
-        "-v",
-        "--verbose",
-        is_flag=True,
-        expose_value=False,
-        callback=_set(VERBOSE),
-        help="Also print the details behind the summary.",
-    )
-    return quiet(verbose(command))
+    for short, long, level, text in reversed(_OPTIONS):
+        option = click.option(short, long, is_flag=True, expose_value=False, callback=_set(level), help=text)
+        command = option(command)
+    return command
 
 
 def verbosity() -> int:

@@ -30,6 +30,19 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+def record_console_errors(page: Any, problems: list[str]) -> None:
+    """Console errors (a CSP violation is one); the browser's own favicon probe is not the page's doing
+    (the tiny site has no favicon)."""
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"{m.text} {m.location}")
+            if m.type == "error" and not str(m.location.get("url", "")).endswith("favicon.ico")
+            else None
+        ),
+    )
+
+
 def test_edit_reloads_the_open_page_and_errors_show_an_overlay(
     browser: Any, start: Start, site: Path
 ) -> None:
@@ -38,15 +51,7 @@ def test_edit_reloads_the_open_page_and_errors_show_an_overlay(
     with start() as run:
         page = browser.new_page()
         problems: list[str] = []
-        # The browser's own favicon probe is not the page's doing (the tiny site has no favicon).
-        page.on(
-            "console",
-            lambda m: (
-                problems.append(f"{m.text} {m.location}")
-                if m.type == "error" and not str(m.location.get("url", "")).endswith("favicon.ico")
-                else None
-            ),
-        )
+        record_console_errors(page, problems)
         page.on("pageerror", lambda e: problems.append(str(e)))
         try:
             page.goto(run.url + "/pk/about/")
@@ -105,14 +110,7 @@ def test_the_overlay_links_to_both_regions_side_by_side_with_the_differences(
         problems: list[str] = []
         for width in (360, 1280):
             page = browser.new_page(viewport={"width": width, "height": 900})
-            page.on(
-                "console",
-                lambda m: (
-                    problems.append(f"{m.text} {m.location}")
-                    if m.type == "error" and not str(m.location.get("url", "")).endswith("favicon.ico")
-                    else None
-                ),
-            )
+            record_console_errors(page, problems)
             try:
                 page.goto(run.url + "/pk/about/")
                 page.locator("#sitegen-compare").click()
