@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 _ANCHOR = re.compile(r"<a\b[^>]*?\shref=\"([^\"]*)\"", re.I)
 _OPEN = re.compile(f"<!--{REGION_OPEN}(\\d+)")
 _CLOSE = f"<!--{REGION_CLOSE}-->"
-_PRICE_CALL = re.compile(r"""\b(?:price|service)\(\s*["']([a-z0-9-]+)["']""")
 
 
 @dataclass
@@ -179,7 +178,6 @@ def price_diffs(
     root: Path,
     mains: Mapping[str, str],
     services: Sequence[Service],
-    body: str,
     own: Service | None,
     regions: Sequence[str],
 ) -> list[PriceDiff]:
@@ -188,7 +186,6 @@ def price_diffs(
     from sitegen.render import strip_tags
 
     texts = {rid: strip_tags(html) for rid, html in mains.items()}
-    named = set(_PRICE_CALL.findall(body))
     out: list[PriceDiff] = []
     for service in services:
         shown: dict[str, str | None] = {}
@@ -196,7 +193,7 @@ def price_diffs(
             price = service.prices.get(rid) if rid in service.regions else None
             text = price_text(price) if price is not None else None
             on_page = text is not None and (
-                service is own or service.id in named or re.search(re.escape(text) + r"(?!\d)", texts[rid])
+                service is own or re.search(re.escape(text) + r"(?!\d)", texts[rid])
             )
             shown[rid] = text if on_page else None
         if any(shown.values()) and len(set(shown.values())) > 1:

@@ -218,7 +218,7 @@ def page_diff(
         page, body, values, site.config, built
     )
     mains = {rid: main_of(site.files, rid, page.path) or "" for rid in built}
-    result.prices = price_diffs(root, mains, site.services, text, service, built)
+    result.prices = price_diffs(root, mains, site.services, service, built)
     result.links = link_diffs(mains, site.config.region_ids, built)
     return result
 
