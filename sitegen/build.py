@@ -39,6 +39,7 @@ from sitegen.theme import template_dirs, theme_dir
 # a no-change build never needs them (see build()).
 if TYPE_CHECKING:
     from sitegen.catalog import Service
+    from sitegen.images import ImageSet
     from sitegen.output import Output, Staging
     from sitegen.pages import Page
     from sitegen.render import Renderer
@@ -84,6 +85,9 @@ class BuildResult:
     parsed: int = 0  # sources read and converted
     jobs: int = 1  # processes used for the largest stage
     cached: bool = False  # a cache was read or written
+    images: int = 0  # images beside content and in static folders
+    images_encoded: int = 0  # of them, encoded by this build (the others came from the cache)
+    image_set: ImageSet | None = None  # for `sitegen serve`'s one-page rebuild
 
     def summary(self) -> str:
         per_region = ", ".join(f"{rid} {n}" for rid, n in self.pages.items())
@@ -93,6 +97,8 @@ class BuildResult:
         )
         if self.cached:
             text += f"; cache: {self.reused} of {self.reused + self.rendered} pages unchanged"
+        if self.images:
+            text += f"; {self.images} images ({self.images_encoded} encoded)"
         if self.jobs > 1:
             text += f"; {self.jobs} processes"
         return text
@@ -138,8 +144,9 @@ def build(options: BuildOptions) -> BuildResult:
         problems=problems,
     )
     result.parsed, result.jobs = sources.read, max(result.jobs, sources.jobs)
-    job = prepare(site, sources, key, last, cache, options.production)
+    job = prepare(site, sources, inputs, key, last, cache, options, problems)
     result.reused, result.rendered = len(job.plan.reused), len(job.plan.tasks)
+    result.images, result.images_encoded = len(job.images.found), job.images.encoded
     staging = open_staging(site.out, options.write, len(job.plan.tasks), last)
     try:
         outcome, output = render_and_check(
@@ -178,31 +185,51 @@ class RenderJob:
     asset_urls: dict[str, str]
     asset_files: dict[str, bytes]
     plan: RenderPlan
+    images: ImageSet
 
 
 def prepare(
-    site: Site, sources: Sources, key: str, last: LastBuild, cache: BuildCache, production: bool
+    site: Site,
+    sources: Sources,
+    inputs: Inputs,
+    key: str,
+    last: LastBuild,
+    cache: BuildCache,
+    options: BuildOptions,
+    problems: Problems,
 ) -> RenderJob:
-    """Assets, the renderer, and which pages must be rendered again."""
+    """Assets and images, the renderer, and which pages must be rendered again."""
+    from sitegen import images as imaging
     from sitegen import render_jobs
     from sitegen.deps import TemplateDeps, structure_key
     from sitegen.output import collect_assets
     from sitegen.render import Assets, Renderer
 
-    asset_urls, asset_files = collect_assets([site.theme / "static", site.root / "static"])
+    static_dirs = [site.theme / "static", site.root / "static"]
+    asset_urls, asset_files = collect_assets(static_dirs)
+    # Kept for `sitegen serve` too (it builds in memory): encoding is what a rebuild must not repeat.
+    image_cache = site.root / DIRNAME / "images" if options.cache else None
+    hashes = {path: stamp[3] for path, stamp in inputs.stamps.items()}
+    images = imaging.collect(site.root, static_dirs, hashes, imaging.Settings.of(site.config), image_cache)
+    imaging.check_default(site.config, images, problems)
+    problems.check(options.strict, errors_only=True)
+    asset_files.update(images.files)
     renderer = Renderer(
         site.config,
         sources.pages,
         sources.services,
         Assets(asset_urls),
-        production=production,
+        production=options.production,
         bytecode_cache=cache.jinja_folder(),
+        images=images,
     )
     known = last.state.templates if last.state is not None else None
     deps = TemplateDeps.scan(renderer.theme, template_dirs(site.config), known)
-    base = digest(key, repr(sorted(asset_urls.items())), structure_key(sources.pages))
-    plan = render_jobs.plan(renderer, sources, site.region_ids, base, last, cache, deps)
-    return RenderJob(renderer, asset_urls, asset_files, plan)
+    # Every page shows the theme's static images and the default Open Graph image: in every key.
+    shared_images = images.key_for([*images.static_keys(), *imaging.default_key(site.config)])
+    base = digest(key, repr(sorted(asset_urls.items())), structure_key(sources.pages), shared_images)
+    plan = render_jobs.plan(renderer, sources, site.region_ids, base, last, cache, deps, images)
+    return RenderJob(renderer, asset_urls, asset_files, plan, images)
 
 
 def open_staging(out: Path, write: bool, to_render: int, last: LastBuild) -> Staging | None:
@@ -257,6 +284,7 @@ def render_and_check(
     problems.check(options.strict)
     output.files.update(job.asset_files)
     result.sources, result.services, result.asset_urls = pages, sources.services, job.asset_urls
+    result.image_set = job.images
     result.warnings = problems.warnings
     return outcome, output
 

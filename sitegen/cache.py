@@ -29,9 +29,10 @@ from sitegen import __version__
 DIRNAME = ".sitegen-cache"
 _MAGIC = b"sitegen-cache\n"
 # Anything that changes what a section means: a new sitegen or Python version starts afresh.
-# The last part is the layout of what is pickled (2: Parsed carries region blocks, not container tokens);
+# The last part is the layout of what is pickled (2: Parsed carries region blocks, not container tokens;
+# 3: Parsed and Page carry the images they use);
 # parsed pages are reused across code changes, so a changed layout must bump it.
-_STAMP = f"{__version__}|{sys.version_info[:2]}|2".encode()
+_STAMP = f"{__version__}|{sys.version_info[:2]}|3".encode()
 # A file whose mtime is this close to the moment its state was recorded may have
 # changed again within the file system's timestamp granularity: it is re-hashed.
 RACY_NS = 2_000_000_000

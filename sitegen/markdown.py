@@ -41,6 +41,7 @@ from sitegen.blocks import (
 
 EXPR_OPEN, EXPR_CLOSE = "\ue000", "\ue001"
 LINK_OPEN, LINK_CLOSE = "\ue002", "\ue003"
+IMG_OPEN, IMG_CLOSE = "\ue004", "\ue005"
 # An expression inside a link destination: ASCII, so the engine's URL handling leaves it as is.
 LINK_VALUE_OPEN, LINK_VALUE_CLOSE = "sitegen-value-", "-"
 LINK_VALUE = re.compile(f"{LINK_VALUE_OPEN}(\\d+){LINK_VALUE_CLOSE}")
@@ -66,6 +67,16 @@ class Link:
 
 
 @dataclass
+class ImageRef:
+    """An image beside the content (``![alt](hero.jpg)``), replaced by a marker until rendering."""
+
+    target: str  # as written, decoded: "hero.jpg", "../shared/team photo.jpg"
+    alt: str  # HTML-escaped, as the engine wrote it (expression markers may be inside)
+    title: str  # HTML-escaped
+    line: int
+
+
+@dataclass
 class Parsed:
     """One source file's Markdown, converted once."""
 
@@ -75,6 +86,7 @@ class Parsed:
     errors: list[tuple[int, str]] = field(default_factory=list)  # line (in body), message
     headings: list[tuple[int, str, str]] = field(default_factory=list)  # level, id, text
     outside: str = ""  # every word outside every block (leak guard)
+    images: list[ImageRef] = field(default_factory=list)
 
     @property
     def has_regions(self) -> bool:
@@ -137,7 +149,8 @@ _PASS = re.compile(
     r'<h([1-6]) data-sourcepos="(\d+):[^"]*">(.*?)</h\1>'
     r'|<pre data-sourcepos="(\d+):[^"]*"><code(?: class="language-([^"]*)")?>(.*?)</code></pre>'
     r'| data-sourcepos="(\d+):[^"]*"'
-    r'|<a href="([^"]*)"',
+    r'|<a href="([^"]*)"'
+    r'|<img src="([^"]*)" alt="([^"]*)"(?: title="([^"]*)")? />',
     re.S,
 )
 _TAG = re.compile(r"<[^>]*>")
@@ -156,6 +169,7 @@ class _Pass:
         self.links: list[Link] = []
         self.errors: list[tuple[int, str]] = []
         self.headings: list[tuple[int, str, str]] = []
+        self.images: list[ImageRef] = []
         self.used: set[str] = set()
         self.line = 0
 
@@ -171,7 +185,19 @@ class _Pass:
         if m.group(7):
             self.line = int(m.group(7))
             return ""
+        if m.group(8) is None:
+            return self._image(m.group(9), m.group(10), m.group(11) or "", m.group(0))
         return f'<a href="{self._href(m.group(8))}"'
+
+    def _image(self, escaped: str, alt: str, title: str, written: str) -> str:
+        """A local image becomes a marker (filled with its variants when rendering); others stay."""
+        src = htmllib.unescape(escaped)
+        if _UNSAFE_URL.match(src):
+            return written.replace(f'src="{escaped}"', 'src=""')
+        if not src or src.startswith("//") or _SCHEME.match(src) or LINK_VALUE.search(src):
+            return written
+        self.images.append(ImageRef(unquote(src.split("#", 1)[0].split("?", 1)[0]), alt, title, self.line))
+        return f"{IMG_OPEN}{len(self.images) - 1}{IMG_CLOSE}"
 
     def _heading(self, level: int, line: int, inner: str) -> str:
         self.line = line
@@ -270,6 +296,7 @@ def convert(body: str, region_ids: Sequence[str]) -> Parsed:
         errors=scanned.errors + marks.errors,
         headings=marks.headings,
         outside=scanned.outside,
+        images=marks.images,
     )
 
 

@@ -3,7 +3,7 @@
 Content is rendered in a sandboxed Jinja2 environment with StrictUndefined, so a value an
 editor writes in Markdown (``{{ region.currency }}``, ``{{ price("web-development") }}``) that
 is undefined or unsafe is an error naming file and line. A page is parsed once for all regions;
-here its region blocks are chosen, its values filled (inside link destinations first, as plain
+here its region blocks are chosen, its images filled in (``page_images``), its values filled (inside link destinations first, as plain
 text, since the URL is made from the result) and its internal links resolved. A page with Jinja
 statements (``{% for %}``) is rendered as Markdown source per region, then converted.
 """
@@ -24,6 +24,8 @@ from sitegen.links import Index, region_url, resolve_link
 from sitegen.markdown import (
     EXPR_CLOSE,
     EXPR_OPEN,
+    IMG_CLOSE,
+    IMG_OPEN,
     LINK_CLOSE,
     LINK_OPEN,
     LINK_VALUE,
@@ -35,6 +37,7 @@ from sitegen.markdown import (
     protect_expressions,
     select_region,
 )
+from sitegen.page_images import PageImages
 from sitegen.pages import Page, check_parsed
 from sitegen.regions import NotText, format_value, resolve
 from sitegen.template_errors import PageError, content_error, expression_error
@@ -48,8 +51,9 @@ class ContentRenderer:
     """Renders page bodies; one per build (per worker process). ``link_sources`` lets the output
     check name the source line of a link that turns out broken."""
 
-    def __init__(self, config: SiteConfig) -> None:
+    def __init__(self, config: SiteConfig, images: PageImages) -> None:
         self.config = config
+        self.images = images
         self.html_env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, autoescape=True, finalize=_shown
         )
@@ -87,6 +91,9 @@ class ContentRenderer:
                 page.file,
                 page.body_line + line - 1,
             )
+        html = fill(
+            html, IMG_OPEN, IMG_CLOSE, lambda i: self.images.in_content(parsed.images[i], page, problems)
+        )
         values = _Values(self, page, rid, ctx, expressions, problems)
         html = fill_link_values(html, values.as_text, values.refused, values.made)
         html = fill(html, EXPR_OPEN, EXPR_CLOSE, values.as_html)

@@ -45,6 +45,8 @@ class Page:
     template_line: int = 1
     lines: dict[str, int] = field(default_factory=dict)  # front-matter key -> line
     service_id: str | None = None
+    # The images it uses (keys under content/, see sitegen.images); None: not known before rendering.
+    images: tuple[str, ...] | None = None
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -170,7 +172,30 @@ def read_page(
         lines=lines,
     )
     prepare_body(page, problems, config.region_ids)
+    check_image(page, problems)
     return page
+
+
+def check_image(page: Page, problems: Problems) -> None:
+    """The front-matter image needs its alt text; note every image the page uses."""
+    from sitegen.images import image_key
+
+    image = page.meta.get("image")
+    used = []
+    if isinstance(image, str) and image.strip():
+        if not page.meta.get("image_alt"):
+            problems.warn(
+                f"'image: {image}' has no 'image_alt': add one saying what the image shows, "
+                "for people who cannot see it",
+                page.file,
+                page.line_of("image"),
+            )
+        used.append(image_key(page.source, image.strip()))
+    if page.dynamic:
+        page.images = None
+    elif page.parsed is not None:
+        used.extend(image_key(page.source, ref.target) for ref in page.parsed.images)
+        page.images = tuple(sorted({k for k in used if k is not None}))
 
 
 def prepare_body(page: Page, problems: Problems, region_ids: list[str]) -> None:
@@ -188,6 +213,14 @@ def check_parsed(page: Page, parsed: Parsed, problems: Problems) -> None:
     """Report region block and heading id mistakes, with their lines."""
     for line, message in parsed.errors:
         problems.error(message, page.file, page.body_line + line - 1)
+    for ref in parsed.images:
+        if not ref.alt.strip():
+            problems.warn(
+                f"image '{ref.target}' has no alt text: say what it shows in the brackets, "
+                f"![what it shows]({ref.target}), for people who cannot see it",
+                page.file,
+                page.body_line + ref.line - 1,
+            )
 
 
 def read_pages(config: SiteConfig, content_dir: Path, problems: Problems, drafts: bool = False) -> list[Page]:

@@ -24,6 +24,7 @@ import jinja2
 from sitegen.catalog import Service
 from sitegen.config import Region, SiteConfig
 from sitegen.errors import Problems
+from sitegen.images import ImageSet, finish_loading
 from sitegen.leakguard import BUG, raw_block_lines
 from sitegen.links import region_url
 from sitegen.markdown import Parsed, convert
@@ -69,8 +70,9 @@ class Renderer(TemplateContext):
         assets: Assets,
         production: bool = True,
         bytecode_cache: Path | None = None,
+        images: ImageSet | None = None,
     ) -> None:
-        super().__init__(config, pages, services, assets, production)
+        super().__init__(config, pages, services, assets, production, images)
         self.theme = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
             autoescape=jinja2.select_autoescape(["html", "xml"]),
@@ -82,7 +84,7 @@ class Renderer(TemplateContext):
             # Compiled templates kept between builds (Jinja2 checks each against its source).
             bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_cache)) if bytecode_cache else None,
         )
-        self.contents = ContentRenderer(config)
+        self.contents = ContentRenderer(config, self.images)
         self.link_sources: dict[str, LinkSources] = self.contents.link_sources
 
     def content(self, page: Page, region: Region, problems: Problems) -> tuple[str, Parsed | None]:
@@ -92,6 +94,7 @@ class Renderer(TemplateContext):
 
     def render_page(self, page: Page, region: Region, problems: Problems) -> str | None:
         n_errors = len(problems.errors)
+        self.images.check_front_matter(page, problems)
         content, parsed = self.content(page, region, problems)
         if len(problems.errors) > n_errors:
             return None
@@ -126,7 +129,8 @@ class Renderer(TemplateContext):
             self._report_undecodable(problems)
             return None
         try:
-            return template.render(ctx)
+            # The first image of the page loads at once, the rest lazily: only the whole page can tell.
+            return finish_loading(template.render(ctx))
         except PageError as exc:
             problems.add(exc.error)
         except jinja2.TemplateSyntaxError as exc:  # in a template this one includes or imports

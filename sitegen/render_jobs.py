@@ -28,6 +28,7 @@ from sitegen.sources import PageRecord, Sources
 
 if TYPE_CHECKING:
     from sitegen.deps import TemplateDeps
+    from sitegen.images import ImageSet
     from sitegen.pages import Page
     from sitegen.render import Renderer
 
@@ -93,6 +94,7 @@ def plan(
     last: LastBuild,
     cache: BuildCache,
     deps: TemplateDeps,
+    images: ImageSet,
 ) -> RenderPlan:
     """Which pages to render again: those whose key or output file changed."""
     from sitegen.deps import body_reads_catalog, listing_key
@@ -117,6 +119,8 @@ def plan(
                 template_hash,
                 sources.catalog_key if template_reads_catalog or body_reads_catalog(page) else "",
                 listing if deps.lists_pages(f"{page.template}.html") else "",
+                # Its images (a listing may show any page's): an edited image re-renders its pages.
+                images.key_for(None if deps.lists_pages(f"{page.template}.html") else page.images),
             )
             rel = f"{rid}{page.path}index.html"
             keys[rel] = key

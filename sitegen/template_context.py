@@ -2,7 +2,7 @@
 
 `TemplateContext` builds the context of content (``site``, ``region``, ``page``, the catalog,
 ``price()``, ``service()``) and of layouts (those plus canonical and alternate URLs, the region
-switcher, menus, ``url_for()``, ``asset()``, ``section_pages()``). Per-region data is computed
+switcher, menus, ``url_for()``, ``asset()``, ``image()``, ``og_image``, ``section_pages()``). Per-region data is computed
 once per build (per worker process) and kept.
 """
 
@@ -18,8 +18,10 @@ import jinja2
 from sitegen.catalog import Service, price_text
 from sitegen.config import Region, SiteConfig
 from sitegen.errors import SitegenError
+from sitegen.images import ImageSet
 from sitegen.links import Index, region_url
 from sitegen.markdown import Parsed
+from sitegen.page_images import PageImages
 from sitegen.pages import Page
 from sitegen.regions import resolve
 from sitegen.template_errors import PageError
@@ -51,8 +53,10 @@ class TemplateContext:
         services: list[Service],
         assets: Assets,
         production: bool,
+        images: ImageSet | None = None,
     ) -> None:
         self.config = config
+        self.images = PageImages(config, images or ImageSet())
         self.production = production
         self.pages = pages
         self.services = services
@@ -186,6 +190,7 @@ class TemplateContext:
         meta["kind"] = page.kind
         meta["template"] = page.template
         meta["source"] = str(page.source)
+        self.images.into_meta(page, meta)
         return meta
 
     def alternates(self, page: Page) -> list[dict[str, str]]:
@@ -245,6 +250,8 @@ class TemplateContext:
                 "menus": self.menus(rid),
                 "url_for": self.url_for(page, rid),
                 "asset": self.assets.url,
+                "image": self.images.helper(),
+                "og_image": self.images.open_graph(meta),
                 "build_date": self.build_date,
                 "service": self.service_lookup(rid),
                 "home_url": region_url(rid, "/"),

@@ -69,5 +69,16 @@ def positive(value: Any) -> str | None:
     return None if value > 0 else f"expected a positive number, got {value!r}"
 
 
+def positive_each(value: Any) -> str | None:
+    """A non-empty list of positive whole numbers."""
+    if value and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+        return None
+    return f"expected a list of positive whole numbers, got {value!r}"
+
+
+def percent(value: Any) -> str | None:
+    return None if 1 <= value <= 100 else f"expected a number from 1 to 100, got {value!r}"
+
+
 url = pattern(URL, "an absolute http(s) URL")
 env_name = pattern(ENV_NAME, "an environment variable name")

@@ -22,7 +22,9 @@ from sitegen.config.checks import (
     env_name,
     optional,
     pattern,
+    percent,
     positive,
+    positive_each,
     url,
 )
 
@@ -281,6 +283,29 @@ class Portal:
 
 
 @dataclass
+class Images:
+    """Images beside content and in static folders: the sizes the build makes of each."""
+
+    widths: list[int] = doc(
+        "Widths in pixels of the responsive variants made of every image, each as WebP and in the "
+        "image's own format; an image is never made wider than it is.",
+        factory=lambda: [480, 800, 1200, 1600],
+        check=positive_each,
+    )
+    quality: int = doc("JPEG and WebP quality of the variants, 1 to 100.", 80, check=percent)
+    sizes: str = doc(
+        "The sizes attribute of images in page content: how wide the theme shows them (the browser "
+        "picks the variant from it). The default fits the default theme's text column.",
+        "(min-width: 50rem) 46rem, calc(100vw - 2rem)",
+    )
+    default: str = doc(
+        "Open Graph image of pages without an 'image' of their own: a path under content/, e.g. "
+        "work/site/home.jpg. Empty: none.",
+        "",
+    )
+
+
+@dataclass
 class SiteConfig:
     """site.yaml: everything about the site that is not content."""
 
@@ -306,6 +331,7 @@ class SiteConfig:
     contact_form: ContactForm = doc("Contact form handler settings.", factory=ContactForm)
     chat: Chat = doc("Chatbot settings.", factory=Chat)
     portal: Portal = doc("Client portal settings.", factory=Portal)
+    images: Images = doc("Responsive image settings.", factory=Images)
     extra: dict[str, Any] = doc("Free-form values for templates and content (site.extra.*).", factory=dict)
 
     # Filled by load_config, not read from YAML.

@@ -24,6 +24,7 @@ from sitegen.catalog import Service
 from sitegen.chunks import chunks_file, search_entry
 from sitegen.config import SiteConfig
 from sitegen.errors import Problems, SitegenError, unique
+from sitegen.images import ImageSet
 from sitegen.linkcheck import report
 from sitegen.links import Index, find_broken, region_url
 from sitegen.pages import Page, read_page
@@ -42,6 +43,7 @@ class Previous:
     services: list[Service]
     asset_urls: dict[str, str]
     files: dict[str, bytes]
+    images: ImageSet | None = None
     # Reused between one-page rebuilds: compiled templates and menus stay valid while front matter,
     # templates and catalog are unchanged (anything else is a full build and a new Previous).
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -52,7 +54,12 @@ class Previous:
         if not sources:
             return None  # a generator without these fields: always rebuild everything
         return cls(
-            result.config, list(sources), list(result.services), dict(result.asset_urls), dict(result.files)
+            result.config,
+            list(sources),
+            list(result.services),
+            dict(result.asset_urls),
+            dict(result.files),
+            result.image_set,
         )
 
 
@@ -96,7 +103,7 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
     renderer = prev.cache.get("renderer")
     if renderer is None:
         renderer = prev.cache["renderer"] = Renderer(
-            prev.config, sources, prev.services, Assets(prev.asset_urls)
+            prev.config, sources, prev.services, Assets(prev.asset_urls), images=prev.images
         )
     else:
         renderer.pages = sources

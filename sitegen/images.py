@@ -1,0 +1,378 @@
+"""Images: every raster image beside content or in a static folder, published once in responsive sizes.
+
+An image is read with Pillow (see docs/decisions.md), turned the right way up
+(EXIF orientation) and encoded again at each configured width no wider than
+itself (``images.widths`` in site.yaml), in its own format (JPEG, or PNG for
+PNG and GIF) and as WebP. Re-encoding drops EXIF and other metadata, GPS
+positions included, which an editor rarely means to publish. The files go to
+``assets/img/`` under names made of the file's stem, the width and a hash of
+the file's bytes and the settings, so one file is published once for every
+region and a changed image gets new names (assets are cached as immutable).
+
+Encoding is the slow part: the results are kept in ``.sitegen-cache/images/``
+under the same hash, so a build re-encodes only images that are new or changed
+(``ImageSet.encoded`` counts them). A file Pillow cannot read is not an error
+by itself; a page that uses it is, at the line that names it (``Broken``).
+
+Pages refer to images by their path under ``content/`` (``key``); ``image_key``
+turns what an editor wrote, relative to the page's file, into that path.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from sitegen.cache import digest
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+    from sitegen.config import SiteConfig
+    from sitegen.errors import Problems
+
+SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif"})
+FORMATS = "JPEG, PNG, WebP or GIF"
+# Where rendering leaves the loading attributes of an image open: the page's first image is
+# loaded at once, the others lazily (``finish_loading``), which only the whole page can tell.
+LOADING = "\ue006"
+_EAGER = ' fetchpriority="high"'
+_LAZY = ' loading="lazy" decoding="async"'
+_STEM = re.compile(r"[^a-z0-9]+")
+# Part of every cache key and file name: output made by another layout or library is not reused.
+_LAYOUT = "1"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One encoded file of an image."""
+
+    width: int
+    height: int
+    url: str  # "/assets/img/home.800.1a2b3c4d.jpg"
+    mime: str
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A readable image and its published variants (``alt`` set where a page gives one)."""
+
+    key: str  # "content/work/site/home.jpg", or "static/img/logo.png" for a static image
+    width: int
+    height: int
+    variants: tuple[Variant, ...]  # by format, then width
+    digest: str  # changes with the file's bytes and the settings
+    alt: str | None = None
+
+    @property
+    def fallback(self) -> tuple[Variant, ...]:
+        """The variants every browser shows (the file's own format), narrowest first."""
+        own = tuple(v for v in self.variants if v.mime != "image/webp")
+        return own or self.webp
+
+    @property
+    def webp(self) -> tuple[Variant, ...]:
+        return tuple(v for v in self.variants if v.mime == "image/webp")
+
+    @property
+    def url(self) -> str:
+        """The widest fallback variant: what ``src`` shows (and Open Graph takes)."""
+        return self.fallback[-1].url
+
+    def social(self) -> Variant:
+        """The variant for Open Graph: the widest own-format one up to 1600 px (crawlers skip WebP)."""
+        fitting = [v for v in self.fallback if v.width <= 1600]
+        return fitting[-1] if fitting else self.fallback[0]
+
+
+@dataclass(frozen=True)
+class Broken:
+    """An image file Pillow could not read: an error wherever a page uses it."""
+
+    key: str
+    reason: str
+    digest: str
+
+
+@dataclass
+class ImageSet:
+    """Every image of the build by key, the files to publish, and how many had to be encoded."""
+
+    found: dict[str, Picture | Broken] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # output path -> bytes
+    encoded: int = 0  # images encoded by this build (the rest came from the cache)
+
+    def key_for(self, keys: Sequence[str] | None) -> str:
+        """What a page's render key takes from the images it uses (``None``: it may use any)."""
+        chosen = sorted(self.found) if keys is None else keys
+        parts = [f"{k}\0{self.found[k].digest}" if k in self.found else f"{k}\0missing" for k in chosen]
+        return digest(*parts) if parts else ""
+
+    def picture(self, key: str) -> Picture | Broken | None:
+        return self.found.get(key)
+
+    def static_keys(self) -> list[str]:
+        return sorted(k for k in self.found if k.startswith("static/"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    widths: tuple[int, ...]
+    quality: int
+
+    @classmethod
+    def of(cls, config: SiteConfig) -> Settings:
+        return cls(tuple(sorted(set(config.images.widths))), config.images.quality)
+
+
+def is_image(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in SUFFIXES
+
+
+def image_key(source: PurePosixPath, target: str) -> str | None:
+    """The key of an image a page at ``source`` (relative to content/) refers to, or None outside content/.
+
+    Relative to the page's folder; a leading ``/`` means the content folder itself.
+    """
+    base = PurePosixPath() if target.startswith("/") else source.parent
+    parts: list[str] = []
+    for part in (*base.parts, *PurePosixPath(target.lstrip("/")).parts):
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        elif part not in (".", ""):
+            parts.append(part)
+    return "content/" + "/".join(parts) if parts else None
+
+
+def default_key(config: SiteConfig) -> list[str]:
+    """The key of ``images.default`` (the site's Open Graph image), as a list of none or one."""
+    key = image_key(PurePosixPath(), config.images.default) if config.images.default else None
+    return [key] if key else []
+
+
+def check_default(config: SiteConfig, images: ImageSet, problems: Problems) -> None:
+    """``images.default`` names a readable image under content/."""
+    value = config.images.default
+    if not value:
+        return
+    keys = default_key(config)
+    found = images.picture(keys[0]) if keys else None
+    if isinstance(found, Picture):
+        return
+    why = found.reason if isinstance(found, Broken) else f"there is no image content/{value.lstrip('/')}"
+    problems.error(
+        f"images.default: {why}; name a {FORMATS} file under content/", "site.yaml", key="images.default"
+    )
+
+
+def collect(
+    root: Path,
+    static_dirs: Sequence[Path],
+    hashes: dict[str, str],
+    settings: Settings,
+    cache_dir: Path | None,
+) -> ImageSet:
+    """Read (or take from the cache) every image under content/ and the static folders.
+
+    ``hashes``: absolute path -> content digest of every input file (the build hashed them already).
+    """
+    images = ImageSet()
+    content = str(root / "content") + os.sep
+    sources: dict[str, str] = {}  # key -> absolute path
+    for path in sorted(hashes):
+        if is_image(path) and path.startswith(content):
+            sources["content/" + path[len(content) :].replace(os.sep, "/")] = path
+    # Later folders win, as for assets: the site's static/ over the theme's.
+    for folder in static_dirs:
+        prefix = str(folder) + os.sep
+        for path in sorted(hashes):
+            if is_image(path) and path.startswith(prefix):
+                name = path[len(prefix) :].replace(os.sep, "/")
+                sources[f"static/{name}"] = path
+    for key, path in sources.items():
+        images.found[key] = _one(key, Path(path), hashes[path], settings, cache_dir, images)
+    return images
+
+
+def _one(
+    key: str, path: Path, file_hash: str, settings: Settings, cache_dir: Path | None, images: ImageSet
+) -> Picture | Broken:
+    """One image: its variants from the cache when there, else encoded (and cached)."""
+    h = digest(_LAYOUT, file_hash, repr(settings), _pillow_version())
+    stem = _STEM.sub("-", PurePosixPath(key).stem.lower()).strip("-") or "image"
+    folder = cache_dir / h if cache_dir is not None else None
+    cached = _load(folder, stem, h[:8]) if folder is not None else None
+    if cached is None:
+        try:
+            made = _encode(path, settings)
+        except _Unreadable as exc:
+            return Broken(key, str(exc), h)
+        images.encoded += 1
+        cached = _name(made, stem, h[:8])
+        if folder is not None:
+            _save(folder, cached)
+    width, height, files = cached
+    variants = []
+    for (w, vh, mime), (rel, data) in files:
+        images.files[rel] = data
+        variants.append(Variant(w, vh, "/" + rel, mime))
+    return Picture(key, width, height, tuple(variants), h)
+
+
+class _Unreadable(Exception):
+    pass
+
+
+Encoded = tuple[int, int, list[tuple[tuple[int, int, str], bytes]]]  # width, height, [(w, h, mime), bytes]
+Named = tuple[int, int, list[tuple[tuple[int, int, str], tuple[str, bytes]]]]
+
+_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
+
+
+def _encode(path: Path, settings: Settings) -> Encoded:
+    """Every variant of one image file; raises _Unreadable with the reason in words."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as opened:
+            kind = opened.format
+            if kind not in ("JPEG", "PNG", "WEBP", "GIF"):
+                raise _Unreadable(f"it is a {kind} file, not {FORMATS}")
+            animated = getattr(opened, "is_animated", False)
+            opened.load()
+            if animated:  # resizing would keep only the first frame: published as it is
+                data = path.read_bytes()
+                mime = f"image/{kind.lower()}"
+                return opened.width, opened.height, [((opened.width, opened.height, mime), data)]
+            image = ImageOps.exif_transpose(opened)
+    except UnidentifiedImageError:
+        raise _Unreadable(f"not a {FORMATS} image, or a damaged one") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise _Unreadable(f"damaged or unreadable image ({exc})") from None
+    width, height = image.size
+    own = {"JPEG": "image/jpeg", "WEBP": "image/webp"}.get(kind, "image/png")
+    largest = max(settings.widths)
+    widths = sorted({w for w in settings.widths if w < width} | {min(width, largest)})
+    out: list[tuple[tuple[int, int, str], bytes]] = []
+    mimes = [own] if own == "image/webp" else [own, "image/webp"]
+    for mime in mimes:
+        for w in widths:
+            h = max(1, round(height * w / width))
+            sized = image if w == width else image.resize((w, h), Image.Resampling.LANCZOS)
+            out.append(((w, h, mime), _save_as(sized, mime, settings.quality)))
+    return width, height, out
+
+
+def _save_as(image: PILImage.Image, mime: str, quality: int) -> bytes:
+    buf = io.BytesIO()
+    if mime == "image/jpeg":
+        image.convert("RGB").save(buf, "JPEG", quality=quality, optimize=True, progressive=True)
+    elif mime == "image/png":
+        image.save(buf, "PNG", optimize=True)
+    else:
+        has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
+        image.convert("RGBA" if has_alpha else "RGB").save(buf, "WEBP", quality=quality, method=4)
+    return buf.getvalue()
+
+
+def _name(made: Encoded, stem: str, short: str) -> Named:
+    width, height, files = made
+    named = [
+        ((w, h, mime), (f"assets/img/{stem}.{w}.{short}.{_EXT[mime]}", data)) for (w, h, mime), data in files
+    ]
+    return width, height, named
+
+
+def _load(folder: Path, stem: str, short: str) -> Named | None:
+    """The variants kept in ``folder``, or None when it is missing or incomplete."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        files = [
+            ((w, h, mime), (f"assets/img/{stem}.{w}.{short}.{_EXT[mime]}", (folder / name).read_bytes()))
+            for w, h, mime, name in meta["variants"]
+        ]
+        return int(meta["width"]), int(meta["height"]), files
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save(folder: Path, named: Named) -> None:
+    """Keep the variants (written beside, then renamed: a half-written entry is never read)."""
+    width, height, files = named
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        listed = []
+        for i, ((w, h, mime), (_, data)) in enumerate(files):
+            name = f"{i}.{_EXT[mime]}"
+            (tmp / name).write_bytes(data)
+            listed.append([w, h, mime, name])
+        meta = {"width": width, "height": height, "variants": listed}
+        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.rename(tmp, folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # the cache is an optimisation: the build goes on
+
+
+def _pillow_version() -> str:
+    from PIL import __version__
+
+    return __version__
+
+
+# ---------------------------------------------------------------------------------------- markup
+
+
+def picture_html(
+    picture: Picture,
+    alt: str,
+    sizes: str,
+    *,
+    lazy: bool | None = None,
+    title: str = "",
+    cls: str = "",
+) -> str:
+    """``<picture>`` with a WebP source and the file's own format as ``<img>`` (``alt`` already escaped).
+
+    ``lazy`` None: decided for the whole page by ``finish_loading`` (the first image eager).
+    """
+
+    def srcset(variants: Iterable[Variant]) -> str:
+        return ", ".join(f"{v.url} {v.width}w" for v in variants)
+
+    fallback = picture.fallback
+    loading = LOADING if lazy is None else (_LAZY if lazy else _EAGER)
+    responsive = f' srcset="{srcset(fallback)}" sizes="{htmllib.escape(sizes)}"' if len(fallback) > 1 else ""
+    extra = (f' title="{title}"' if title else "") + (f' class="{htmllib.escape(cls)}"' if cls else "")
+    img = (
+        f'<img src="{picture.url}"{responsive} width="{picture.width}" height="{picture.height}" '
+        f'alt="{alt}"{extra}{loading}>'
+    )
+    webp = picture.webp if fallback[0].mime != "image/webp" else ()
+    if not webp:
+        return img
+    return f'<picture><source type="image/webp" srcset="{srcset(webp)}" sizes="{htmllib.escape(sizes)}">{img}</picture>'
+
+
+def finish_loading(html: str) -> str:
+    """The page's first image (left open by ``picture_html``) loads at once; every later one lazily."""
+    if LOADING not in html:
+        return html
+    first, _, rest = html.partition(LOADING)
+    return first + _EAGER + rest.replace(LOADING, _LAZY)
+
+
+def with_alt(picture: Picture, alt: str | None) -> Picture:
+    return replace(picture, alt=alt)
