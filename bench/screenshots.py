@@ -4,7 +4,7 @@ Builds the site (development build; ``--root`` picks the site, default this repo
 ``--root sitegen/scaffold/site`` for the starter site) or reuses ``--dist``, serves it the way the
 host does (the generated ``_headers``, so the deployed CSP applies), and for every region takes one
 page per template (the body's ``tpl-<name>`` class) plus the region's 404 page, at 360, 768 and
-1280 px wide, in the light scheme (``--dark`` adds the dark one). PNGs go to ``--out`` as
+1280 px wide (scrolled through first, so lazily loaded images show), in the light scheme (``--dark`` adds the dark one). PNGs go to ``--out`` as
 ``<region>-<template>-<width>[-dark].png``.
 
 Usage: .venv/bin/python bench/screenshots.py [--out DIR] [--root SITE] [--dist DIR] [--dark]
@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -63,6 +63,20 @@ def pages_by_template(dist: Path) -> dict[tuple[str, str], str]:
     return found
 
 
+def show_lazy_images(page: Any) -> None:
+    """Scroll through the page so lazily loaded images load, then wait for every image."""
+    page.evaluate(
+        """async () => {
+            for (let y = 0; y < document.body.scrollHeight; y += innerHeight / 2) {
+                scrollTo(0, y);
+                await new Promise(r => setTimeout(r, 50));
+            }
+            scrollTo(0, 0);
+            await Promise.all([...document.images].map(i => i.complete ? null : i.decode().catch(() => null)));
+        }"""
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from playwright.sync_api import sync_playwright
@@ -85,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     page = context.new_page()
                     for (region, template), path in sorted(targets.items()):
                         page.goto(base.rstrip("/") + path)
+                        show_lazy_images(page)
                         suffix = "" if scheme == "light" else "-dark"
                         name = args.out / f"{region}-{template}-{width}{suffix}.png"
                         page.screenshot(path=str(name), full_page=True)
