@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from html.parser import HTMLParser
@@ -281,3 +282,37 @@ def test_web_development_lists_its_features_as_text(site: BuildResult, region: s
     html = page(site, f"{region}/services/web-development/index.html").html
     assert "<li>Search-engine basics: titles, descriptions, sitemaps, structured data</li>" in html
     assert "{'" not in html and "['" not in html
+
+
+_IMG = re.compile(r"<img ([^>]*)>")
+_ATTR = re.compile(r'([\w-]+)="([^"]*)"')
+
+
+def _imgs(result: BuildResult, rel: str) -> list[dict[str, str]]:
+    return [dict(_ATTR.findall(tag)) for tag in _IMG.findall(result.files[rel].decode())]
+
+
+def test_the_work_pages_show_real_images_shipped_once_for_both_regions(site: BuildResult) -> None:
+    from PIL import Image
+
+    shown: dict[str, list[str]] = {}
+    for region in ("pk", "intl"):
+        study = _imgs(site, f"{region}/work/website/index.html")
+        assert len(study) >= 3, region  # the case study's picture and the ones in its text
+        assert "loading" not in study[0] and all(i["loading"] == "lazy" for i in study[1:])
+        card = _imgs(site, f"{region}/index.html")  # the home page's "Our work" card, far down
+        assert card and all(i["loading"] == "lazy" for i in card)
+        shown[region] = [i["src"] for i in study]
+        for img in study + card:
+            assert img["alt"] and img["width"] and img["height"] and img["srcset"], img
+            for url, width in (part.split() for part in img["srcset"].split(", ")):
+                with Image.open(io.BytesIO(site.files[url.lstrip("/")])) as variant:
+                    assert variant.width == int(width.rstrip("w"))
+                    assert variant.width / variant.height == pytest.approx(
+                        int(img["width"]) / int(img["height"]), rel=0.01
+                    )
+    assert shown["pk"] == shown["intl"]  # the same files, published once under assets/
+    pictures = [rel for rel in site.files if rel.endswith((".jpg", ".webp", ".png"))]
+    assert pictures and all(rel.startswith("assets/img/") for rel in pictures)
+    og = re.search(r'<meta property="og:image" content="([^"]+)"', site.files["pk/about/index.html"].decode())
+    assert og and og.group(1).startswith(site.config.base_url + "/assets/img/home.")
