@@ -74,6 +74,7 @@ class ImageRef:
     alt: str  # HTML-escaped, as the engine wrote it (expression markers may be inside)
     title: str  # HTML-escaped
     line: int
+    src: str = ""  # the destination as the engine wrote it (percent-encoded, HTML-escaped)
 
 
 @dataclass
@@ -196,7 +197,8 @@ class _Pass:
             return written.replace(f'src="{escaped}"', 'src=""')
         if not src or src.startswith("//") or _SCHEME.match(src) or LINK_VALUE.search(src):
             return written
-        self.images.append(ImageRef(unquote(src.split("#", 1)[0].split("?", 1)[0]), alt, title, self.line))
+        target = unquote(src.split("#", 1)[0].split("?", 1)[0])
+        self.images.append(ImageRef(target, alt, title, self.line, escaped))
         return f"{IMG_OPEN}{len(self.images) - 1}{IMG_CLOSE}"
 
     def _heading(self, level: int, line: int, inner: str) -> str:

@@ -17,7 +17,7 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from sitegen.markdown import LINK_CLOSE, LINK_OPEN, _engine_href, convert, fill
+from sitegen.markdown import IMG_CLOSE, IMG_OPEN, LINK_CLOSE, LINK_OPEN, _engine_href, convert, fill
 
 SPEC = Path(
     os.environ.get(
@@ -58,6 +58,13 @@ def _undo_our_additions(source: str) -> str:
         return _engine_href(link.target + (f"#{link.fragment}" if link.fragment else ""))
 
     out = fill(out, LINK_OPEN, LINK_CLOSE, href)
+
+    def img(i: int) -> str:  # an image beside content: filled with its variants when rendering
+        image = parsed.images[i]
+        title = f' title="{image.title}"' if image.title else ""
+        return f'<img src="{image.src}" alt="{image.alt}"{title} />'
+
+    out = fill(out, IMG_OPEN, IMG_CLOSE, img)
     # Highlighted code: same text, Pygments spans and a class on <pre>.
     return re.sub(
         r'<pre class="highlight">(<code class="[^"]*">)(.*?)</code></pre>',
