@@ -19,6 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sitegen.blocks import mark_heading_ids
 from sitegen.config import Region, SiteConfig
 from sitegen.errors import Problems
+from sitegen.images import ImageSet
 from sitegen.leakguard import BUG, leaked
 from sitegen.links import Index, region_url, resolve_link
 from sitegen.markdown import (
@@ -51,9 +52,9 @@ class ContentRenderer:
     """Renders page bodies; one per build (per worker process). ``link_sources`` lets the output
     check name the source line of a link that turns out broken."""
 
-    def __init__(self, config: SiteConfig, images: PageImages) -> None:
+    def __init__(self, config: SiteConfig, images: PageImages | None = None) -> None:
         self.config = config
-        self.images = images
+        self.images = images or PageImages(config, ImageSet())
         self.html_env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, autoescape=True, finalize=_shown
         )
