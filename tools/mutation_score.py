@@ -14,6 +14,9 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mutate import work_dir  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 # mutmut's exit codes: 1 a test failed, 0 all passed, 33 no tests, 34 skipped, 36/-24 timeout,
 # -11 segfault, 37 type check caught it, None not run yet.
@@ -25,11 +28,16 @@ NO_TESTS = {33}
 EQUIVALENT: dict[str, str] = {}
 
 
-def scores(mutants_dir: Path) -> dict[str, Counter[str]]:
+def meta_file(module: str) -> Path:
+    """mutmut's results for ``module``, in the work directory tools/mutate.py gives it."""
+    return work_dir(module) / "mutants" / f"{module}.meta"
+
+
+def scores() -> dict[str, Counter[str]]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     result: dict[str, Counter[str]] = {}
     for module in config["only_mutate"]:
-        meta = mutants_dir / f"{module}.meta"
+        meta = meta_file(module)
         counts: Counter[str] = Counter()
         if meta.exists():
             for key, code in json.loads(meta.read_text())["exit_code_by_key"].items():
@@ -47,8 +55,8 @@ def scores(mutants_dir: Path) -> dict[str, Counter[str]]:
     return result
 
 
-def survivors(mutants_dir: Path, module: str) -> list[str]:
-    meta = mutants_dir / f"{module}.meta"
+def survivors(module: str) -> list[str]:
+    meta = meta_file(module)
     if not meta.exists():
         return []
     codes = json.loads(meta.read_text())["exit_code_by_key"]
@@ -59,18 +67,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--survivors", action="store_true", help="list the surviving mutants too")
     args = parser.parse_args(argv)
-    mutants_dir = ROOT / "mutants"
     print("| module | mutants | killed | survived | no tests | equivalent | score |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for module, c in scores(mutants_dir).items():
+    for module, c in scores().items():
         judged = c["killed"] + c["survived"] + c["no tests"]
         score = f"{100 * c['killed'] / judged:.1f} %" if judged else "-"
         total = judged + c["equivalent"] + c["not run"]
         row = [module, total, c["killed"], c["survived"], c["no tests"], c["equivalent"], score]
         print("| " + " | ".join(str(x) for x in row) + " |")
     if args.survivors:
-        for module in scores(mutants_dir):
-            for name in survivors(mutants_dir, module):
+        for module in scores():
+            for name in survivors(module):
                 print(name)
     return 0
 
