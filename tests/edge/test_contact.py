@@ -750,3 +750,69 @@ async def test_concurrent_submissions_each_stored_once(
     assert statuses == [200] * 40
     messages = sorted(r["message"] for r in store.all())
     assert messages == sorted(f"Concurrent inquiry number {i}" for i in range(40))
+
+
+# --------------------------------------------------------------------------- the app as configured
+
+
+async def test_turnstile_verify_url_from_the_environment_is_used_without_proxies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # TURNSTILE_VERIFY_URL points the check at another endpoint (a test double, a regional one);
+    # proxy variables in the function's environment are not followed.
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, free_port_url())
+    siteverify = Siteverify()
+    with serve(siteverify.app) as url:
+        env = {"TURNSTILE_SECRET_KEY": "test-secret", "TURNSTILE_VERIFY_URL": f"{url}/siteverify"}
+        settings = make_settings(tmp_path, env=env)
+        store = LocalInquiryStore.in_dir(settings.local_dir)
+        app = create_app(settings, store=store)
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+                good = valid(**{"cf-turnstile-response": "good-token"})
+                response = await client.post("/", json=good, headers=JSON_HEADERS)
+                assert response.status_code == 200
+        finally:
+            await app.state.handler.aclose()
+    assert siteverify.calls == [{"secret": "test-secret", "response": "good-token"}]
+    assert len(store.all()) == 1
+
+
+async def test_shutdown_closes_the_client_the_app_opened_and_only_that(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, env={"TURNSTILE_SECRET_KEY": "s"})
+    own = create_app(settings, store=LocalInquiryStore.in_dir(settings.local_dir))
+    opened = own.state.handler.turnstile.client
+    await own.state.handler.aclose()
+    assert opened.is_closed
+    async with httpx.AsyncClient() as theirs:
+        lent = create_app(settings, store=LocalInquiryStore.in_dir(settings.local_dir), http_client=theirs)
+        await lent.state.handler.aclose()
+        assert not theirs.is_closed
+
+
+async def test_json_answers_are_never_cached(client: httpx.AsyncClient) -> None:
+    response = await client.post("/", json=valid(), headers=JSON_HEADERS)
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    caught = await client.post("/", json=valid(website="spam"), headers=JSON_HEADERS)
+    assert caught.headers["cache-control"] == "no-store"
+
+
+async def test_an_unknown_region_thanks_on_the_default_regions_page(client: httpx.AsyncClient) -> None:
+    # A bot's honeypot post names any region it likes; the answer is still a real page.
+    response = await client.post("/", data=valid(website="spam", region="zz"))
+    assert response.status_code == 303 and response.headers["location"] == "/intl/contact/thanks/"
+
+
+async def test_too_long_message_page_tells_the_visitor_what_to_do(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, max_body=2000)
+    app = create_app(settings, store=LocalInquiryStore.in_dir(settings.local_dir))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        response = await client.post("/", json=valid(message="a" * 3000), headers=JSON_HEADERS)
+    assert response.status_code == 413
+    assert response.json()["error"] == (
+        "Your message is too long to send (over 2000 bytes) and was not saved. Use your browser's Back "
+        "button to return to the form, where your text is still filled in, and shorten it."
+    )
