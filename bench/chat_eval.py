@@ -176,7 +176,8 @@ def echo_chat(edge_data: Path) -> Iterator[tuple[str, Any]]:
     sys.path.insert(0, str(ROOT))
     from edge.chat import create_app
     from edge.settings import load_settings
-    from tests.edge.fakeproviders import fake_providers, free_port, serve
+    from tests.support.fakeproviders import fake_providers
+    from tests.support.servers import serve
 
     with fake_providers() as fake:
         fake.modes["echo"] = "echo"
@@ -195,9 +196,8 @@ def echo_chat(edge_data: Path) -> Iterator[tuple[str, Any]]:
             }
         ]
         settings.site["chat"]["limits"]["rate_per_minute"] = 100_000
-        port = free_port()
-        with serve(create_app(settings), port):
-            yield f"http://127.0.0.1:{port}/", fake
+        with serve(create_app(settings)) as base:
+            yield f"{base}/", fake
 
 
 def check_grounding(edge_data: Path, questions: list[dict[str, Any]], results: list[Result]) -> None:

@@ -20,8 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edge.chat import create_app  # noqa: E402
 from edge.settings import Settings  # noqa: E402
-from tests.edge.fakeproviders import fake_providers, free_port, serve  # noqa: E402
-from tests.edge.test_chat import IDS, _data, _site  # noqa: E402
+from tests.support.chatsite import IDS, chat_data, chat_site  # noqa: E402
+from tests.support.fakeproviders import fake_providers  # noqa: E402
+from tests.support.servers import serve  # noqa: E402
 
 QUESTION = [{"role": "user", "content": "What do you charge for a website?"}]
 
@@ -47,12 +48,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, fake_providers() as fake:
         env = {f"{p.upper()}_API_KEY": f"key-{p}" for p in IDS}
         env |= {f"SITEGEN_CHAT_{p.upper()}_BASE_URL": fake.url(p) for p in IDS}
-        site = _site()
-        site["chat"]["limits"]["rate_per_minute"] = 1_000_000
-        settings = Settings(data_dir=_data(Path(tmp)), local_dir=Path(tmp), site=site, env=env)
-        port = free_port()
-        with serve(create_app(settings), port), httpx.Client(timeout=10) as client:
-            proxy_url = f"http://127.0.0.1:{port}/"
+        site = chat_site(rate_per_minute=1_000_000)
+        settings = Settings(data_dir=chat_data(Path(tmp), site), local_dir=Path(tmp), site=site, env=env)
+        with serve(create_app(settings)) as base, httpx.Client(timeout=10) as client:
+            proxy_url = f"{base}/"
             direct_url = fake.url("groq") + "/chat/completions"
             direct_body: dict[str, object] = {
                 "model": "m",

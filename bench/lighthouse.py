@@ -33,8 +33,8 @@ from starlette.middleware.gzip import GZipMiddleware
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.edge.test_contact import serve  # noqa: E402
 from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.servers import serve  # noqa: E402
 from tests.support.static_site import empty_script, site_app  # noqa: E402
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"

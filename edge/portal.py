@@ -35,8 +35,8 @@ from edge.portal_store import (
     REQUEST_KINDS,
     LocalPortalStore,
     PortalStore,
-    SupabasePortalStore,
 )
+from edge.portal_supabase import SupabasePortalStore
 from edge.settings import PortalSettings, Settings
 from edge.storage import Storage, StorageError
 

@@ -36,9 +36,6 @@ from edge.portal_store import LocalPortalStore
 from edge.settings import Settings
 from edge.storage import Storage, StorageError
 
-DEFAULT_INQUIRY_MONTHS = 12
-DEFAULT_PORTAL_MONTHS = 24
-
 
 class RetentionError(RuntimeError):
     """Retention could not be applied (bad setting, database or API refused)."""
@@ -57,8 +54,10 @@ class RetentionResult:
         return f"{self.target}: deleted {self.deleted}{extra}"
 
 
-def _months(settings: Settings, key: str, default: int) -> int:
-    value: Any = settings.section("retention").get(key, default)
+def _months(settings: Settings, key: str) -> int:
+    # No fallback here: the schema declares the default period once and the build writes it; a
+    # site.json without it is refused (EdgeDataMissing) rather than purged by a second default.
+    value: Any = getattr(settings.retention, key)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 120:
         raise RetentionError(f"retention.{key} must be a whole number 1-120, got {value!r}")
     return value
@@ -66,12 +65,12 @@ def _months(settings: Settings, key: str, default: int) -> int:
 
 def inquiry_months(settings: Settings) -> int:
     """The inquiry retention period in months from the build's site.json."""
-    return _months(settings, "inquiries_months", DEFAULT_INQUIRY_MONTHS)
+    return _months(settings, "inquiries_months")
 
 
 def portal_months(settings: Settings) -> int:
     """Months portal data is kept after its project closed, from the build's site.json."""
-    return _months(settings, "portal_months_after_close", DEFAULT_PORTAL_MONTHS)
+    return _months(settings, "portal_months_after_close")
 
 
 def service_key(settings: Settings) -> str | None:

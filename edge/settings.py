@@ -2,7 +2,7 @@
 
 The handlers' sections of ``site.json`` are read into typed, frozen
 dataclasses (:class:`ContactFormSettings`, :class:`ChatSettings`,
-:class:`PortalSettings`, :class:`EdgeSection`). They declare no defaults: the
+:class:`PortalSettings`, :class:`EdgeSection`, :class:`RetentionSettings`). They declare no defaults: the
 schema (``sitegen.config``) declares every default once and ``sitegen build``
 writes every key, so a missing key means a ``site.json`` from another version
 and is reported as such instead of being papered over with a second default.
@@ -85,6 +85,15 @@ class PortalSettings:
     signed_url_seconds: int
 
 
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long personal data is kept (the privacy policy's periods, from site.yaml's
+    ``privacy.retention``)."""
+
+    inquiries_months: int
+    portal_months_after_close: int
+
+
 T = TypeVar("T")
 
 
@@ -114,11 +123,16 @@ def _value(hint: Any, value: Any, where: str) -> Any:
     if origin is tuple:
         item = typing.get_args(hint)[0]
         return tuple(_value(item, v, f"{where}[{i}]") for i, v in enumerate(value or []))
-    if hint in (int, float, str, bool) and not isinstance(value, bool | int | float | str):
+    # Types as the build writes them: a whole number is an int (never a bool, text or fraction).
+    if hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        ok = hint not in (str, bool) or isinstance(value, hint)
+    if not ok:
         raise EdgeDataMissing(f"site.json: {where} must be {hint.__name__}; rebuild with `sitegen build`")
-    if hint is float or hint is int:
-        return hint(value)
-    return value
+    return float(value) if hint is float else value
 
 
 @dataclass(frozen=True)
@@ -158,6 +172,10 @@ class Settings:
     @cached_property
     def portal(self) -> PortalSettings:
         return typed(PortalSettings, self.site.get("portal"), "portal")
+
+    @cached_property
+    def retention(self) -> RetentionSettings:
+        return typed(RetentionSettings, self.site.get("retention"), "retention")
 
     def section(self, name: str) -> dict[str, Any]:
         value: dict[str, Any] = self.site.get(name) or {}

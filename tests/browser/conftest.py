@@ -62,7 +62,7 @@ def site_server(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     Yields the base URL."""
     from edge.app import create_app
     from edge.settings import load_settings
-    from tests.edge.test_contact import serve
+    from tests.support.servers import serve
     from tests.support.static_site import site_app
 
     edge = create_app(

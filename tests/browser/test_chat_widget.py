@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,11 @@ from starlette.staticfiles import StaticFiles
 
 from edge.chat import create_app
 from edge.settings import Settings
-from tests.edge.fakeproviders import FakeProviders, fake_providers, free_port, serve
-from tests.edge.test_chat import IDS, _data, _site
+from tests.support.chatsite import IDS, chat_data, chat_site
 from tests.support.chromium import CHROMIUM
 from tests.support.chromium import CHROMIUM_ARGS as ARGS
+from tests.support.fakeproviders import FakeProviders, fake_providers
+from tests.support.servers import serve
 
 pytestmark = pytest.mark.browser
 
@@ -49,12 +49,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with fake_providers() as fake:
         env = {f"{p.upper()}_API_KEY": f"key-{p}" for p in IDS}
         env |= {f"SITEGEN_CHAT_{p.upper()}_BASE_URL": fake.url(p) for p in IDS}
-        site = _site()
-        site["chat"]["providers"] = site["chat"]["providers"][:1]  # only groq: its failures reach the widget
-        site["chat"]["providers"][0]["timeout"] = 5
+        site = chat_site(providers=["groq"], timeout=5)  # only groq: its failures reach the widget
         (tmp / "d").mkdir()
-        data = _data(tmp / "d")
-        (data / "site.json").write_text(json.dumps(site))
+        data = chat_data(tmp / "d", site)
         chat_app = create_app(Settings(data_dir=data, local_dir=tmp, site=site, env=env))
 
         async def home(request: Any) -> HTMLResponse:
@@ -67,9 +64,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 Mount("/assets", app=StaticFiles(directory=THEME / "static")),
             ]
         )
-        port = free_port()
-        with serve(app, port):
-            yield {"url": f"http://127.0.0.1:{port}/pk/", "fake": fake}
+        with serve(app) as base:
+            yield {"url": f"{base}/pk/", "fake": fake}
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,11 @@ from starlette.staticfiles import StaticFiles
 
 from edge.contact import create_app
 from edge.inquiries import Inquiry, LocalInquiryStore, StoreUnavailable
-from tests.edge.test_contact import make_settings, serve, site_data
 from tests.support import axe
 from tests.support.chromium import CHROMIUM
 from tests.support.chromium import CHROMIUM_ARGS as ARGS
+from tests.support.contactsite import make_settings, site_data
+from tests.support.servers import serve
 from tests.support.static_site import site_app
 
 pytestmark = pytest.mark.browser

@@ -116,7 +116,7 @@ UNSIZED_IMAGES = """
 @pytest.fixture(scope="module")
 def starter_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The starter site (`sitegen new`) built and served: it has a (sample) case study."""
-    from tests.edge.test_contact import serve
+    from tests.support.servers import serve
     from tests.support.sitegen_cli import build_dev, run_sitegen
     from tests.support.static_site import site_app
 

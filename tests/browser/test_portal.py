@@ -22,10 +22,10 @@ from starlette.staticfiles import StaticFiles
 
 from edge.portal import create_app
 from edge.settings import load_settings
-from tests.edge.test_contact import serve
 from tests.support.chromium import CHROMIUM
 from tests.support.chromium import CHROMIUM_ARGS as ARGS
-from tests.support.edgesite import edge_site
+from tests.support.edgesite import EDGE_SITE_YAML, write_edge
+from tests.support.servers import serve
 
 pytestmark = pytest.mark.browser
 
@@ -54,22 +54,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not installed at {CHROMIUM}")
     tmp = tmp_path_factory.mktemp("portal-browser")
-    (tmp / "_edge").mkdir()
-    (tmp / "_edge" / "site.json").write_text(
-        json.dumps(
-            edge_site(
-                {
-                    "production": False,
-                    "portal": {
-                        "bucket": "portal-files",
-                        "upload_max_bytes": 10000,
-                        "upload_types": ["text/plain"],
-                        "signed_url_seconds": 600,
-                    },
-                }
-            )
-        )
-    )
+    portal = "portal:\n  upload_max_bytes: 10000\n  upload_types: [text/plain]\n  signed_url_seconds: 600\n"
+    write_edge(tmp / "_edge", EDGE_SITE_YAML + portal, production=False)
     settings = load_settings(environ={}, data_dir=tmp / "_edge", local_dir=tmp / "local")
     html = portal_page()
 

@@ -21,7 +21,7 @@ import yaml
 from edge.app import create_app
 from edge.settings import load_settings
 from sitegen.build import BuildOptions, build
-from tests.edge.test_contact import serve
+from tests.support.servers import serve
 from tests.support.static_site import csp_for, empty_script, site_app
 from tests.support.supabase_fake import FakeSupabase, running
 

@@ -30,6 +30,7 @@ from edge.auth import (
     verify_token,
 )
 from edge.settings import Settings
+from tests.support.edgesite import built_edge
 from tests.support.jwt import (
     TEST_JWT_SECRET,
     SigningKey,
@@ -84,7 +85,7 @@ def _settings(url: str, tmp: Path, secret: str | None = None) -> Settings:
     env = {"SUPABASE_URL": url, "SUPABASE_PUBLISHABLE_KEY": "pk"}
     if secret:
         env["SUPABASE_JWT_SECRET"] = secret
-    return Settings(data_dir=tmp, local_dir=tmp, site={"production": True}, env=env)
+    return Settings(data_dir=tmp, local_dir=tmp, site=built_edge(), env=env)
 
 
 def verify(token: str, settings: Settings) -> User:

@@ -10,13 +10,9 @@ import pytest
 from edge.chat import create_app
 from edge.grounding import InventedPrice, PriceGuard
 from edge.settings import Settings
-from tests.edge import test_chat
-from tests.edge.fakeproviders import FakeProviders, free_port, serve
-from tests.edge.test_chat import IDS, _ask, _data, _provider, _site, _text
-
-# The same loopback providers and chat app as test_chat.py (pytest finds fixtures by module name).
-fake = test_chat.fake
-chat = test_chat.chat
+from tests.support.chatsite import IDS, ask, chat_data, chat_site, provider_of, text_of
+from tests.support.fakeproviders import FakeProviders
+from tests.support.servers import serve
 
 
 def _system(request: dict[str, object]) -> str:
@@ -27,7 +23,7 @@ def _system(request: dict[str, object]) -> str:
 
 def test_retrieved_chunks_with_urls_reach_the_model(chat: str, fake: FakeProviders) -> None:
     fake.modes["groq"] = "echo"
-    events, _ = _ask(chat, "Tell me about the Karachi agency", "pk")
+    events, _ = ask(chat, "Tell me about the Karachi agency", "pk")
     system = _system(fake.requests[-1])
     # The region's prompt first, then the ranked section with its URL, so the model can cite it.
     assert system.startswith("You are ExpertBot for 7Experts Pakistan.")
@@ -36,13 +32,13 @@ def test_retrieved_chunks_with_urls_reach_the_model(chat: str, fake: FakeProvide
     assert fake.requests[-1]["body"]["messages"][1:] == [
         {"role": "user", "content": "Tell me about the Karachi agency"}
     ]
-    assert _provider(events) == "groq"
-    assert "/pk/about/" in _text(events)  # the echo came back through the app
+    assert provider_of(events) == "groq"
+    assert "/pk/about/" in text_of(events)  # the echo came back through the app
 
 
 def test_not_offered_here_is_in_the_context(chat: str, fake: FakeProviders) -> None:
     fake.modes["groq"] = "echo"
-    _ask(chat, "Do you do branding?", "intl")
+    ask(chat, "Do you do branding?", "intl")
     system = _system(fake.requests[-1])
     assert (
         "Branding is not offered on the International site; it is offered in Pakistan (/pk/services/branding/)."
@@ -53,8 +49,8 @@ def test_not_offered_here_is_in_the_context(chat: str, fake: FakeProviders) -> N
 
 def test_gemini_gets_the_same_context(chat: str, fake: FakeProviders) -> None:
     fake.modes |= {"groq": "500", "cerebras": "500", "openrouter": "500", "gemini": "echo"}
-    events, _ = _ask(chat, "Tell me about the Karachi agency", "pk")
-    assert _provider(events) == "gemini"
+    events, _ = ask(chat, "Tell me about the Karachi agency", "pk")
+    assert provider_of(events) == "gemini"
     gemini = fake.requests[-1]["body"]
     assert "(/pk/about/)" in gemini["systemInstruction"]["parts"][0]["text"]
 
@@ -69,7 +65,7 @@ def test_invented_price_never_reaches_the_visitor(chat: str, fake: FakeProviders
         " a full site",
         " with hosting included.",
     ]
-    events, _ = _ask(chat, "How much does a website cost?", "pk")
+    events, _ = ask(chat, "How much does a website cost?", "pk")
     shown = [d.get("t", "") for e, d in events if e in {"token", "replace"}]
     assert not [t for t in shown if "12" in t]
     replaced = [d for e, d in events if e == "replace"]
@@ -85,9 +81,9 @@ def test_invented_price_never_reaches_the_visitor(chat: str, fake: FakeProviders
 
 def test_a_catalog_price_streams_unchanged(chat: str, fake: FakeProviders) -> None:
     fake.answers["groq"] = ["Web Development", " starts", " from Rs", " 80,000.", " Ask us", " for a quote."]
-    events, _ = _ask(chat, "How much does a website cost?", "pk")
-    assert _provider(events) == "groq"
-    assert _text(events) == "Web Development starts from Rs 80,000. Ask us for a quote."
+    events, _ = ask(chat, "How much does a website cost?", "pk")
+    assert provider_of(events) == "groq"
+    assert text_of(events) == "Web Development starts from Rs 80,000. Ask us for a quote."
     assert not [e for e, _ in events if e == "replace"]
     # Links for the question follow the model's answer.
     assert [e for e, _ in events][-2:] == ["links", "done"]
@@ -95,7 +91,7 @@ def test_a_catalog_price_streams_unchanged(chat: str, fake: FakeProviders) -> No
 
 def test_a_price_from_another_region_counts_as_invented(chat: str, fake: FakeProviders) -> None:
     fake.answers["groq"] = ["Web development is from $900 here."]
-    events, _ = _ask(chat, "How much does a website cost?", "pk")
+    events, _ = ask(chat, "How much does a website cost?", "pk")
     assert "$900" not in "".join(d.get("t", "") for e, d in events if e in {"token", "replace"})
 
 
@@ -123,20 +119,18 @@ def test_price_guard(pieces: list[str], shown: str | None) -> None:
 
 
 def test_offline_without_providers_claims_no_failure(tmp_path: Path) -> None:
-    site = _site()
-    site["chat"]["providers"] = []
-    settings = Settings(data_dir=_data(tmp_path), local_dir=tmp_path, site=site, env={})
-    port = free_port()
-    with serve(create_app(settings), port):
-        events, _ = _ask(f"http://127.0.0.1:{port}/", "How much does a website cost?", "pk")
+    site = chat_site(providers=[])
+    settings = Settings(data_dir=chat_data(tmp_path, site), local_dir=tmp_path, site=site, env={})
+    with serve(create_app(settings)) as base:
+        events, _ = ask(f"{base}/", "How much does a website cost?", "pk")
     meta = next(d for e, d in events if e == "meta")
     assert meta == {"provider": "offline", "notice": "Quick answers from this site:"}
-    assert _text(events).startswith("Web Development: from Rs 80,000.")
-    assert "can't" not in _text(events)
+    assert text_of(events).startswith("Web Development: from Rs 80,000.")
+    assert "can't" not in text_of(events)
 
 
 def test_offline_after_configured_providers_failed_says_so(chat: str, fake: FakeProviders) -> None:
     fake.modes |= {p: "500" for p in IDS}
-    events, _ = _ask(chat, "How much does a website cost?", "pk")
+    events, _ = ask(chat, "How much does a website cost?", "pk")
     meta = next(d for e, d in events if e == "meta")
     assert meta["provider"] == "offline" and "can't be reached" in meta["notice"]

@@ -1,17 +1,14 @@
 """The contact handler, in process (httpx.ASGITransport), with the real local SQLite store.
 
-Helpers here (``write_site``, ``make_settings``, ``serve``...) are shared by the
-other contact/inquiry test modules.
+Its test site and helpers are in tests/support/contactsite.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,110 +16,21 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp
 
 from edge.contact import create_app
 from edge.inquiries import Inquiry, LocalInquiryStore, StoreUnavailable
 from edge.notify import Notifier, webhook_sender
 from edge.ratelimit import RateLimiter
-from edge.settings import Settings, load_settings
-from tests.support.edgesite import PROXY_SECRET, edge_site, netlify_signature
+from edge.settings import Settings
+from tests.support.contactsite import BASE, JSON_HEADERS, make_settings, valid
+from tests.support.edgesite import PROXY_SECRET, netlify_signature
+from tests.support.servers import free_port_url, serve
 
 pytestmark = pytest.mark.anyio
-
-BASE = "http://testserver"
-JSON_HEADERS = {"Accept": "application/json"}
-
-
-def site_data(
-    rate_per_minute: int = 1000, max_body: int = 16384, retention_months: int = 12
-) -> dict[str, Any]:
-    def urls(r: str) -> dict[str, str]:
-        return {
-            "home": f"/{r}/",
-            "contact": f"/{r}/contact/",
-            "thanks": f"/{r}/contact/thanks/",
-            "privacy": f"/{r}/legal/privacy/",
-            "portal": f"/{r}/portal/",
-        }
-
-    return edge_site(
-        {
-            "version": 1,
-            "generator": "sitegen test",
-            "production": False,
-            "title": "7Experts",
-            "base_url": "https://7expertspk.com",
-            "contact": {"company": "7Experts", "email": "info@7expertspk.com", "phone": "+92 336 6532777"},
-            "default_region": "intl",
-            "regions": {
-                "pk": {
-                    "label": "Pakistan",
-                    "countries": ["PK"],
-                    "default": False,
-                    "urls": urls("pk"),
-                    "services": [
-                        {"id": "web-development", "name": "Web Development"},
-                        {"id": "branding", "name": "Branding"},
-                    ],
-                },
-                "intl": {
-                    "label": "International",
-                    "countries": [],
-                    "default": True,
-                    "urls": urls("intl"),
-                    "services": [
-                        {"id": "web-development", "name": "Web Development"},
-                        {"id": "ecommerce-management", "name": "E-commerce Management"},
-                    ],
-                },
-            },
-            "retention": {"inquiries_months": retention_months, "portal_months_after_close": 24},
-            "edge": {
-                "origin": "https://edge.7expertspk.com",
-                "allowed_origins": ["https://7expertspk.com"],
-                "proxy_signature_env": "NETLIFY_PROXY_SIGNATURE",
-            },
-            "contact_form": {
-                "max_body_bytes": max_body,
-                "rate_limit_per_minute": rate_per_minute,
-                "notify_webhook_env": "CONTACT_WEBHOOK_URL",
-                "turnstile": {"site_key": "", "secret_env": "TURNSTILE_SECRET_KEY"},
-            },
-        }
-    )
-
-
-def write_site(directory: Path, **kwargs: Any) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "site.json").write_text(json.dumps(site_data(**kwargs)), encoding="utf-8")
-    return directory
-
-
-def make_settings(tmp_path: Path, env: dict[str, str] | None = None, **kwargs: Any) -> Settings:
-    data = write_site(tmp_path / "edge-data", **kwargs)
-    return load_settings(environ=env or {}, data_dir=data, local_dir=tmp_path / "local")
-
-
-def valid(**overrides: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "name": "Ayesha Khan",
-        "email": "ayesha@example.com",
-        "phone": "0336 6532777",
-        "company": "Khan Textiles",
-        "service": "web-development",
-        "message": "We need a new website for our textile shop in Karachi.",
-        "consent": "on",
-        "region": "pk",
-        "website": "",
-    }
-    fields.update(overrides)
-    return fields
 
 
 class FailingStore:
@@ -134,38 +42,6 @@ class FailingStore:
     async def add(self, inquiry: Inquiry) -> None:
         self.attempts += 1
         raise StoreUnavailable("database is down")
-
-
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free loopback port in a thread; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(500):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
-        else:  # pragma: no cover - startup failure
-            raise RuntimeError("test server did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-def free_port_url() -> str:
-    """A loopback URL nobody listens on (the port was bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 
 from edge.contact import FIELDS, HONEYPOT_FIELD, create_app
 from edge.inquiries import LocalInquiryStore
-from tests.edge.test_contact import BASE, make_settings, valid
+from tests.support.contactsite import BASE, make_settings, valid
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "themes" / "default" / "templates"

@@ -18,7 +18,8 @@ from edge.inquiries import (
     months_before,
     store_from_settings,
 )
-from tests.edge.test_contact import make_settings
+from edge.settings import EdgeDataMissing
+from tests.support.contactsite import make_settings
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -143,11 +144,20 @@ def test_retention_run_follows_site_json(tmp_path: Path) -> None:
         assert f"older than {months} months" in str(result)
 
 
-@pytest.mark.parametrize("value", [0, 121, "12", 1.5, True])
-def test_retention_rejects_bad_periods(tmp_path: Path, value: object) -> None:
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (0, retention.RetentionError),  # out of range
+        (121, retention.RetentionError),
+        ("12", EdgeDataMissing),  # not a whole number: not what the build writes
+        (1.5, EdgeDataMissing),
+        (True, EdgeDataMissing),
+    ],
+)
+def test_retention_rejects_bad_periods(tmp_path: Path, value: object, error: type[Exception]) -> None:
     settings = make_settings(tmp_path, retention_months=12)
     settings.site["retention"]["inquiries_months"] = value
-    with pytest.raises(retention.RetentionError):
+    with pytest.raises(error, match="inquiries_months"):
         retention.run(settings)
 
 

@@ -28,8 +28,8 @@ from edge.inquiries import (
     SupabaseInquiryStore,
     store_from_settings,
 )
-from tests.edge.test_contact import BASE, JSON_HEADERS, make_settings, valid
-from tests.edge.test_contact_hostile import payloads
+from tests.support.contact_payloads import payloads
+from tests.support.contactsite import BASE, JSON_HEADERS, make_settings, valid
 from tests.support.pg import as_role, run_cron_job
 
 COLUMNS = ("region", "service", "name", "email", "phone", "company", "message", "consent_at")
@@ -360,7 +360,7 @@ def test_supabase_outage_is_503_and_nothing_half_stored(
 def test_supabase_store_unreachable_raises_store_unavailable() -> None:
     import anyio
 
-    from tests.edge.test_contact import free_port_url
+    from tests.support.servers import free_port_url
 
     store = SupabaseInquiryStore(free_port_url(), "sb_publishable_x", timeout=5)
     now = datetime.now(UTC)

@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from edge.app import create_app
 from edge.settings import load_settings
-from tests.edge.test_contact import valid, write_site
+from tests.support.contactsite import valid, write_edge_data
 
 
 class _Webhook:
@@ -60,10 +60,7 @@ def webhook() -> Iterator[_Webhook]:
 
 
 def test_shutdown_delivers_queued_notification_and_closes_clients(tmp_path: Path, webhook: _Webhook) -> None:
-    data = write_site(tmp_path / "edge-data")
-    (data / "search").mkdir()
-    for region in ("pk", "intl"):
-        (data / "search" / f"{region}.json").write_text("[]")
+    data = write_edge_data(tmp_path / "edge-data")  # the build's _edge/, search data included
     settings = load_settings(
         environ={"CONTACT_WEBHOOK_URL": webhook.url}, data_dir=data, local_dir=tmp_path / "l"
     )

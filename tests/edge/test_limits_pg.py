@@ -18,7 +18,7 @@ import pytest
 from edge.contact import create_app
 from edge.inquiries import LocalInquiryStore
 from edge.limits import Budget, SharedCounters
-from tests.edge.test_contact import BASE, JSON_HEADERS, make_settings, valid
+from tests.support.contactsite import BASE, JSON_HEADERS, make_settings, valid
 from tests.support.pg import as_role
 
 KEY = "0123456789abcdef0123456789abcdef"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,22 +18,17 @@ from pathlib import Path
 import httpx
 
 from tests.support.edgesite import write_one_region_edge
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = ["203.0.113.77", "127.0.0.1", "SECRETTOKEN", "ayesha@example.com"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_hostile_run_leaves_no_personal_data_in_the_log(tmp_path: Path) -> None:
     data = write_one_region_edge(
-        tmp_path / "_edge", production=False, portal={"upload_types": ["text/plain"]}
+        tmp_path / "_edge", "portal:\n  upload_types: [text/plain]\n", production=False
     )
-    hook = f"http://127.0.0.1:{_free_port()}/hooks/SECRETTOKEN"  # nobody listens: delivery fails
+    hook = f"http://127.0.0.1:{free_port()}/hooks/SECRETTOKEN"  # nobody listens: delivery fails
     env = {
         **os.environ,
         "SITEGEN_EDGE_DATA": str(data),
@@ -43,7 +37,7 @@ def test_hostile_run_leaves_no_personal_data_in_the_log(tmp_path: Path) -> None:
     }
     for name in ("SUPABASE_URL", "SUPABASE_PUBLISHABLE_KEY", "SUPABASE_ANON_KEY"):
         env.pop(name, None)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "edge", "--port", str(port)],
         cwd=ROOT,

@@ -11,20 +11,22 @@ from starlette.testclient import TestClient
 
 from edge.portal import create_app
 from edge.settings import load_settings
-from tests.support.edgesite import edge_site, schema_default
+from tests.support.edgesite import EDGE_SITE_YAML, schema_default, write_edge
 
-PORTAL = {
-    "bucket": "portal-files",
-    "upload_max_bytes": 1000,
-    "upload_types": ["application/pdf", "text/plain"],
-    "signed_url_seconds": 600,
-}
+SITE_YAML = (
+    EDGE_SITE_YAML
+    + """\
+portal:
+  bucket: portal-files
+  upload_max_bytes: 1000
+  upload_types: [application/pdf, text/plain]
+  signed_url_seconds: 600
+"""
+)
 
 
 def _client(tmp: Path, production: bool = False) -> TestClient:
-    data = tmp / "_edge"
-    data.mkdir(exist_ok=True)
-    (data / "site.json").write_text(json.dumps(edge_site({"production": production, "portal": PORTAL})))
+    data = write_edge(tmp / "_edge", SITE_YAML, production=production)
     settings = load_settings(environ={}, data_dir=data, local_dir=tmp / "local")
     return TestClient(create_app(settings))
 
@@ -150,9 +152,7 @@ def test_dev_login_validates_email(tmp_path: Path) -> None:
 def test_site_omitting_upload_types_accepts_the_documented_defaults(tmp_path: Path) -> None:
     # Once: site.json carried the schema's [] and the handler's own ["application/pdf"]
     # fallback never applied, so such a site accepted no upload at all.
-    data = tmp_path / "_edge"
-    data.mkdir()
-    (data / "site.json").write_text(json.dumps(edge_site({"production": False})))
+    data = write_edge(tmp_path / "_edge", production=False)  # site.yaml names no portal keys
     c = TestClient(create_app(load_settings(environ={}, data_dir=data, local_dir=tmp_path / "local")))
     a = _login(c, "a@example.com")
     pid = c.get("/projects", headers=a).json()["projects"][0]["id"]

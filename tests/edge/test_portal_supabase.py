@@ -15,9 +15,9 @@ from postgrest import APIError
 from starlette.testclient import TestClient
 
 from edge.portal import create_app
-from edge.portal_store import SupabasePortalStore
+from edge.portal_supabase import SupabasePortalStore
 from edge.settings import Settings
-from tests.support.edgesite import edge_site
+from tests.support.edgesite import EDGE_SITE_YAML, built_edge
 
 
 @pytest.fixture()
@@ -50,8 +50,8 @@ def world(db: psycopg.Connection[Any], postgrest: Any, supabase_apis: Any, tmp_p
         data_dir=tmp_path,
         local_dir=tmp_path,
         env=env,
-        site=edge_site(
-            {"production": True, "portal": {"upload_types": ["application/pdf"], "upload_max_bytes": 100}}
+        site=built_edge(
+            EDGE_SITE_YAML + "portal:\n  upload_types: [application/pdf]\n  upload_max_bytes: 100\n"
         ),
     )
     hdr = {

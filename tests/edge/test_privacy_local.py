@@ -21,28 +21,27 @@ from edge.inquiries import Inquiry, LocalInquiryStore, months_before
 from edge.portal import create_app
 from edge.portal_store import LocalPortalStore
 from edge.settings import load_settings
-from tests.support.edgesite import edge_site
+from tests.support.edgesite import EDGE_SITE_YAML, write_edge
 
-PORTAL = {
-    "bucket": "portal-files",
-    "upload_max_bytes": 1000,
-    "upload_types": ["text/plain"],
-    "signed_url_seconds": 60,
-}
+SITE_YAML = (
+    EDGE_SITE_YAML
+    + """\
+portal:
+  bucket: portal-files
+  upload_max_bytes: 1000
+  upload_types: [text/plain]
+  signed_url_seconds: 60
+privacy:
+  retention: {inquiries_months: 12, portal_months_after_close: 24}
+"""
+)
 CLOSED_ON = "2024-11-29"
 # Closed at the end of its closing day (UTC); kept 24 months after that.
 EXPIRY = months_before(datetime(2024, 11, 30, tzinfo=UTC), -24)
 
 
 def _settings(tmp: Path) -> Any:
-    data = tmp / "_edge"
-    data.mkdir(exist_ok=True)
-    site = {
-        "production": False,
-        "portal": PORTAL,
-        "retention": {"inquiries_months": 12, "portal_months_after_close": 24},
-    }
-    (data / "site.json").write_text(json.dumps(edge_site(site)))  # handler sections from the schema
+    data = write_edge(tmp / "_edge", SITE_YAML, production=False)
     return load_settings(environ={}, data_dir=data, local_dir=tmp / "local")
 
 

@@ -1,7 +1,8 @@
 """Inquiries are kept for the privacy policy's 12 months when site.yaml names no period.
 
 The period is declared once, in the generator's schema; the built site.json carries it to the
-edge. The edge keeps a fallback for a site.json without it, which must purge at the same age.
+edge, which declares no period of its own: a site.json without one is refused, not purged by a
+second default.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from edge import retention
 from edge.inquiries import Inquiry, LocalInquiryStore
-from edge.settings import load_settings
+from edge.settings import EdgeDataMissing, load_settings
 from tests.support.sitefactory import SITE_YAML, build_site, write_site
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -64,12 +67,16 @@ def test_default_inquiry_retention_is_the_privacy_policys_12_months(tmp_path: Pa
     assert _purge(data, tmp_path / "local") == ["inside"]
 
 
-def test_edge_fallback_retention_equals_the_schema_default(tmp_path: Path) -> None:
-    """A site.json without a retention period (an older build) purges at the same age."""
+def test_edge_refuses_a_site_json_without_retention_periods(tmp_path: Path) -> None:
+    """A site.json without the periods (an older build) purges nothing and says what to do."""
     data = _built(tmp_path / "site")
     site_file = data / "site.json"
     site = json.loads(site_file.read_text(encoding="utf-8"))
-    schema_default = site.pop("retention")["inquiries_months"]
+    del site["retention"]
     site_file.write_text(json.dumps(site), encoding="utf-8")
-    assert schema_default == POLICY_MONTHS
-    assert _purge(data, tmp_path / "local") == ["inside"]
+    local = tmp_path / "local"
+    with pytest.raises(
+        EdgeDataMissing, match=r"site\.json: retention is missing; rebuild with `sitegen build`"
+    ):
+        _purge(data, local)
+    assert sorted(row["name"] for row in LocalInquiryStore.in_dir(local).all()) == ["inside", "outside"]

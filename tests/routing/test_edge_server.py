@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,12 +25,6 @@ def _cmd() -> list[str]:
     line = next(x for x in (ROOT / "edge.Dockerfile").read_text().splitlines() if x.startswith("CMD "))
     command: list[str] = json.loads(line.removeprefix("CMD "))
     return command
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_dockerfile_runs_the_edge_server() -> None:
@@ -51,7 +46,7 @@ def test_sitegen_edge_serves_the_handlers_without_logging_addresses(tmp_path: Pa
         ("container", [sys.executable, *_cmd()[1:]]),
         ("sitegen", [sitegen, "edge", "--root", str(tmp_path), "--host", "0.0.0.0", "--port", "0"]),
     ):
-        port = _free_port()
+        port = free_port()
         command[command.index("--port") + 1] = str(port)
         command[command.index("--host") + 1] = "127.0.0.1"
         log = tmp_path / f"{name}.log"

@@ -14,7 +14,6 @@ docs/deploy.md); the emulator tests check the value the generated ``_headers`` g
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,17 +24,11 @@ import httpx
 import pytest
 
 from sitegen import emulator
-from tests.edge.test_contact import serve
 from tests.support.hosts import host_env, npm_tool
 from tests.support.routing_cases import CASES, Case, hosted_site_yaml
+from tests.support.servers import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class _EdgeOnFirstRequest:
@@ -71,10 +64,10 @@ def netlify(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
 
         result = build(BuildOptions(root=site, out=site / "dist"))
         edge.data_dir = result.out / "_edge"
-        port = _free_port()
+        port = free_port()
         command = [
             str(cli), "dev", "--offline", "--no-open", "-d", "dist", "--internal-disable-edge-functions",
-            "--port", str(port), "--target-port", str(_free_port()), "--functions-port", str(_free_port()),
+            "--port", str(port), "--target-port", str(free_port()), "--functions-port", str(free_port()),
         ]  # fmt: skip
         log = (site / "netlify-dev.log").open("w")
         proc = subprocess.Popen(command, cwd=site, env=host_env(), stdout=log, stderr=subprocess.STDOUT)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.serve import DevServer
-from tests.serve.conftest import Running, serving
+from tests.support.devserver import Running, serving
 from tests.support.routing_cases import CASES, Case, hosted_site_yaml
 
 ROOT = Path(__file__).resolve().parents[2]

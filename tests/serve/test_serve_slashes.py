@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 
-from tests.serve.conftest import Running
+from tests.support.devserver import Running
 
 Start = Callable[..., AbstractContextManager[Running]]
 

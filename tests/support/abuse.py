@@ -131,9 +131,9 @@ def edge_under_test(tmp: Path) -> Iterator[Edge]:
     """The real edge app on a loopback port, Supabase mode, behind a signed-proxy configuration."""
     data = write_one_region_edge(
         tmp / "_edge",
-        edge={"proxy_signature_env": "NETLIFY_PROXY_SIGNATURE"},
-        contact_form={"rate_limit_per_minute": CONTACT_PER_MINUTE},
-        chat={"limits": {"rate_per_minute": CHAT_PER_MINUTE, "max_concurrent": CHAT_CONCURRENT}},
+        "edge:\n  proxy_signature_env: NETLIFY_PROXY_SIGNATURE\n"
+        f"contact_form:\n  rate_limit_per_minute: {CONTACT_PER_MINUTE}\n"
+        f"chat:\n  limits:\n    rate_per_minute: {CHAT_PER_MINUTE}\n    max_concurrent: {CHAT_CONCURRENT}\n",
     )
     supabase = FakeSupabase()
     env = {

@@ -15,25 +15,9 @@ import httpx
 from httpx_sse import connect_sse
 
 from sitegen.serve import DevServer, uvicorn_server
+from tests.support.sitefactory import REGIONS_YAML
 
-SITE_YAML = """\
-title: Mini
-base_url: https://example.com
-theme: mini
-regions:
-  pk:
-    label: Pakistan
-    countries: [PK]
-    hreflang: en-PK
-    locale: en_PK
-    currency: PKR
-  intl:
-    label: International
-    default: true
-    hreflang: en
-    locale: en_US
-    currency: USD
-"""
+SITE_YAML = "title: Mini\nbase_url: https://example.com\ntheme: mini\n" + REGIONS_YAML
 
 LAYOUT = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ page.title }}</title>'

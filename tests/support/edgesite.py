@@ -1,39 +1,27 @@
-"""site.json for edge tests, with the handler sections built by the real schema.
+"""The edge's data (``dist/_edge/``) for edge tests, made by the real build.
 
-A test writes only what it cares about; every other key of the ``edge``,
-``contact_form``, ``chat`` and ``portal`` sections comes from the schema's own
-defaults (``sitegen.config``), exactly as ``sitegen build`` writes them, so a
-test's site.json cannot drift from the real one.
+``built_edge(site_yaml)`` builds a small two-region site (pk and intl, with the pages the edge
+links to and three services) through ``sitegen build`` and returns its site.json, so a test's
+data is exactly what the build writes for that ``site.yaml`` and cannot drift from it.
+``write_edge`` copies the whole built ``_edge/`` folder where a test wants it. Each distinct
+site is built once per test session.
 """
 
 from __future__ import annotations
 
-import copy
+import atexit
 import dataclasses
+import functools
+import json
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from sitegen.config import Chat, ContactForm, Edge, Portal
-from sitegen.edgedata import plain
+from tests.support.sitefactory import REGIONS_YAML
 
 SECTIONS: dict[str, Any] = {"edge": Edge, "contact_form": ContactForm, "chat": Chat, "portal": Portal}
-
-
-def _merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
-        return {**base, **{k: _merge(base.get(k), v) for k, v in over.items()}}
-    return copy.deepcopy(over)
-
-
-def edge_site(site: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``site`` with every handler section completed from the schema's defaults."""
-    site = dict(site or {})
-    for name, cls in SECTIONS.items():
-        defaults = plain(cls())
-        site[name] = _merge(defaults, site.get(name) or {})
-    site.setdefault("production", True)
-    site.setdefault("regions", {})
-    return site
 
 
 def schema_default(section: str, key: str) -> Any:
@@ -58,18 +46,97 @@ def netlify_signature(secret: str = PROXY_SECRET, **changes: Any) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def write_one_region_edge(data: Path, **sections: Any) -> Path:
-    """``data``/site.json for a one-region ("pk") site plus an empty search index; ``sections`` override."""
-    import json
+# A two-region site like 7Experts: what the edge handlers read of it (regions, their pages,
+# services and prices, contact details) and nothing more.
+EDGE_SITE_YAML = (
+    """\
+title: 7Experts
+base_url: https://7expertspk.com
+contact:
+  company: 7Experts
+  email: info@7expertspk.com
+  phone: "+92 336 6532777"
+"""
+    + REGIONS_YAML
+)
 
-    (data / "search").mkdir(parents=True, exist_ok=True)
-    (data / "search" / "pk.json").write_text("[]")
-    site = {
-        "production": True,
-        "default_region": "pk",
-        "regions": {"pk": {"label": "Pakistan", "countries": ["PK"], "urls": {"thanks": "/pk/thanks/"}}},
-        "contact": {"email": "hello@example.com"},
-        **sections,
-    }
-    (data / "site.json").write_text(json.dumps(edge_site(site)))
-    return data
+_PAGE = "---\ntitle: {title}\n---\n{title}.\n"
+EDGE_SITE_FILES: dict[str, str] = {
+    "content/index.md": _PAGE.format(title="Home"),
+    "content/contact/index.md": _PAGE.format(title="Contact"),
+    "content/contact/thanks.md": _PAGE.format(title="Thank you"),
+    "content/legal/privacy.md": _PAGE.format(title="Privacy"),
+    "content/portal/index.md": _PAGE.format(title="Client portal"),
+    "content/services/web-development.yaml": (
+        "name: Web Development\norder: 1\nsummary: Fast websites.\nregions: [pk, intl]\n"
+        "price:\n  pk: {amount: 80000, currency: PKR, unit: project, from: true}\n"
+        "  intl: {amount: 900, currency: USD, unit: project, from: true}\n"
+    ),
+    "content/services/branding.yaml": (
+        "name: Branding\norder: 2\nsummary: Logos and stationery.\nregions: [pk]\n"
+        "price:\n  pk: {amount: 45000, currency: PKR, unit: project, from: true}\n"
+    ),
+    "content/services/ecommerce-management.yaml": (
+        "name: E-commerce Management\norder: 3\nsummary: Online stores run for you.\nregions: [intl]\n"
+        "price:\n  intl: {amount: 1500, currency: USD, unit: project, from: true}\n"
+    ),
+}
+
+
+@functools.cache
+def _built(site_yaml: str, files: tuple[tuple[str, str], ...], production: bool) -> Path:
+    from tests.support.sitefactory import build_site, write_site
+
+    root = Path(tempfile.mkdtemp(prefix="sitegen-edge-site-"))
+    atexit.register(shutil.rmtree, root, True)
+    write_site(root, dict(files), site_yaml=site_yaml)
+    build_site(root, production=production, cache=False)
+    return root / "dist" / "_edge"
+
+
+def built_edge(
+    site_yaml: str = EDGE_SITE_YAML, files: dict[str, str] | None = None, *, production: bool = True
+) -> dict[str, Any]:
+    """site.json as ``sitegen build`` writes it for this site.yaml (pages: ``EDGE_SITE_FILES``);
+    a fresh copy the caller may change."""
+    data = _built(site_yaml, tuple(sorted((files or EDGE_SITE_FILES).items())), production)
+    site: dict[str, Any] = json.loads((data / "site.json").read_text(encoding="utf-8"))
+    return site
+
+
+def write_edge(
+    target: Path,
+    site_yaml: str = EDGE_SITE_YAML,
+    files: dict[str, str] | None = None,
+    *,
+    production: bool = True,
+) -> Path:
+    """``target`` made a copy of the built ``_edge/`` folder (site.json, search, chat data)."""
+    data = _built(site_yaml, tuple(sorted((files or EDGE_SITE_FILES).items())), production)
+    shutil.copytree(data, target, dirs_exist_ok=True)
+    return target
+
+
+ONE_REGION_SITE_YAML = """\
+title: 7Experts
+base_url: https://7expertspk.com
+contact:
+  email: hello@example.com
+regions:
+  pk:
+    label: Pakistan
+    countries: [PK]
+    default: true
+    hreflang: en-PK
+    locale: en_PK
+    currency: PKR
+"""
+ONE_REGION_SITE_FILES = {
+    "content/index.md": _PAGE.format(title="Home"),
+    "content/contact/thanks.md": _PAGE.format(title="Thank you"),
+}
+
+
+def write_one_region_edge(data: Path, site_yaml: str = "", *, production: bool = True) -> Path:
+    """``data`` made the built ``_edge/`` of a one-region ("pk") site; ``site_yaml`` adds keys."""
+    return write_edge(data, ONE_REGION_SITE_YAML + site_yaml, ONE_REGION_SITE_FILES, production=production)

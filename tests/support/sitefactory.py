@@ -7,6 +7,23 @@ from pathlib import Path
 
 from sitegen.build import BuildOptions, BuildResult, build
 
+# The regions of a two-region site (pk and the default intl), for site.yaml texts built by tests.
+REGIONS_YAML = """\
+regions:
+  pk:
+    label: Pakistan
+    countries: [PK]
+    hreflang: en-PK
+    locale: en_PK
+    currency: PKR
+  intl:
+    label: International
+    default: true
+    hreflang: en
+    locale: en_US
+    currency: USD
+"""
+
 SITE_YAML = """\
 title: Tiny
 base_url: https://tiny.example

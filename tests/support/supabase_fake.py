@@ -196,7 +196,7 @@ class FakeSupabase:
 @contextmanager
 def running(fake: FakeSupabase) -> Iterator[FakeSupabase]:
     """Serve the fake on its own loopback port (its own origin) while the block runs."""
-    from tests.edge.test_contact import serve
+    from tests.support.servers import serve
 
     with serve(fake.app()) as url:
         fake.url = url

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
+
+from tests.support.servers import serve
 
 WORDS = ["Hello", " from", " the", " fake", " provider."]
 
@@ -97,31 +95,9 @@ class FakeProviders:
             yield b"data: [DONE]\n\n"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve(app: Any, port: int) -> Iterator[None]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(5)
-
-
 @contextmanager
 def fake_providers() -> Iterator[FakeProviders]:
-    fake = FakeProviders(port=free_port())
-    with serve(fake, fake.port):
+    fake = FakeProviders()
+    with serve(fake) as url:
+        fake.port = int(url.rsplit(":", 1)[1])
         yield fake
