@@ -18,6 +18,7 @@ bytes (checked by tests that compare with clean builds).
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from sitegen import workers
 from sitegen.cache import DIRNAME, BuildCache, digest
-from sitegen.changes import Inputs, LastBuild, State, build_key, input_paths, output_stamps
+from sitegen.changes import Inputs, LastBuild, Stamp, State, build_key, input_paths, output_stamps
 from sitegen.config import SiteConfig, load_config
 from sitegen.errors import BuildFailed, Problems, SitegenError
 from sitegen.output import MANIFEST
@@ -63,6 +64,10 @@ class BuildOptions:
     # (sitegen serve, tests) may have threads, and forking those is unsafe; the CLI defaults to None.
     jobs: int | None = 1
     cache: bool = True  # read and write .sitegen-cache/ (only when writing)
+    # The process ends after this build (the CLI): cyclic garbage collection is switched off while
+    # it runs. Nearly everything a build allocates lives until its end, so the collector's passes
+    # freed nothing and cost ~15 % of the CPU (docs/performance.md, peak memory unchanged).
+    one_shot: bool = False
 
 
 @dataclass
@@ -117,6 +122,16 @@ class Site:
 
 def build(options: BuildOptions) -> BuildResult:
     """Run the stages in order; a problem anywhere raises BuildFailed before the output folder changes."""
+    if not options.one_shot or not gc.isenabled():
+        return _build(options)
+    gc.disable()
+    try:
+        return _build(options)
+    finally:
+        gc.enable()
+
+
+def _build(options: BuildOptions) -> BuildResult:
     started, started_ns = time.perf_counter(), time.time_ns()
     problems = Problems()
     progress = options.progress or Progress()
@@ -155,7 +170,7 @@ def build(options: BuildOptions) -> BuildResult:
         if not options.write:
             result.files = {**outcome.in_memory, **output.files}
             return finish(result, progress, started)
-        names, digests = write_output(site.out, output, outcome, staging, last, result)
+        names, digests, kept = write_output(site.out, output, outcome, staging, last, result)
     except BaseException:
         if staging is not None:
             staging.abort()  # the old output was never touched
@@ -168,7 +183,7 @@ def build(options: BuildOptions) -> BuildResult:
             out=str(site.out),
             started_ns=started_ns,
             inputs=inputs.stamps,
-            outputs=output_stamps(site.out, names, digests),
+            outputs=output_stamps(site.out, names, digests, kept),
             pages=dict(result.pages),
             warnings=list(problems.warnings),
             templates=job.plan.templates,
@@ -186,6 +201,8 @@ class RenderJob:
     asset_files: dict[str, bytes]
     plan: RenderPlan
     images: ImageSet
+    # The last build's output files and digests, when it built every region into this folder.
+    last_outputs: dict[str, str] | None = None
 
 
 def prepare(
@@ -229,7 +246,10 @@ def prepare(
     shared_images = images.key_for([*images.static_keys(), *imaging.default_key(site.config)])
     base = digest(key, repr(sorted(asset_urls.items())), structure_key(sources.pages), shared_images)
     plan = render_jobs.plan(renderer, sources, site.region_ids, base, last, cache, deps, images)
-    return RenderJob(renderer, asset_urls, asset_files, plan, images)
+    outputs = None
+    if last.state is not None and last.same_output and site.region_ids == site.config.region_ids:
+        outputs = {rel: stamp[3] for rel, stamp in last.state.outputs.items()}
+    return RenderJob(renderer, asset_urls, asset_files, plan, images, outputs)
 
 
 def open_staging(out: Path, write: bool, to_render: int, last: LastBuild) -> Staging | None:
@@ -254,7 +274,7 @@ def render_and_check(
 ) -> tuple[RenderOutcome, Output]:
     """Render the pages, make the other files, check every link; raises BuildFailed on any problem."""
     from sitegen import render_jobs
-    from sitegen.linkcheck import check_build
+    from sitegen.linkcheck import check_build, known_good
     from sitegen.sitefiles import site_files
 
     pages = sources.pages
@@ -276,8 +296,20 @@ def render_and_check(
     )
     # Links are checked once every page rendered; a failed page would only add noise.
     problems.check(options.strict, errors_only=True)
+    html_files = {rel: digest(data) for rel, data in output.files.items() if rel.endswith(".html")}
+    names = {*output.files, *job.asset_files, *outcome.rendered}
+    known = known_good(
+        outcome.rendered, outcome.fresh, job.plan.previous_ids, names, job.last_outputs, html_files
+    )
     check_build(
-        outcome.rendered, output, job.asset_files, pages, site.region_ids, site.config.region_ids, problems
+        outcome.rendered,
+        output,
+        job.asset_files,
+        pages,
+        site.region_ids,
+        site.config.region_ids,
+        problems,
+        known,
     )
     # Only here do warnings alone stop the build (--strict): earlier stages stop on errors,
     # so a warning never hides the problems later stages would find.
@@ -342,11 +374,16 @@ def write_output(
     staging: Staging | None,
     last: LastBuild,
     result: BuildResult,
-) -> tuple[list[str], dict[str, str]]:
-    """Swap the staging folder in, or update the old output in place; returns the names and digests."""
+) -> tuple[list[str], dict[str, str], dict[str, Stamp]]:
+    """Swap the staging folder in, or update the old output in place.
+
+    Returns every output file's name and digest, and the stamps of those left as they were
+    (stat-ed once already, by ``last.intact``, so the saved state need not stat them again).
+    """
     from sitegen.output import OutputFiles, update
 
     names = [*output.files, *outcome.rendered]
+    kept: dict[str, Stamp] = {}
     digests = {rel: entry.digest for rel, entry in outcome.rendered.items()}
     for rel, data in output.files.items():
         digests[rel] = digest(data)
@@ -376,8 +413,11 @@ def write_output(
         }
         result.removed = update(out, changed, names)
         result.written = len(changed)
+        # Every other file was found intact (last.intact) by this build: its stamp stands.
+        previous = last.state.outputs if last.state is not None else {}
+        kept = {rel: previous[rel] for rel in names if rel not in changed and rel in previous}
     result.files = OutputFiles(out, names)
-    return names, digests
+    return names, digests, kept
 
 
 def finish(result: BuildResult, progress: Progress, started: float) -> BuildResult:

@@ -173,10 +173,16 @@ def code_stamp() -> str:
     return digest(*parts)
 
 
-def output_stamps(out: Path, names: list[str], digests: dict[str, str]) -> dict[str, Stamp]:
-    """The stamp of every output file just written (``digests``: rel -> content digest)."""
+def output_stamps(
+    out: Path, names: list[str], digests: dict[str, str], known: dict[str, Stamp] | None = None
+) -> dict[str, Stamp]:
+    """The stamp of every output file (``digests``: rel -> content digest; ``known``: stamps already taken)."""
     stamps: dict[str, Stamp] = {}
+    known = known or {}
     for rel in names:
+        if rel in known:
+            stamps[rel] = known[rel]
+            continue
         st = os.stat(os.path.join(out, rel))
         stamps[rel] = (st.st_size, st.st_mtime_ns, st.st_ino, digests[rel])
     return stamps

@@ -46,6 +46,17 @@ def chunks_file(pages: list[dict[str, Any]], services: list[dict[str, Any]]) -> 
     return json.dumps(page_chunks(pages) + services, ensure_ascii=False) + "\n"
 
 
+def page_chunks_json(entry: dict[str, Any]) -> str:
+    """A page's chunks, serialised as items of the chunks file's array (for ``chunks_json``)."""
+    return ", ".join(json.dumps(chunk, ensure_ascii=False) for chunk in page_chunks([entry]))
+
+
+def chunks_json(pages: list[str], services: list[dict[str, Any]]) -> str:
+    """``chunks_file`` from each page's ``page_chunks_json``: joined as ``json.dumps`` joins list items."""
+    items = [part for part in pages if part] + [json.dumps(s, ensure_ascii=False) for s in services]
+    return "[" + ", ".join(items) + "]\n"
+
+
 def page_sections(main_html: str) -> list[dict[str, str]]:
     """``[{"heading", "anchor", "text"}]`` of a page's main element; the text before the first h2/h3 has no heading."""
     main_html = _NAV.sub(" ", main_html)

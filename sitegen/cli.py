@@ -106,6 +106,7 @@ def build(
         progress=_progress(),
         jobs=jobs,
         cache=not no_cache,
+        one_shot=True,
     )
     try:
         result = run(options)

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from sitegen import __version__
-from sitegen.chunks import chunks_file, service_chunks
+from sitegen.chunks import chunks_json, service_chunks
 from sitegen.config import SiteConfig
 from sitegen.output import Output
 
@@ -136,17 +136,19 @@ def write_edge_data(
     production: bool,
     services: dict[str, list[dict[str, Any]]],
     urls: dict[str, dict[str, str]],
-    search: dict[str, list[str]],
+    search: dict[str, list[tuple[str, str]]],
 ) -> None:
-    """``search`` holds, per region, each page's entry already serialised (made where the page rendered)."""
+    """``search`` holds, per region, each page's entry and chat chunks already serialised (made where
+    the page rendered), so nothing here parses or serialises the pages' text again."""
     data = site_json(config, production, services, urls)
     output.add("_edge/site.json", json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
     for rid in config.region_ids:
         output.add(f"_edge/chat/{rid}.prompt.txt", system_prompt(config, rid, services.get(rid, []), urls))
         # Joined as json.dumps joins list items, so the file reads as one JSON array.
-        output.add(f"_edge/search/{rid}.json", "[" + ", ".join(search.get(rid, [])) + "]\n")
-        pages = [json.loads(e) for e in search.get(rid, [])]
-        output.add(f"_edge/chat/{rid}.chunks.json", chunks_file(pages, service_chunks(services.get(rid, []))))
+        entries = search.get(rid, [])
+        output.add(f"_edge/search/{rid}.json", "[" + ", ".join(entry for entry, _ in entries) + "]\n")
+        chunks = chunks_json([part for _, part in entries], service_chunks(services.get(rid, [])))
+        output.add(f"_edge/chat/{rid}.chunks.json", chunks)
 
 
 def _edge_service(view: dict[str, Any]) -> dict[str, Any]:

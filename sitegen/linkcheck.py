@@ -9,7 +9,7 @@ The build checks every page; ``sitegen serve`` checks the pages it re-rendered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from sitegen.errors import Problems
@@ -63,8 +63,13 @@ def check_build(
     region_ids: list[str],
     all_region_ids: list[str],
     problems: Problems,
+    known: Collection[str] = (),
 ) -> None:
-    """Every link of every page and 404 page of a build; ``region_ids`` are the regions built."""
+    """Every link of every page and 404 page of a build; ``region_ids`` are the regions built.
+
+    ``known``: pages whose links are known to be good (see ``known_good``): their hrefs and
+    ids still count as targets, their own links are not followed again.
+    """
     from sitegen.links import check_links, extract
 
     links: dict[str, tuple[str, ...]] = {}
@@ -74,7 +79,9 @@ def check_build(
             rel = f"{rid}{page.path}index.html"
             entry = rendered.get(rel) if rid in page.regions else None
             if entry is not None:
-                links[rel], ids[rel] = entry.hrefs, entry.ids
+                ids[rel] = entry.ids
+                if rel not in known:
+                    links[rel] = entry.hrefs
     for rel in [f"{rid}/404.html" for rid in region_ids] + ["404.html"]:
         if rel in output.files:
             links[rel], ids[rel] = extract(output.files[rel].decode("utf-8"))
@@ -86,13 +93,59 @@ def check_build(
         for p in pages
         if rid in p.regions
     ]
-    present = {*links, *asset_files, *output.files, *elsewhere}
+    present = {*ids, *asset_files, *output.files, *elsewhere}
 
     def sources(rel: str) -> LinkSources | None:
         entry = rendered.get(rel)
         return entry.link_sources if entry is not None else None
 
-    report(check_links(links, ids, present), sources, lambda rel: source_of(rel, pages, region_ids), problems)
+    good = _contact_links_of(links, rendered, known)
+    broken = check_links(links, ids, present, good)
+    report(broken, sources, lambda rel: source_of(rel, pages, region_ids), problems)
+
+
+def known_good(
+    rendered: Mapping[str, Rendered],
+    fresh: Collection[str],
+    previous_ids: Mapping[str, frozenset[str]],
+    names: Collection[str],
+    last: Mapping[str, str] | None,
+    digests: Mapping[str, str],
+) -> Collection[str]:
+    """The pages whose links need no check again: all not rendered again, when the site's shape is the same.
+
+    The last build checked every link of the pages it is reusing, and a link's verdict depends only
+    on the href, on which files exist and on the ids of the page it points to. So when this
+    build's output files are the last one's (``last``: file -> digest; None when it wrote
+    elsewhere or other regions), every re-rendered page kept its ids and every other HTML
+    file (404 pages) its bytes, those verdicts still stand. Otherwise every page is checked.
+    """
+    if last is None or len(names) != len(last) or any(rel not in last for rel in names):
+        return ()
+    for rel in fresh:
+        if previous_ids.get(rel) != rendered[rel].ids:
+            return ()
+    for rel, digest in digests.items():
+        if rel.endswith(".html") and last[rel] != digest:
+            return ()
+    return rendered.keys() - set(fresh)
+
+
+def _contact_links_of(
+    links: Mapping[str, tuple[str, ...]], rendered: Mapping[str, Rendered], known: Collection[str]
+) -> set[str]:
+    """The mailto:/tel: links of the pages checked that a known-good page has too (already checked)."""
+    from sitegen.links import CONTACT
+
+    wanted = {h for hrefs in links.values() for h in hrefs if h.startswith(CONTACT)}
+    good: set[str] = set()
+    for rel in known:
+        if not wanted:
+            break
+        found = wanted.intersection(rendered[rel].hrefs)
+        good |= found
+        wanted -= found
+    return good
 
 
 def source_of(rel: str, pages: list[Page], region_ids: list[str]) -> str:

@@ -13,7 +13,7 @@ import html as htmllib
 import posixpath
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import unquote
@@ -129,7 +129,7 @@ def check_output(files: Mapping[str, str], exists: Iterable[str]) -> list[tuple[
 
 
 _EXTERNAL = ("http://", "https://", "//", "data:", "javascript:")
-_CONTACT = ("mailto:", "tel:")
+CONTACT = ("mailto:", "tel:")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -195,15 +195,21 @@ _KEPT: dict[str, str] = {}
 
 
 def check_links(
-    links: Mapping[str, Iterable[str]], ids: Mapping[str, frozenset[str]], present: set[str]
+    links: Mapping[str, Iterable[str]],
+    ids: Mapping[str, frozenset[str]],
+    present: set[str],
+    good: Collection[str] = (),
 ) -> list[OutputProblem]:
-    """Every href in ``links`` (output file -> hrefs) leads to a file in ``present``, anchors included."""
+    """Every href in ``links`` (output file -> hrefs) leads to a file in ``present``, anchors included.
+
+    ``good``: mailto:/tel: links already found well-formed.
+    """
     problems: list[OutputProblem] = []
     absolute: dict[str, str | None] = {}  # "/pk/about/" -> "pk/about/index.html" (None: routed, not a file)
     for out_path, hrefs in links.items():
         for href in hrefs:
-            if href.startswith(_CONTACT):
-                reason = contact_link_problem(href)
+            if href.startswith(CONTACT):
+                reason = "" if href in good else contact_link_problem(href)
                 if reason:
                     problems.append(OutputProblem(out_path, href, "", "", reason))
                 continue

@@ -46,6 +46,7 @@ class Rendered:
     ids: frozenset[str]
     search: str  # its entry in _edge/search/<region>.json, serialised
     link_sources: LinkSources
+    chunks: str  # its chunks in _edge/chat/<region>.chunks.json, serialised (chunks.page_chunks_json)
 
 
 @dataclass
@@ -57,6 +58,8 @@ class RenderPlan:
     tasks: list[tuple[int, str]]  # (index into pages, region id) to render
     previous: set[str]  # output files the cache held (to drop the ones gone)
     templates: dict[str, Any]  # parsed template dependencies, for the next build
+    # The element ids the last build's output of each page to render had (for the link check).
+    previous_ids: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,6 +108,7 @@ def plan(
     keys: dict[str, tuple[str, ...]] = {}
     reused: dict[str, Rendered] = {}
     tasks: list[tuple[int, str]] = []
+    previous_ids: dict[str, frozenset[str]] = {}
     for rid in region_ids:
         for index, page in enumerate(sources.pages):
             if rid not in page.regions:
@@ -129,7 +133,9 @@ def plan(
                 reused[rel] = old
             else:
                 tasks.append((index, rid))
-    return RenderPlan(keys, reused, tasks, set(previous), deps.parsed())
+                if old is not None:
+                    previous_ids[rel] = old.ids
+    return RenderPlan(keys, reused, tasks, set(previous), deps.parsed(), previous_ids)
 
 
 def render(
@@ -190,7 +196,7 @@ def _outcome(
     return outcome
 
 
-Entry = tuple[str, tuple[str, ...], frozenset[str], str, LinkSources]  # Rendered without its key
+Entry = tuple[str, tuple[str, ...], frozenset[str], str, LinkSources, str]  # Rendered without its key
 
 
 def render_part(
@@ -218,9 +224,9 @@ def render_part(
         data = html.encode("utf-8")
         hrefs, ids = extract(html)
         title = str(renderer.page_meta(page, rid).get("title", ""))
-        entry = search.entry(index, rid, region_url(rid, page.path), title, main_html(html))
+        entry, chunks = search.entry(index, rid, region_url(rid, page.path), title, main_html(html))
         sources = renderer.link_sources.pop(rel, {})
-        kept: Entry = (digest(data), hrefs, ids, entry, sources)
+        kept: Entry = (digest(data), hrefs, ids, entry, sources, chunks)
         if context.staging is not None:
             put(context.staging, rel, data)
             out.append((rel, rid, None, kept))
@@ -239,8 +245,9 @@ class SearchText:
     def __init__(self) -> None:
         self.last: tuple[int, str, str, list[dict[str, str]]] | None = None
 
-    def entry(self, index: int, rid: str, url: str, title: str, main: str) -> str:
-        from sitegen.chunks import search_entry, search_text
+    def entry(self, index: int, rid: str, url: str, title: str, main: str) -> tuple[str, str]:
+        """The page's search entry and its chat chunks, serialised."""
+        from sitegen.chunks import page_chunks_json, search_entry, search_text
 
         same = _REGION_HREF.sub(lambda m: m.group(1) if m.group(2) == rid else m.group(0), main)
         if self.last is not None and self.last[0] == index and self.last[1] == same:
@@ -248,7 +255,8 @@ class SearchText:
         else:
             text, sections = search_text(main)
             self.last = (index, same, text, sections)
-        return json.dumps(search_entry(url, title, main, (text, sections)), ensure_ascii=False)
+        entry = search_entry(url, title, main, (text, sections))
+        return json.dumps(entry, ensure_ascii=False), page_chunks_json(entry)
 
 
 # An <a> tag's href up to its region prefix: group 1 the tag so far, group 2 the region id.

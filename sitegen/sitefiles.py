@@ -46,7 +46,7 @@ def site_files(
 
     output = Output()
     counts: dict[str, int] = {}
-    search: dict[str, list[str]] = {rid: [] for rid in region_ids}
+    search: dict[str, list[tuple[str, str]]] = {rid: [] for rid in region_ids}
     services_by_region: dict[str, list[dict[str, Any]]] = {}
     urls: dict[str, dict[str, str]] = {}
     for rid in region_ids:
@@ -54,7 +54,7 @@ def site_files(
         for page in built:
             entry = rendered.get(f"{rid}{page.path}index.html")
             if entry is not None:
-                search[rid].append(entry.search)
+                search[rid].append((entry.search, entry.chunks))
         output.add(f"{rid}/sitemap.xml", sitemap(config, rid, built))
         counts[rid] = len(built)
         services_by_region[rid] = renderer.service_views(rid)

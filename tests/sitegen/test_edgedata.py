@@ -134,3 +134,23 @@ def test_search_index_has_every_page_as_plain_text(edge: Path) -> None:
     assert set(by_url) == {"/pk/", "/pk/contact/", "/pk/legal/privacy/", "/pk/services/web/"}
     assert by_url["/pk/"]["title"] == "Home"
     assert "Welcome to Tiny." in by_url["/pk/"]["text"] and "<" not in by_url["/pk/"]["text"]
+
+
+def test_chunks_file_from_serialised_pages_is_the_same_json() -> None:
+    """The build joins each page's chunks serialised where it rendered; the file must not change by that."""
+    from sitegen.chunks import chunks_file, chunks_json, page_chunks_json, search_entry, service_chunks
+
+    pages = [
+        search_entry(
+            "/pk/a/",
+            "A – “quoted”",
+            '<p>Intro text long enough to stand alone.</p><h2 id="x">X</h2><p>Ünïcode body.</p>',
+        ),
+        search_entry("/pk/b/", "B", ""),
+    ]
+    services = service_chunks(
+        [{"id": "web", "url": "/pk/services/web/", "name": "Web", "price_text": "from Rs 1", "summary": "S"}]
+    )
+    assert chunks_json([page_chunks_json(p) for p in pages], services) == chunks_file(pages, services)
+    assert chunks_json([], []) == chunks_file([], []) == "[]\n"
+    assert json.loads(chunks_json([page_chunks_json(p) for p in pages], []))[0]["url"] == "/pk/a/"

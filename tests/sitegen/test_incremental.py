@@ -308,3 +308,19 @@ def test_in_place_update_and_swap_give_the_same_tree(
     edit(site / "content/blog/post-a.md", "Some words", "Swapped words")
     result = same_as_clean(site, tmp_path)
     assert result.rendered == 2 and result.reused > 0
+
+
+def test_a_bad_contact_link_added_to_one_page_fails_the_cached_build(site: Path, tmp_path: Path) -> None:
+    """Only the edited page's links are followed again by the output check; they still all are."""
+    before = tree(site / "dist")
+    edit(site / "content/blog/post-a.md", "Some words", "Write to [us](mailto:not-an-address). Some words")
+    with pytest.raises(BuildFailed) as failed:
+        cached_build(site)
+    messages = [str(e) for e in failed.value.errors]
+    assert messages == [
+        "content/blog/post-a.md: link 'mailto:not-an-address': 'not-an-address' is not an e-mail address "
+        "(An email address must have an @-sign)"
+    ]
+    assert tree(site / "dist") == before
+    edit(site / "content/blog/post-a.md", "Write to [us](mailto:not-an-address). ", "")
+    same_as_clean(site, tmp_path)
