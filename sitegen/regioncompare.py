@@ -34,7 +34,7 @@ _CLOSE = f"<!--{REGION_CLOSE}-->"
 class BlockDiff:
     file: str
     line: int
-    block: str  # as written after ':::', e.g. "region not pk"
+    block: str  # as written after ':::', e.g. "region not ID"
     shown_in: list[str]
     text: str  # the block's first line of text, as written
 

@@ -1,7 +1,7 @@
 """``/__sitegen/diff``: one page of the last good build in two regions side by side (dev server only).
 
 ``?path=/about/`` names the page (region-less, as ``sitegen diff --page``);
-``&regions=pk,intl`` the regions (default: the first two the page is built in).
+``&regions=A,B`` the regions (default: the first two the page is built in).
 The page lists the differences ``sitegen diff`` finds and shows each region's
 ``<main>`` in a column, styled by the site's own stylesheets; ``diff.js``
 marks the paragraphs, list items and headings that the other column lacks.

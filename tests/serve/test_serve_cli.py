@@ -9,10 +9,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+from click.testing import CliRunner
 
-from sitegen.serve import listen
+from sitegen.cli import main
+from sitegen.serve import ServeOptions, listen
 from tests.support.devserver import make_site
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,3 +133,19 @@ def test_quiet_serve_prints_no_request_lines(tmp_path: Path) -> None:
             proc.kill()
     printed = (tmp_path / "stderr.txt").read_text()
     assert "GET " not in printed and "serving" not in printed
+
+
+def test_only_a_port_on_the_command_line_counts_as_given(tmp_path: Path, monkeypatch: Any) -> None:
+    """The default port may move; `--port 8000`, even the same number, may not."""
+    import sitegen.serve
+
+    site = make_site(tmp_path / "site")
+    seen: list[ServeOptions] = []
+    monkeypatch.setattr(sitegen.serve, "run", lambda options, log, note: seen.append(options))
+    runner = CliRunner()
+    assert runner.invoke(main, ["serve", "--root", str(site)]).exit_code == 0
+    assert runner.invoke(main, ["serve", "--root", str(site), "--port", "8000", "-v"]).exit_code == 0
+    assert runner.invoke(main, ["serve", "--root", str(site), "-q", "--open"]).exit_code == 0
+    assert [(o.port, o.port_given) for o in seen] == [(8000, False), (8000, True), (8000, False)]
+    assert [o.server_log_level for o in seen] == ["warning", "info", "warning"]
+    assert [(o.log_requests, o.open_browser) for o in seen] == [(True, False), (True, False), (False, True)]
