@@ -142,8 +142,8 @@ def check(strict: bool, root: Path) -> None:
 
 
 @main.command()
-@click.argument("what", metavar="DIR | page PATH | service ID")
-@click.argument("name", required=False)
+@click.argument("what", metavar="DIR|page|service")
+@click.argument("name", required=False, metavar="[PATH|ID]")
 @root_option
 @verbosity_options
 def new(what: str, name: str | None, root: Path) -> None:
