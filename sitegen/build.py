@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING
 from sitegen import workers
 from sitegen.cache import DIRNAME, BuildCache, digest
 from sitegen.changes import Inputs, LastBuild, Stamp, State, build_key, input_paths, output_stamps
-from sitegen.config import SiteConfig, load_config
+from sitegen.config import SiteConfig, at_origin, load_config, parse_origin
 from sitegen.errors import BuildFailed, Problems, SitegenError
 from sitegen.output import MANIFEST
 from sitegen.progress import Progress
 from sitegen.render_jobs import RenderOutcome, RenderPlan
 from sitegen.sources import Sources, read_sources
+from sitegen.staticfiles import foreign_files
 from sitegen.theme import template_dirs, theme_dir
 
 # Markdown, Jinja2 and the rest load only when something has to be rebuilt:
@@ -57,6 +58,8 @@ class BuildOptions:
     regions: list[str] | None = None  # None: every region
     drafts: bool = False
     strict: bool = False
+    # The origin every absolute URL names instead of site.yaml's base_url (deploy previews, serve).
+    base_url: str | None = None
     production: bool = True
     write: bool = True  # False for `sitegen check` and `sitegen serve` (files kept in memory)
     progress: Progress | None = None
@@ -93,6 +96,7 @@ class BuildResult:
     images: int = 0  # images beside content and in static folders
     images_encoded: int = 0  # of them, encoded by this build (the others came from the cache)
     image_set: ImageSet | None = None  # for `sitegen serve`'s one-page rebuild
+    kept: list[str] = field(default_factory=list)  # files in the output folder no build made, left there
 
     def summary(self) -> str:
         per_region = ", ".join(f"{rid} {n}" for rid, n in self.pages.items())
@@ -106,6 +110,12 @@ class BuildResult:
             text += f"; {self.images} images ({self.images_encoded} encoded)"
         if self.jobs > 1:
             text += f"; {self.jobs} processes"
+        if self.kept:
+            shown = ", ".join(self.kept[:3]) + (", …" if len(self.kept) > 3 else "")
+            text += (
+                f"; {len(self.kept)} file{'s' if len(self.kept) != 1 else ''} in {self.out.name}/ not made "
+                f"by sitegen, left as they are: {shown} (to publish a file, put it in static/)"
+            )
         return text
 
 
@@ -139,7 +149,9 @@ def _build(options: BuildOptions) -> BuildResult:
     cache = BuildCache(site.root / DIRNAME, enabled=options.write and options.cache)
     result = BuildResult(config=site.config, out=site.out, cached=cache.enabled, jobs=1)
 
-    key = build_key(site.root, site.theme, site.region_ids, options.production, options.drafts)
+    key = build_key(
+        site.root, site.theme, site.region_ids, options.production, options.drafts, site.config.base_url
+    )
     last = LastBuild.load(cache, key, site.out)
     paths = input_paths(site.root, site.theme, site.config)
     if last.unchanged(paths):
@@ -201,6 +213,7 @@ class RenderJob:
     asset_files: dict[str, bytes]
     plan: RenderPlan
     images: ImageSet
+    static_files: dict[str, bytes]  # static/, published unchanged at the output root
     # The last build's output files and digests, when it built every region into this folder.
     last_outputs: dict[str, str] | None = None
 
@@ -221,6 +234,7 @@ def prepare(
     from sitegen.deps import TemplateDeps, structure_key
     from sitegen.output import collect_assets
     from sitegen.render import Assets, Renderer
+    from sitegen.staticfiles import read_static
 
     static_dirs = [site.theme / "static", site.root / "static"]
     asset_urls, asset_files = collect_assets(static_dirs)
@@ -249,7 +263,9 @@ def prepare(
     outputs = None
     if last.state is not None and last.same_output and site.region_ids == site.config.region_ids:
         outputs = {rel: stamp[3] for rel, stamp in last.state.outputs.items()}
-    return RenderJob(renderer, asset_urls, asset_files, plan, images, outputs)
+    return RenderJob(
+        renderer, asset_urls, asset_files, plan, images, read_static(site.root, inputs.data), outputs
+    )
 
 
 def open_staging(out: Path, write: bool, to_render: int, last: LastBuild) -> Staging | None:
@@ -276,6 +292,7 @@ def render_and_check(
     from sitegen import render_jobs
     from sitegen.linkcheck import check_build, known_good
     from sitegen.sitefiles import site_files
+    from sitegen.staticfiles import check_static
 
     pages = sources.pages
     folder = staging.folder if staging is not None else None
@@ -293,9 +310,12 @@ def render_and_check(
         job.asset_urls,
         options.production,
         problems,
+        static=job.static_files,
     )
+    check_static(job.static_files, [*output.files, *outcome.rendered, *job.asset_files], problems)
     # Links are checked once every page rendered; a failed page would only add noise.
     problems.check(options.strict, errors_only=True)
+    output.files.update(job.static_files)  # links may lead to them; the set of names includes them
     html_files = {rel: digest(data) for rel, data in output.files.items() if rel.endswith(".html")}
     names = {*output.files, *job.asset_files, *outcome.rendered}
     known = known_good(
@@ -327,6 +347,11 @@ def configure(options: BuildOptions, problems: Problems) -> Site:
     config = load_config(root / "site.yaml", problems)
     if problems.errors:
         problems.check(options.strict, errors_only=True)
+    if options.base_url:
+        try:
+            config = at_origin(config, parse_origin(options.base_url))
+        except SitegenError as exc:
+            problems.add(exc)
     for rid in options.regions or []:
         if rid not in config.regions:
             problems.error(
@@ -363,6 +388,7 @@ def nothing_to_do(
     result.warnings = list(state.warnings)
     result.reused = sum(state.pages.values())
     result.files = OutputFiles(Path(last.out), state.outputs)
+    result.kept = foreign_files(Path(last.out), state.outputs, MANIFEST)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -417,6 +443,7 @@ def write_output(
         previous = last.state.outputs if last.state is not None else {}
         kept = {rel: previous[rel] for rel in names if rel not in changed and rel in previous}
     result.files = OutputFiles(out, names)
+    result.kept = foreign_files(out, names, MANIFEST)
     return names, digests, kept
 
 

@@ -22,6 +22,8 @@ from sitegen.cache import BuildCache, FileState, digest
 from sitegen.config import SiteConfig
 from sitegen.errors import Problems, SitegenError
 from sitegen.output import MANIFEST
+from sitegen.staticfiles import FOLDER as STATIC
+from sitegen.staticfiles import static_paths
 from sitegen.theme import template_dirs
 from sitegen.yamlio import unreadable
 
@@ -128,24 +130,28 @@ class Inputs:
         return inputs
 
 
-def build_key(root: Path, theme: Path, region_ids: list[str], production: bool, drafts: bool) -> str:
-    """Everything that changes every page at once."""
+def build_key(
+    root: Path, theme: Path, region_ids: list[str], production: bool, drafts: bool, base_url: str
+) -> str:
+    """Everything that changes every page at once (``base_url``: the origin this build names)."""
     return digest(
         __version__,
         code_stamp(),
         (root / "site.yaml").read_bytes(),
-        repr((production, drafts, region_ids, str(theme), dt.date.today().isoformat())),
+        repr((production, drafts, region_ids, str(theme), base_url, dt.date.today().isoformat())),
     )
 
 
 def input_paths(root: Path, theme: Path, config: SiteConfig) -> list[str]:
     """Every file the build reads besides site.yaml (which is in the build key)."""
     found: list[str] = []
-    folders = [root / "content", theme / "static", root / "static", *template_dirs(config)]
+    folders = [root / "content", theme / "static", *template_dirs(config)]
     for folder in folders:
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             found.extend(os.path.join(dirpath, name) for name in filenames if not name.startswith("."))
+    # The site's static/ keeps .well-known/ (published at the root, see sitegen.staticfiles).
+    found.extend(str(path) for path in static_paths(root / STATIC))
     return found
 
 

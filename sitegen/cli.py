@@ -68,6 +68,13 @@ def main(ctx: click.Context) -> None:
 @click.option("--region", "regions", multiple=True, metavar="ID", help="Build only this region (repeatable).")
 @click.option("--out", type=click.Path(path_type=Path), help="Output folder (default: dist/).")
 @click.option("--drafts", is_flag=True, help="Also build pages with draft: true.")
+@click.option(
+    "--base-url",
+    envvar="SITEGEN_BASE_URL",
+    metavar="URL",
+    help="Origin for canonical, hreflang, Open Graph and sitemap URLs instead of site.yaml's base_url "
+    "(deploy previews); also read from SITEGEN_BASE_URL.",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--dev", is_flag=True, help="Development build: portal dev login allowed, robots disallow all.")
 @root_option
@@ -86,6 +93,7 @@ def build(
     regions: tuple[str, ...],
     out: Path | None,
     drafts: bool,
+    base_url: str | None,
     strict: bool,
     dev: bool,
     root: Path,
@@ -101,6 +109,7 @@ def build(
         out=out,
         regions=list(regions) or None,
         drafts=drafts,
+        base_url=base_url or None,
         strict=strict,
         production=not dev,
         progress=_progress(),
@@ -191,11 +200,23 @@ def new(what: str, name: str | None, root: Path) -> None:
     help="Pretend visitors come from this country (ISO code).",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in the web browser.")
+@click.option(
+    "--drafts/--no-drafts",
+    default=True,
+    show_default=True,
+    help="Show pages with draft: true (marked with a 'draft' badge).",
+)
 @root_option
 @verbosity_options
 @click.pass_context
 def serve(
-    ctx: click.Context, port: int, host: str, country: str | None, open_browser: bool, root: Path
+    ctx: click.Context,
+    port: int,
+    host: str,
+    country: str | None,
+    open_browser: bool,
+    drafts: bool,
+    root: Path,
 ) -> None:
     """Live preview of every region, with the edge handlers at /api/ (Ctrl-C stops it)."""
     from click.core import ParameterSource
@@ -217,6 +238,7 @@ def serve(
         port_given=ctx.get_parameter_source("port") != ParameterSource.DEFAULT,
         country=country,
         open_browser=open_browser,
+        drafts=drafts,
         log_requests=not console.quiet(),
         server_log_level="info" if console.verbose() else "warning",
     )

@@ -48,8 +48,9 @@ def collect_assets(static_dirs: Iterable[Path]) -> tuple[dict[str, str], dict[st
     for folder in static_dirs:
         if folder.is_dir():
             for path in sorted(folder.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    sources[path.relative_to(folder).as_posix()] = path
+                rel = path.relative_to(folder)
+                if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    sources[rel.as_posix()] = path
     contents: dict[str, bytes] = {name: path.read_bytes() for name, path in sources.items()}
     from sitegen.markdown import highlight_css
 
@@ -236,8 +237,18 @@ class Staging:
         return True
 
     def commit(self, files: Iterable[str]) -> int:
-        """Write the manifest and swap the folder in; returns how many old files are gone."""
+        """Write the manifest and swap the folder in; returns how many old files are gone.
+
+        Files of the old folder that no build made (copied in by hand) are carried over, as an
+        in-place update leaves them: the output never loses what sitegen did not write.
+        """
+        from sitegen.staticfiles import foreign_files
+
         names = sorted(files)
+        if self.out.is_dir():
+            for rel in foreign_files(self.out, self.previous.union(names), MANIFEST):
+                if not self.keep(rel):
+                    raise SitegenError(f"could not carry {rel} (not made by sitegen) over", str(self.out))
         (self.folder / MANIFEST).write_text("\n".join(names) + "\n", encoding="utf-8")
         os.chmod(self.folder, 0o755)
         _swap(self.folder, self.out)

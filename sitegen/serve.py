@@ -47,6 +47,7 @@ class ServeOptions:
     port_given: bool = False  # --port on the command line: never move to another port
     country: str | None = None
     open_browser: bool = False
+    drafts: bool = True  # pages with draft: true shown, with a badge (--no-drafts: hidden)
     log_requests: bool = True  # False with -q
     server_log_level: str = "warning"  # uvicorn's own log; "info" with -v
 
@@ -100,6 +101,15 @@ def listen(host: str, port: int, port_given: bool, note: Callable[[str], None]) 
     raise PortInUse(f"ports {port}-{candidates[-1]} on {host} are all in use: pick a free one with --port")
 
 
+def local_origin(host: str, port: int) -> str:
+    """The address a browser opens for ``--host``/``--port`` (any-address binds are opened on loopback)."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def url_of(sock: socket.socket, host: str) -> str:
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
@@ -118,6 +128,9 @@ def run(options: ServeOptions, log: Callable[[str], None], note: Callable[[str],
         country=country,
         log=log,
         request_log=log if options.log_requests else (lambda line: None),
+        drafts=options.drafts,
+        # Absolute URLs (canonical, sitemaps) name this server, never production.
+        base_url=local_origin(options.host, sock.getsockname()[1]),
     )
     try:
         dev.rebuild("start")
@@ -138,4 +151,4 @@ def run(options: ServeOptions, log: Callable[[str], None], note: Callable[[str],
     note("sitegen serve: stopped")
 
 
-__all__ = ["DevServer", "PortInUse", "ServeOptions", "listen", "run", "uvicorn_server"]
+__all__ = ["DevServer", "PortInUse", "ServeOptions", "listen", "local_origin", "run", "uvicorn_server"]

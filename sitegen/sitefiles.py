@@ -6,6 +6,7 @@ each page (search entries); none is cached, as all are quick to make again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sitegen.config import SiteConfig
@@ -38,8 +39,10 @@ def site_files(
     asset_urls: dict[str, str],
     production: bool,
     problems: Problems,
+    static: Iterable[str] = (),
 ) -> tuple[Output, dict[str, int]]:
-    """Every non-page output file, and how many pages each region has."""
+    """Every non-page output file, and how many pages each region has (``static``: the
+    static/ files published at the root, which the geo routing leaves alone)."""
     from sitegen import routing
     from sitegen.edgedata import write_edge_data
     from sitegen.output import Output, robots, sitemap, sitemap_index
@@ -69,7 +72,7 @@ def site_files(
     output.add("robots.txt", robots(config, production))
     write_edge_data(output, config, production, services_by_region, urls, search)
     pages_by_region = {rid: {p.path for p in pages if rid in p.regions} for rid in region_ids}
-    for name, text in routing.files(config, pages_by_region, asset_urls).items():
+    for name, text in routing.files(config, pages_by_region, asset_urls, static).items():
         output.add(name, text)
     return output, counts
 

@@ -3,12 +3,14 @@
 - ``schema``: the dataclasses, each default declared once;
 - ``checks``: ``doc()`` field declarations and value checks;
 - ``validate``: parsed YAML to a ``SiteConfig`` with every problem named, and ``load_config``;
-- ``reference``: docs/configuration.md generated from the schema.
+- ``reference``: docs/configuration.md generated from the schema;
+- ``origin``: building for another origin than ``base_url`` (previews, serve).
 
 Callers import from ``sitegen.config``; the submodules are the seams.
 """
 
 from sitegen.config.checks import COUNTRY, CURRENCY, ENV_NAME, HREFLANG, LOCALE, REGION_ID, doc
+from sitegen.config.origin import at_origin, parse_origin
 from sitegen.config.reference import schema_markdown
 from sitegen.config.schema import (
     Analytics,
@@ -61,6 +63,8 @@ __all__ = [
     "key_lines",
     "load_config",
     "load_yaml",
+    "at_origin",
+    "parse_origin",
     "schema_markdown",
     "validate",
 ]

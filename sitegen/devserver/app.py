@@ -61,6 +61,8 @@ class DevServer:
         edge_factory: EdgeFactory | None = None,
         log: Callable[[str], None] | None = None,
         request_log: Callable[[str], None] | None = None,
+        drafts: bool = True,
+        base_url: str | None = None,
     ) -> None:
         self.root = root.resolve()
         self.country = country.upper() if country else None
@@ -68,7 +70,9 @@ class DevServer:
         self.out = out or Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self.request_log = request_log or self.log  # one line per page request (off with serve -q)
-        self.builder = Builder(self.root, self.out, edge_factory or default_edge, self.log)
+        self.builder = Builder(
+            self.root, self.out, edge_factory or default_edge, self.log, drafts=drafts, base_url=base_url
+        )
         self.events = EventHub()
         self.watching = False
         self._edge: Lifespan | None = None  # the edge app running under its lifespan

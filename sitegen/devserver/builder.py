@@ -53,8 +53,21 @@ def default_edge(data_dir: Path, local_dir: Path) -> ASGIApp:
 class Builder:
     """The last good build of a site, the current errors, and the edge app over its data."""
 
-    def __init__(self, root: Path, out: Path, edge_factory: EdgeFactory, log: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        out: Path,
+        edge_factory: EdgeFactory,
+        log: Callable[[str], None],
+        *,
+        drafts: bool = True,
+        base_url: str | None = None,
+    ) -> None:
         self.root = root
+        # Drafts shown (with a badge) unless --no-drafts; absolute URLs name this server.
+        self.options = BuildOptions(
+            root=root, out=out, production=False, write=False, drafts=drafts, base_url=base_url
+        )
         self.out = out
         self.local_dir = root / ".sitegen-local"
         self.edge_factory = edge_factory
@@ -102,7 +115,7 @@ class Builder:
 
     def _rebuild_all(self) -> str:
         try:
-            result = build(BuildOptions(root=self.root, out=self.out, production=False, write=False))
+            result = build(self.options)
         except BuildFailed as exc:
             self.errors = list(exc.errors)
         except SitegenError as exc:

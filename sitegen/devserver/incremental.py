@@ -150,7 +150,9 @@ def _reread(prev: Previous, changed: set[Path], problems: Problems) -> tuple[lis
             or any(p.startswith(".") for p in rel.parts)
         ):
             return None
-        new = read_page(config, content, path, problems, drafts=False)
+        # Read as a draft would be built: a draft the last build left out is not among the
+        # sources (index None below), and one that was built stays comparable.
+        new = read_page(config, content, path, problems, drafts=True)
         index = by_file.get(f"{content.name}/{rel.as_posix()}")
         if new is None or problems.errors or index is None:
             return None  # a new, removed, draft or broken page: the full build decides (and reports)

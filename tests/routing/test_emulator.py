@@ -14,7 +14,7 @@ import pytest
 
 from sitegen import emulator
 from sitegen.build import BuildResult
-from tests.support.routing_cases import CASES, Case, hosted_site_yaml
+from tests.support.routing_cases import CASES, Case, copy_sources, hosted_site_yaml
 from tests.support.sitefactory import build_site, write_site
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,11 +72,10 @@ def inline(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 def build_repo_site(root: Path, hosting: str) -> BuildResult:
     """This repository's content built with ``hosting`` set (a copy of site.yaml in ``root``)."""
-    import shutil
 
     from sitegen.build import BuildOptions, build
 
-    shutil.copytree(ROOT / "content", root / "content")
+    copy_sources(ROOT, root)
     (root / "site.yaml").write_text(hosted_site_yaml(ROOT, hosting), encoding="utf-8")
     return build(BuildOptions(root=root, out=root / "dist"))
 

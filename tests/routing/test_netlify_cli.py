@@ -13,7 +13,6 @@ docs/deploy.md); the emulator tests check the value the generated ``_headers`` g
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ import pytest
 
 from sitegen import emulator
 from tests.support.hosts import host_env, npm_tool
-from tests.support.routing_cases import CASES, Case, hosted_site_yaml
+from tests.support.routing_cases import CASES, Case, copy_sources, hosted_site_yaml
 from tests.support.servers import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +53,7 @@ class _EdgeOnFirstRequest:
 def netlify(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, object]]]:
     cli = npm_tool("netlify")
     site = tmp_path_factory.mktemp("netlify-site")
-    shutil.copytree(ROOT / "content", site / "content")
+    copy_sources(ROOT, site)
     edge = _EdgeOnFirstRequest()
     with serve(edge) as edge_url:
         (site / "site.yaml").write_text(

@@ -24,7 +24,7 @@ from packaging.utils import canonicalize_name
 from sitegen import emulator
 from sitegen.vercelproject import EDGE_LOCK
 from tests.support.hosts import host_env, npm_tool, python312
-from tests.support.routing_cases import CASES, Case
+from tests.support.routing_cases import CASES, Case, copy_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,7 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     vercel = npm_tool("vercel")
     python312()
     site = tmp_path_factory.mktemp("vercel-site")
-    shutil.copytree(ROOT / "content", site / "content")
+    copy_sources(ROOT, site)
     shutil.copy(ROOT / "site.yaml", site / "site.yaml")
     project = site / "project"
     for args in (

@@ -10,7 +10,6 @@ and region rather than byte for byte.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from sitegen.serve import DevServer
 from tests.support.devserver import Running, serving
-from tests.support.routing_cases import CASES, Case, hosted_site_yaml
+from tests.support.routing_cases import CASES, Case, copy_sources, hosted_site_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module", params=["netlify", "vercel"])
 def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     site = tmp_path_factory.mktemp(f"serve-{request.param}")
-    shutil.copytree(ROOT / "content", site / "content")
+    copy_sources(ROOT, site)
     (site / "site.yaml").write_text(hosted_site_yaml(ROOT, request.param), encoding="utf-8")
     logs: list[str] = []
     dev = DevServer(site, out=site / "out", log=logs.append)

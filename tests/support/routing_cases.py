@@ -10,6 +10,7 @@ status 404), or the edge app answering the path (``edge``).
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,12 +53,22 @@ CASES: list[Case] = [
     Case("/intl/", "PK", cookie="PK", file="intl/index.html"),
     Case("/pk/", "US", file="pk/index.html"),
     Case("/robots.txt", "PK", file="robots.txt"),
+    # static/ is published at the root and never geo-routed; /.well-known/ is site-wide (RFC 8615).
+    Case("/.well-known/security.txt", "PK", file=".well-known/security.txt"),
+    Case("/.well-known/security.txt", "US", cookie="PK", file=".well-known/security.txt"),
+    Case("/.well-known/nope", "PK", status=404, file="404.html"),
     Case("/pk/no-such-page/", "US", status=404, file="pk/404.html"),
     Case("/intl/services/branding/", "PK", status=404, file="intl/404.html"),
     Case("/assets/css/nope.css", "PK", status=404, file="404.html"),
     Case("/_edge/site.json", "PK", status=404, file="404.html"),
     Case("/api/health", "PK", edge=True),
 ]
+
+
+def copy_sources(root: Path, dest: Path) -> None:
+    """This repository's content and static files into ``dest`` (site.yaml is written by the caller)."""
+    shutil.copytree(root / "content", dest / "content")
+    shutil.copytree(root / "static", dest / "static")
 
 
 def hosted_site_yaml(root: Path, hosting: str, edge_origin: str = "https://edge.7expertspk.com") -> str:
