@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from sitegen.catalog import Service
     from sitegen.images import ImageSet
     from sitegen.output import Output, Staging
-    from sitegen.pages import Page
+    from sitegen.pages import Draft, Page
     from sitegen.render import Renderer
 
 # Up to this many re-rendered pages are held in memory and written in place;
@@ -87,6 +87,7 @@ class BuildResult:
     # What `sitegen serve` needs to re-render one edited page without reading every source again.
     sources: list[Page] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
+    drafts: list[Draft] = field(default_factory=list)  # sources left out as drafts
     asset_urls: dict[str, str] = field(default_factory=dict)
     rendered: int = 0  # pages rendered by this build
     reused: int = 0  # pages whose cached output was still right
@@ -253,6 +254,7 @@ def prepare(
         production=options.production,
         bytecode_cache=cache.jinja_folder(),
         images=images,
+        drafts=sources.drafts,
     )
     known = last.state.templates if last.state is not None else None
     deps = TemplateDeps.scan(renderer.theme, template_dirs(site.config), known)
@@ -337,6 +339,7 @@ def render_and_check(
     output.files.update(job.asset_files)
     result.sources, result.services, result.asset_urls = pages, sources.services, job.asset_urls
     result.image_set = job.images
+    result.drafts = sources.drafts
     result.warnings = problems.warnings
     return outcome, output
 

@@ -14,12 +14,12 @@ import posixpath
 import re
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 from sitegen.markdown import Link
-from sitegen.pages import Page
+from sitegen.pages import Draft, Page
 
 _HREF = re.compile(r'\s(?:href|src)="([^"]*)"')
 _ID = re.compile(r'\sid="([^"]+)"')
@@ -36,11 +36,14 @@ class Index:
     by_path: dict[str, Page]
     by_source: dict[str, Page]
     region_ids: tuple[str, ...]
+    # Drafts this build leaves out, by URL and by source path: a link to one says so.
+    drafts: dict[str, Draft] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, pages: Iterable[Page], region_ids: Iterable[str]) -> Index:
+    def of(cls, pages: Iterable[Page], region_ids: Iterable[str], drafts: Iterable[Draft] = ()) -> Index:
         pages = list(pages)
-        return cls({p.path: p for p in pages}, {str(p.source): p for p in pages}, tuple(region_ids))
+        left_out = {key: d for d in drafts for key in (d.path, str(d.source))}
+        return cls({p.path: p for p in pages}, {str(p.source): p for p in pages}, tuple(region_ids), left_out)
 
     def find(self, target: str, base: Page) -> tuple[Page | None, str]:
         """The page a link points to, or (None, normalised target) when none."""
@@ -76,6 +79,16 @@ def resolve_link(index: Index, link: Link, page: Page, region_id: str) -> tuple[
     """(href for this region, error message or None)."""
     target, normalised = index.find(link.target, page)
     fragment = f"#{link.fragment}" if link.fragment else ""
+    # ``normalised`` is a URL ("/wip/") or, for a link to a source file, its path ("blog/wip.md").
+    key = normalised if normalised.startswith("/") else str(PurePosixPath(normalised))
+    draft = index.drafts.get(key) if target is None else None
+    if draft is not None:
+        return (
+            region_url(region_id, draft.path) + fragment,
+            f"links to a draft: '{link.target}' is {draft.file}, which has 'draft: true'; publish it "
+            "(remove 'draft: true'), preview both with `sitegen serve` or `sitegen build --drafts`, "
+            "or remove the link",
+        )
     if target is None:
         if link.is_source and normalised.endswith((".yaml", ".yml")):
             return link.target + fragment, None  # not a catalog file: a static file, checked in the output

@@ -52,6 +52,15 @@ class Page:
         return self.lines.get(key, 1)
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A source with ``draft: true`` that this build leaves out: a link to it says so."""
+
+    file: str  # "content/wip.md"
+    source: PurePosixPath  # "wip.md"
+    path: str  # the URL it would have: "/wip/"
+
+
 def split_front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
     """Return (front matter, key lines, body, first body line)."""
     data, paths, body, body_line = _split(text, file)
@@ -127,8 +136,11 @@ def read_page(
     problems: Problems,
     drafts: bool,
     data: bytes | None = None,
-) -> Page | None:
-    """Read and check one source; ``data`` is its bytes when the caller already read them."""
+) -> Page | Draft | None:
+    """Read and check one source; ``data`` is its bytes when the caller already read them.
+
+    A draft left out (``drafts`` false) is returned as a ``Draft``, unchecked: only its URL is kept.
+    """
     source = PurePosixPath(path.relative_to(content_dir).as_posix())
     file = f"{content_dir.name}/{source}"
     try:
@@ -143,7 +155,7 @@ def read_page(
         return None
     lines = _top_level(paths)
     if meta.get("draft") is True and not drafts:
-        return None
+        return Draft(file, source, url_for_source(source, meta))
     for key in meta:
         if key not in FRONT_MATTER:
             hint = difflib.get_close_matches(str(key), list(FRONT_MATTER), n=1, cutoff=0.6)
@@ -232,6 +244,6 @@ def read_pages(config: SiteConfig, content_dir: Path, problems: Problems, drafts
         if any(part.startswith(".") for part in path.relative_to(content_dir).parts):
             continue
         page = read_page(config, content_dir, path, problems, drafts)
-        if page is not None:
+        if isinstance(page, Page):
             pages.append(page)
     return pages

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from sitegen.leakguard import BUG, raw_block_lines
 from sitegen.links import region_url
 from sitegen.markdown import Parsed, convert
 from sitegen.page_content import ContentRenderer, LinkSources
-from sitegen.pages import Page
+from sitegen.pages import Draft, Page
 from sitegen.template_context import Assets, TemplateContext
 from sitegen.template_errors import PageError, layout_error, relative, syntax_error
 from sitegen.theme import template_dirs
@@ -71,8 +72,9 @@ class Renderer(TemplateContext):
         production: bool = True,
         bytecode_cache: Path | None = None,
         images: ImageSet | None = None,
+        drafts: Sequence[Draft] = (),
     ) -> None:
-        super().__init__(config, pages, services, assets, production, images)
+        super().__init__(config, pages, services, assets, production, images, drafts)
         self.theme = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
             autoescape=jinja2.select_autoescape(["html", "xml"]),

@@ -23,7 +23,7 @@ from sitegen.progress import Progress
 
 if TYPE_CHECKING:
     from sitegen.catalog import Service
-    from sitegen.pages import Page
+    from sitegen.pages import Draft, Page
 
 # Below this many sources to parse, forking workers costs more than it saves.
 PARALLEL_PARSE = 200
@@ -31,11 +31,12 @@ PARALLEL_PARSE = 200
 
 @dataclass
 class PageRecord:
-    """A source as the last build read it (``page`` None for a draft left out)."""
+    """A source as the last build read it (``page`` None for a draft left out, then in ``draft``)."""
 
     key: str
     page: Page | None
     warnings: list[SitegenError]
+    draft: Draft | None = None
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Sources:
 
     pages: list[Page]  # every page to render, catalog pages included, one per URL
     services: list[Service]
+    drafts: list[Draft]  # sources left out as drafts (links to them are errors that say so)
     records: dict[str, PageRecord]  # source file -> its record
     parsed: dict[str, bytes]  # record key -> pickled parsed Markdown
     catalog_key: str  # changes when any catalog file does
@@ -101,6 +103,7 @@ def read_sources(
     errors_at = _parse(ParseContext(config, content, drafts), todo, slots, parsed, jobs, progress)
     kept: dict[str, PageRecord] = {}
     pages: list[Page] = []
+    left_out: list[Draft] = []
     for i, slot in enumerate(slots):
         assert slot is not None
         problems.warnings.extend(slot.warnings)
@@ -110,6 +113,8 @@ def read_sources(
         kept[files[i]] = slot
         if slot.page is not None:
             pages.append(slot.page)
+        elif slot.draft is not None:
+            left_out.append(slot.draft)
     services = read_catalog(config, content, problems)
     catalog_dir = str(content / "services")
     catalog_key = digest(
@@ -120,6 +125,7 @@ def read_sources(
     return Sources(
         pages=unique,
         services=services,
+        drafts=left_out,
         records=kept,
         parsed=parsed,
         catalog_key=catalog_key,
@@ -161,7 +167,7 @@ def _plan(
         if (
             record is not None
             and record.key == key
-            and (record.page is None or record.page.dynamic or key in parsed)
+            and (record.draft is not None if record.page is None else record.page.dynamic or key in parsed)
         ):
             slots.append(record)
             reused.add(key)
@@ -180,11 +186,16 @@ def _parse(
     progress: Progress,
 ) -> dict[int, Problems]:
     """Parse ``todo`` into ``slots`` (their Markdown into ``parsed``); the problems of each failed slot."""
+    from sitegen.pages import Draft
+
     progress.stage("reading", len(todo))
     errors_at: dict[int, Problems] = {}
     for part in workers.run(parse_part, workers.chunks(todo, jobs), jobs, context):
         for i, key, page, blob, found in part:
-            slots[i] = PageRecord(key, page, found.warnings)
+            if isinstance(page, Draft):
+                slots[i] = PageRecord(key, None, found.warnings, page)
+            else:
+                slots[i] = PageRecord(key, page, found.warnings)
             if blob is not None:
                 parsed[key] = blob
             if found.errors:
@@ -213,16 +224,16 @@ def one_per_url(pages: list[Page], problems: Problems) -> list[Page]:
 
 def parse_part(
     context: ParseContext, items: list[ParseTask]
-) -> list[tuple[int, str, Page | None, bytes | None, Problems]]:
+) -> list[tuple[int, str, Page | Draft | None, bytes | None, Problems]]:
     """Read and convert sources (in a worker); the Markdown comes back pickled, for the cache."""
-    from sitegen.pages import read_page
+    from sitegen.pages import Page, read_page
 
     out = []
     for i, path, key, data in items:
         found = Problems()
         page = read_page(context.config, context.content, Path(path), found, context.drafts, data)
         blob = None
-        if page is not None and not page.dynamic and page.parsed is not None:
+        if isinstance(page, Page) and not page.dynamic and page.parsed is not None:
             blob = pickle.dumps(page.parsed, protocol=pickle.HIGHEST_PROTOCOL)
             # The parent keeps the blob; whoever renders the page loads it. The Markdown source is
             # only needed again for bodies rendered per region (dynamic), so it is not carried around.

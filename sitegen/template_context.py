@@ -9,7 +9,7 @@ once per build (per worker process) and kept.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ from sitegen.images import ImageSet
 from sitegen.links import Index, region_url
 from sitegen.markdown import Parsed
 from sitegen.page_images import PageImages
-from sitegen.pages import Page
+from sitegen.pages import Draft, Page
 from sitegen.regions import resolve
 from sitegen.template_errors import PageError
 
@@ -54,6 +54,7 @@ class TemplateContext:
         assets: Assets,
         production: bool,
         images: ImageSet | None = None,
+        drafts: Sequence[Draft] = (),
     ) -> None:
         self.config = config
         self.images = PageImages(config, images or ImageSet())
@@ -61,7 +62,8 @@ class TemplateContext:
         self.pages = pages
         self.services = services
         self.assets = assets
-        self.index = Index.of(pages, config.region_ids)
+        self.drafts = drafts  # left out of this build: links to them are errors that say so
+        self.index = Index.of(pages, config.region_ids, drafts)
         self.service_by_id = {s.id: s for s in services}
         self.build_date = dt.date.today()
         self._service_views: dict[str, list[dict[str, Any]]] = {}

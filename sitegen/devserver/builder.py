@@ -27,6 +27,8 @@ from sitegen.output import write
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
+    from sitegen.pages import Page
+
 EdgeFactory = Callable[[Path, Path], "ASGIApp"]
 
 
@@ -39,6 +41,7 @@ class Snapshot:
     default_region: str
     csp: str
     host: emulator.Host  # whose rules are emulated: site.yaml's `hosting` (netlify unless vercel)
+    drafts: frozenset[str] = frozenset()  # output files of draft pages: shown with a "draft" badge
 
 
 def default_edge(data_dir: Path, local_dir: Path) -> ASGIApp:
@@ -125,7 +128,7 @@ class Builder:
         else:
             self.errors = []
             self._previous = Previous.of(result)
-            self._swap(dict(result.files), result.config)
+            self._swap(dict(result.files), result.config, result.sources)
             return f"built {sum(result.pages.values())} pages"
         return "failed"
 
@@ -143,7 +146,7 @@ class Builder:
         old = self._previous
         self._previous = outcome.previous
         if self.snapshot is None or old is None:
-            self._swap(outcome.previous.files, outcome.previous.config)
+            self._swap(outcome.previous.files, outcome.previous.config, outcome.previous.sources)
         else:
             # Same pages, regions and config: only file contents changed.
             updated = {
@@ -155,7 +158,7 @@ class Builder:
                     _write_atomic(self.out / rel, data)
         return f"re-rendered {outcome.pages} page{'s' if outcome.pages != 1 else ''}"
 
-    def _swap(self, files: dict[str, bytes], config: SiteConfig) -> None:
+    def _swap(self, files: dict[str, bytes], config: SiteConfig, pages: list[Page]) -> None:
         site = json.loads(files["_edge/site.json"])
         self.snapshot = Snapshot(
             files=files,
@@ -164,6 +167,12 @@ class Builder:
             # The production policy, minus the https upgrade that would break http://127.0.0.1.
             csp=routing.csp(config).replace("; upgrade-insecure-requests", ""),
             host="vercel" if getattr(config, "hosting", "") == "vercel" else "netlify",
+            drafts=frozenset(
+                f"{rid}{page.path}index.html"
+                for page in pages
+                if page.meta.get("draft") is True
+                for rid in page.regions
+            ),
         )
         # The edge handlers read their data from disk, like in production.
         write(self.out, {rel: data for rel, data in files.items() if rel.startswith("_edge/")})

@@ -27,7 +27,7 @@ from sitegen.errors import Problems, SitegenError, unique
 from sitegen.images import ImageSet
 from sitegen.linkcheck import report
 from sitegen.links import Index, find_broken, region_url
-from sitegen.pages import Page, read_page
+from sitegen.pages import Draft, Page, read_page
 from sitegen.render import Assets, Renderer
 from sitegen.render_jobs import main_html
 
@@ -44,6 +44,9 @@ class Previous:
     asset_urls: dict[str, str]
     files: dict[str, bytes]
     images: ImageSet | None = None
+    drafts: list[Draft] = field(
+        default_factory=list
+    )  # left out (serve --no-drafts): links to them are errors
     # Reused between one-page rebuilds: compiled templates and menus stay valid while front matter,
     # templates and catalog are unchanged (anything else is a full build and a new Previous).
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -60,6 +63,7 @@ class Previous:
             dict(result.asset_urls),
             dict(result.files),
             result.image_set,
+            list(result.drafts),
         )
 
 
@@ -103,11 +107,16 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
     renderer = prev.cache.get("renderer")
     if renderer is None:
         renderer = prev.cache["renderer"] = Renderer(
-            prev.config, sources, prev.services, Assets(prev.asset_urls), images=prev.images
+            prev.config,
+            sources,
+            prev.services,
+            Assets(prev.asset_urls),
+            images=prev.images,
+            drafts=prev.drafts,
         )
     else:
         renderer.pages = sources
-        renderer.index = Index.of(sources, prev.config.region_ids)
+        renderer.index = Index.of(sources, prev.config.region_ids, prev.drafts)
     html = _render(prev, renderer, edited, problems)
     if html is None:
         return None
@@ -154,7 +163,7 @@ def _reread(prev: Previous, changed: set[Path], problems: Problems) -> tuple[lis
         # sources (index None below), and one that was built stays comparable.
         new = read_page(config, content, path, problems, drafts=True)
         index = by_file.get(f"{content.name}/{rel.as_posix()}")
-        if new is None or problems.errors or index is None:
+        if not isinstance(new, Page) or problems.errors or index is None:
             return None  # a new, removed, draft or broken page: the full build decides (and reports)
         old = sources[index]
         if (old.kind, old.path, old.meta, old.regions, old.template) != (

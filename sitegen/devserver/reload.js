@@ -33,6 +33,18 @@
     document.body.appendChild(link);
   }
 
+  // A page with draft: true, shown because serve shows drafts unless --no-drafts.
+  function draftBadge() {
+    if (script.getAttribute("data-draft") !== "true") return;
+    var el = document.createElement("div");
+    el.id = "sitegen-draft";
+    el.setAttribute("role", "status");
+    el.textContent = "Draft";
+    el.title = "draft: true in the front matter: not published by sitegen build (unless --drafts); " +
+      "hide drafts here with sitegen serve --no-drafts";
+    document.body.appendChild(el);
+  }
+
   function clearOverlay() {
     var old = document.getElementById("sitegen-overlay");
     if (old) old.remove();
@@ -91,5 +103,6 @@
 
   badge();
   compareLink();
+  draftBadge();
   connect();
 })();

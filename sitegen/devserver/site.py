@@ -106,7 +106,7 @@ def file(snap: Snapshot, view: View, rel: str, status: int, region: str | None) 
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     if media == "text/html":
         headers["Content-Security-Policy"] = snap.csp
-        data = inject(data, region or snap.default_region, snap, view.generation)
+        data = inject(data, region or snap.default_region, snap, view.generation, draft=rel in snap.drafts)
         media = "text/html; charset=utf-8"
     elif media.startswith("text/") or media in (
         "application/javascript",
@@ -117,14 +117,19 @@ def file(snap: Snapshot, view: View, rel: str, status: int, region: str | None) 
     return Response(data, status_code=status, media_type=media, headers=headers)
 
 
-def inject(html: bytes, region: str, snap: Snapshot, generation: int) -> bytes:
-    """Add the dev client (external script and stylesheet: the page's CSP forbids inline code)."""
+def inject(html: bytes, region: str, snap: Snapshot, generation: int, draft: bool = False) -> bytes:
+    """Add the dev client (external script and stylesheet: the page's CSP forbids inline code).
+
+    ``draft``: the page has ``draft: true``; the client shows a "draft" badge on it. The badge
+    exists only here: a build never contains it (nor, without --drafts, the page).
+    """
     label = str(snap.regions.get(region, {}).get("label", region))
     tag = (
         f'<link rel="stylesheet" href="{RESERVED}dev.css">'
         f'<script src="{RESERVED}reload.js" defer data-generation="{generation}"'
         f' data-region="{attr(region)}" data-label="{attr(label)}"'
-        f' data-regions="{attr(" ".join(snap.regions))}"></script>'
+        f' data-regions="{attr(" ".join(snap.regions))}"'
+        f"{' data-draft=' + chr(34) + 'true' + chr(34) if draft else ''}></script>"
     ).encode()
     match = _HEAD_END.search(html)
     if match is None:
