@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 from sitegen.markdown import Link
-from sitegen.pages import Draft, Page
+from sitegen.pages import Draft, Page, slug
 
 _HREF = re.compile(r'\s(?:href|src)="([^"]*)"')
 _ID = re.compile(r'\sid="([^"]+)"')
@@ -48,7 +48,8 @@ class Index:
     def find(self, target: str, base: Page) -> tuple[Page | None, str]:
         """The page a link points to, or (None, normalised target) when none."""
         if target.split("?", 1)[0].endswith((".md", ".yaml", ".yml")):
-            src = target.split("?", 1)[0]
+            # As written in the Markdown, or as cmark escaped it: "our%20work.md" is "our work.md".
+            src = unquote(target.split("?", 1)[0])
             if src.startswith("/"):
                 joined = src.lstrip("/")
                 if joined.startswith("content/"):
@@ -100,9 +101,12 @@ def resolve_link(index: Index, link: Link, page: Page, region_id: str) -> tuple[
         if index.explicit_region(normalised):
             return normalised + fragment, None  # already region-prefixed: checked in the output
         if normalised.endswith("/"):
+            # A URL written from a file name ("/our work/") names the page's slug URL in the hint.
+            slugged = "/" + "".join(f"{slug(unquote(seg))}/" for seg in normalised.split("/") if seg)
+            hint = f"; did you mean {slugged}?" if slugged in index.by_path else "; check the path"
             return (
                 normalised + fragment,
-                f"link to '{link.target}': no page has the URL {normalised}; check the path",
+                f"link to '{link.target}': no page has the URL {normalised}{hint}",
             )
         return normalised + fragment, None  # a file (checked in the output)
     if region_id not in target.regions:

@@ -95,19 +95,76 @@ def _split(text: str, file: str) -> tuple[dict[str, Any], dict[tuple[str, ...], 
     return data, paths, text[body_start:], body_line
 
 
+def slug(text: str) -> str:
+    """The URL segment made from a file or folder name: python-slugify's rule (lowercase,
+    transliterated to ASCII, every run of other characters one hyphen): "Our Work" -> "our-work"."""
+    from slugify import slugify
+
+    return slugify(text)
+
+
 def url_for_source(source: PurePosixPath, meta: dict[str, Any]) -> str:
-    """Region-less URL of a content file."""
+    """Region-less URL of a content file: its folders and name, each made a slug.
+
+    ``url`` (the whole path) and ``slug`` (the last segment) are used as written;
+    ``url_problems`` refuses values that are not slugs. A name that leaves no
+    slug (``!!!.md``) keeps its place empty; ``url_problems`` reports it.
+    """
     url = meta.get("url")
     if isinstance(url, str) and url.strip():
         u = "/" + url.strip().strip("/") + "/"
         return "/" if u == "//" else u
-    parts = list(source.with_suffix("").parts)
-    if parts and parts[-1] == "index":
+    parts = [slug(p) for p in source.with_suffix("").parts]
+    if parts and source.stem == "index":
         parts.pop()
-    slug = meta.get("slug")
-    if isinstance(slug, str) and slug.strip() and parts:
-        parts[-1] = slug.strip().strip("/")
+    given = meta.get("slug")
+    if isinstance(given, str) and given.strip() and parts:
+        parts[-1] = given.strip().strip("/")
     return "/" + "".join(f"{p}/" for p in parts)
+
+
+def url_problems(
+    source: PurePosixPath, meta: dict[str, Any], file: str, lines: dict[str, int]
+) -> list[SitegenError]:
+    """What keeps this source's URL from following the one rule (every segment a slug)."""
+    problems: list[SitegenError] = []
+    for key in ("url", "slug"):
+        value = meta.get(key)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        segments = [seg for seg in value.strip().strip("/").split("/") if seg]
+        fixed = [slug(seg) for seg in segments]
+        if segments != fixed or (key == "slug" and len(segments) > 1):
+            shown = (
+                "/" + "/".join(f for f in fixed if f) + "/"
+                if key == "url"
+                else "-".join(f for f in fixed if f)
+            )
+            problems.append(
+                SitegenError(
+                    f"'{key}: {value}' is not made of slugs (lowercase letters, digits and hyphens); "
+                    f"write '{key}: {shown}'",
+                    file,
+                    lines.get(key, 1),
+                )
+            )
+        if key == "url":
+            return problems  # the whole path: file and folder names play no part
+    named = list(source.with_suffix("").parts)
+    if source.stem == "index":
+        named.pop()
+    if isinstance(meta.get("slug"), str) and meta["slug"].strip() and named:
+        named.pop()
+    for part in named:
+        if not slug(part):
+            problems.append(
+                SitegenError(
+                    f"the name '{part}' has no letter or digit to make a URL from; rename it, or set 'slug:'",
+                    file,
+                    1,
+                )
+            )
+    return problems
 
 
 def check_regions(
@@ -156,6 +213,8 @@ def read_page(
     lines = _top_level(paths)
     if meta.get("draft") is True and not drafts:
         return Draft(file, source, url_for_source(source, meta))
+    for problem in url_problems(source, meta, file, lines):
+        problems.add(problem)
     for key in meta:
         if key not in FRONT_MATTER:
             hint = difflib.get_close_matches(str(key), list(FRONT_MATTER), n=1, cutoff=0.6)

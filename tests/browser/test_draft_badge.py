@@ -42,7 +42,7 @@ def test_a_draft_shows_the_badge_and_a_published_page_does_not(
             assert badge.inner_text().strip().lower() == "draft"
             box = badge.bounding_box()
             assert box is not None and box["width"] > 30 and box["height"] > 15
-            assert 0 <= box["x"] and box["x"] + box["width"] <= width and box["y"] + box["height"] <= 740
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= 740
             region = page.locator("#sitegen-badge").bounding_box()
             assert region is not None
             # Side by side, never on top of each other (the phone width is the tight case).

@@ -355,6 +355,31 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "with role: hosting is named Netlify: add one, or the privacy policy would not name the host",
         ],
     ),
+    "link to a draft": (
+        {
+            "content/index.md": "---\ntitle: Home\n---\nSee [next](next.md).\n",
+            "content/next.md": "---\ntitle: Next\ndraft: true\n---\nSoon.\n",
+        },
+        [
+            "error: content/index.md:4: links to a draft: 'next.md' is content/next.md, which has "
+            "'draft: true'; publish it (remove 'draft: true'), preview both with `sitegen serve` or "
+            "`sitegen build --drafts`, or remove the link",
+        ],
+    ),
+    "static file in place of a built one": (
+        {"static/robots.txt": "User-agent: *\n"},
+        [
+            "error: static/robots.txt: the build makes /robots.txt itself, so this file would replace it; "
+            "remove or rename static/robots.txt",
+        ],
+    ),
+    "slug that is not a slug": (
+        {"content/about.md": "---\ntitle: About\nslug: About Us\n---\nx\n"},
+        [
+            "error: content/about.md:3: 'slug: About Us' is not made of slugs (lowercase letters, digits and "
+            "hyphens); write 'slug: about-us'",
+        ],
+    ),
 }
 
 
