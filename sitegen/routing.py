@@ -214,7 +214,7 @@ def vercel_routes(
                 "/{r}" + path,
                 lambda r, having=having: r.id if r.id in having else having[0],  # type: ignore[misc]
             )
-        routes += _by_country(regions, f"^/(?!{_not_routed(config)})(.+)$", "/{r}/$1", lambda r: r.id)
+        routes += _by_country(regions, f"^/(?!{_not_routed(config, static)})(.+)$", "/{r}/$1", lambda r: r.id)
     routes.append({"handle": "filesystem"})
     routes.append({"src": _under("api"), "dest": VERCEL_FUNCTION})
     routes += [{"src": _under(rid), "dest": f"/{rid}/404.html", "status": 404} for rid in region_ids]
@@ -222,7 +222,7 @@ def vercel_routes(
     return routes
 
 
-def _not_routed(config: SiteConfig) -> str:
+def _not_routed(config: SiteConfig, static: Iterable[str]) -> str:
     """Alternatives of the paths no country redirect touches (a negative lookahead's body)."""
     return "|".join(
         [
