@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -13,7 +10,7 @@ from click.testing import CliRunner
 from sitegen import __version__
 from sitegen.cli import main
 from sitegen.config import schema_markdown
-from tests.support.sitefactory import write_site
+from tests.support.sitefactory import run_build_py, write_site
 
 REPO = Path(__file__).resolve().parents[2]
 HOME = "---\ntitle: Home\n---\nHello {{ region.label }}.\n"
@@ -101,21 +98,7 @@ def test_config_docs_prints_the_schema_reference() -> None:
 
 
 def test_build_py_runs_from_a_plain_checkout(tmp_path: Path) -> None:
-    """build.py works without installing sitegen: copy it next to a site and the package."""
-    checkout = tmp_path / "clone"
-    write_site(checkout, {"content/index.md": HOME})
-    (checkout / "build.py").write_bytes((REPO / "build.py").read_bytes())
-    (checkout / "sitegen").symlink_to(REPO / "sitegen", target_is_directory=True)
-    (checkout / "themes").symlink_to(REPO / "themes", target_is_directory=True)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    # cwd is deliberately not the checkout: build.py must find its own folder.
-    proc = subprocess.run(
-        [sys.executable, str(checkout / "build.py"), "-q"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """build.py works without installing sitegen: copied next to a site and the package."""
+    checkout, proc = run_build_py(tmp_path, {"content/index.md": HOME}, ["-q"])
     assert proc.returncode == 0, proc.stderr
     assert (checkout / "dist/pk/index.html").is_file() and (checkout / "dist/intl/index.html").is_file()

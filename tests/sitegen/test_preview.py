@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlsplit
@@ -18,7 +15,7 @@ from sitegen.build import BuildOptions, BuildResult, build
 from sitegen.cli import main
 from sitegen.config import load_config
 from sitegen.serve import local_origin
-from tests.support.sitefactory import write_site
+from tests.support.sitefactory import run_build_py, write_site
 
 REPO = Path(__file__).resolve().parents[2]
 PREVIEW = "https://preview.example"
@@ -126,21 +123,8 @@ def test_build_py_names_the_hosts_preview_address(env: dict[str, str], origin: s
 
 def test_build_py_on_a_netlify_deploy_preview(tmp_path: Path) -> None:
     """The host's build command, run as Netlify runs it for a pull request."""
-    checkout = tmp_path / "clone"
-    write_site(checkout, {"content/index.md": HOME})
-    (checkout / "build.py").write_bytes((REPO / "build.py").read_bytes())
-    (checkout / "sitegen").symlink_to(REPO / "sitegen", target_is_directory=True)
-    (checkout / "themes").symlink_to(REPO / "themes", target_is_directory=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SITEGEN_BASE_URL")}
-    env.update(NETLIFY, CONTEXT="deploy-preview")
-    proc = subprocess.run(
-        [sys.executable, str(checkout / "build.py"), "-q", "--jobs", "1"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = {**NETLIFY, "CONTEXT": "deploy-preview"}
+    checkout, proc = run_build_py(tmp_path, {"content/index.md": HOME}, ["-q", "--jobs", "1"], env)
     assert proc.returncode == 0, proc.stderr
     page = (checkout / "dist/pk/index.html").read_text(encoding="utf-8")
     assert 'rel="canonical" href="https://deploy-preview-7--tiny.netlify.app/pk/"' in page

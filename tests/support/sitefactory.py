@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 from sitegen.build import BuildOptions, BuildResult, build
@@ -73,3 +77,28 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
     }
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_build_py(
+    tmp_path: Path, files: dict[str, str], args: list[str], env: Mapping[str, str] | None = None
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The host's build command (build.py) run as a host runs it: from a plain checkout of a tiny
+    site (sitegen not installed, no PYTHONPATH), from another folder; ``env`` is added to ours."""
+    checkout = tmp_path / "clone"
+    write_site(checkout, files)
+    (checkout / "build.py").write_bytes((REPO / "build.py").read_bytes())
+    (checkout / "sitegen").symlink_to(REPO / "sitegen", target_is_directory=True)
+    (checkout / "themes").symlink_to(REPO / "themes", target_is_directory=True)
+    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SITEGEN_BASE_URL")}
+    proc = subprocess.run(
+        [sys.executable, str(checkout / "build.py"), *args],
+        cwd=tmp_path,
+        env={**environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return checkout, proc
