@@ -310,6 +310,12 @@ def test_a_trailing_slash_on_the_supabase_url_changes_nothing(
     claims = _claims(server.url)
     assert verify(keys[0].sign(claims), settings).id == claims["sub"]
 
+    # Self-hosted behind a path: only the trailing slash goes.
+    behind = _settings("https://db.example.com/supabaseX/", tmp_path, TEST_JWT_SECRET)
+    assert jwks_url(behind) == "https://db.example.com/supabaseX/auth/v1/.well-known/jwks.json"
+    claims = user_claims(uuid.uuid4(), issuer="https://db.example.com/supabaseX/auth/v1")
+    assert verify(sign_hs256(claims), behind).id == claims["sub"]
+
 
 def test_configured_issuer_and_audience_replace_the_defaults(
     server: _Server, keys: list[SigningKey], tmp_path: Path
@@ -361,7 +367,7 @@ def test_keys_are_refetched_once_older_than_ten_minutes(server: _Server, keys: l
         try:
             before = len(server.hits)
             for t in (0.0, 600.0, 600.5):
-                now[0] = t
+                now[0] = 5000.0 + t  # a monotonic clock starts anywhere
                 await keyset.key(keys[0].kid)
                 await asyncio.sleep(0.05)  # let a background refresh run
                 if keyset._pending is not None:
@@ -392,7 +398,7 @@ def test_an_unknown_key_id_refetches_at_most_every_thirty_seconds(
                 (30.5, unknown),
                 (31.0, keys[0].kid),
             ):
-                now[0] = t
+                now[0] = 5000.0 + t
                 with contextlib.suppress(AuthError):
                     await keyset.key(kid)
                 counts.append(len(server.hits) - before)

@@ -692,3 +692,93 @@ async def test_too_long_message_page_tells_the_visitor_what_to_do(tmp_path: Path
         "Your message is too long to send (over 2000 bytes) and was not saved. Use your browser's Back "
         "button to return to the form, where your text is still filled in, and shorten it."
     )
+
+
+async def test_each_refusal_tells_the_visitor_what_happened(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    app = create_app(settings, store=FailingStore())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        wrong_method = await client.get("/", headers=JSON_HEADERS)
+        assert (wrong_method.status_code, wrong_method.json()["error"]) == (
+            405,
+            "Send the contact form with POST.",
+        )
+        assert wrong_method.headers["allow"] == "POST"
+        cross_site = await client.post(
+            "/", json=valid(), headers={**JSON_HEADERS, "Origin": "https://evil.example"}
+        )
+        assert cross_site.json()["error"] == "Cross-site form posts are not accepted."
+        invalid = await client.post("/", json=valid(email="nope"), headers=JSON_HEADERS)
+        assert invalid.json()["error"] == "Please check the highlighted fields."
+        down = await client.post("/", json=valid(), headers=JSON_HEADERS)
+        assert down.status_code == 503 and down.headers["retry-after"] == "60"
+        assert down.json()["error"] == (
+            "We could not save your message just now because our storage is not responding. "
+            "Please try again in a few minutes, or email us directly."
+        )
+
+
+async def test_a_browser_opening_the_endpoint_gets_a_page_not_json(client: httpx.AsyncClient) -> None:
+    response = await client.get("/", headers={"Accept": "text/html"})
+    assert response.status_code == 405 and response.headers["content-type"].startswith("text/html")
+    assert "Send the contact form with POST." in response.text
+
+
+class _Waits:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def take(self, key: str) -> float | None:
+        return self.seconds
+
+
+async def test_a_wait_under_a_second_is_announced_as_one_second(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    app = create_app(settings, store=LocalInquiryStore.in_dir(settings.local_dir), limiter=_Waits(0.2))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        response = await client.post("/", json=valid(), headers=JSON_HEADERS)
+    assert response.status_code == 429 and response.headers["retry-after"] == "1"
+    assert "Please wait 1 seconds" in response.json()["error"]
+
+
+async def test_inquiries_are_stamped_in_utc(client: httpx.AsyncClient, store: LocalInquiryStore) -> None:
+    assert (await client.post("/", json=valid(), headers=JSON_HEADERS)).status_code == 200
+    [row] = store.all()
+    assert row["created_at"].endswith("+00:00") and row["consent_at"].endswith("+00:00")
+
+
+class _SharedLimits:
+    """PostgREST's ``/rest/v1/rpc/edge_hit`` on loopback: records each call, allows ``allowed`` hits."""
+
+    def __init__(self, allowed: int) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.allowed = allowed
+        self.app = Starlette(routes=[Route("/rest/v1/rpc/edge_hit", self.hit, methods=["POST"])])
+
+    async def hit(self, request: Request) -> JSONResponse:
+        self.calls.append(await request.json())
+        return JSONResponse(0 if len(self.calls) <= self.allowed else 42)
+
+
+async def test_with_supabase_the_contact_limit_is_counted_in_the_shared_contact_bucket(
+    tmp_path: Path,
+) -> None:
+    limits = _SharedLimits(allowed=1)
+    with serve(limits.app) as url:
+        settings = make_settings(
+            tmp_path,
+            env={"SUPABASE_URL": url, "SUPABASE_PUBLISHABLE_KEY": "sb_publishable_x"},
+            rate_per_minute=7,
+        )
+        assert settings.uses_supabase
+        app = create_app(settings, store=LocalInquiryStore.in_dir(settings.local_dir))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+            first = await client.post("/", json=valid(), headers=JSON_HEADERS)
+            second = await client.post("/", json=valid(), headers=JSON_HEADERS)
+        counters = app.state.handler.counters
+        await app.state.handler.aclose()
+    assert (first.status_code, second.status_code) == (200, 429) and second.headers["retry-after"] == "42"
+    assert [(c["p_bucket"], c["p_limit"], c["p_window_seconds"]) for c in limits.calls] == [
+        ("contact", 7, 60)
+    ] * 2
+    assert counters.client.is_closed
