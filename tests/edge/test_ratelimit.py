@@ -83,6 +83,7 @@ def test_trust_comes_from_the_environment() -> None:
         == Trust()
     )
     assert Trust.from_env({"NETLIFY_PROXY_SIGNATURE": SECRET}, "") == Trust()
+    assert Trust.from_env({}, "NETLIFY_PROXY_SIGNATURE") == Trust()  # named but not set
 
 
 def test_an_oversized_netlify_signature_is_not_believed() -> None:
@@ -116,6 +117,8 @@ def test_netlify_connection_ip_is_preferred_and_an_empty_chain_falls_back_to_the
     assert _same_client(netlify, both, visitor)
     empty_chain = scope("10.0.0.3", x_nf_sign=sign, x_forwarded_for=" , ")
     assert _same_client(netlify, empty_chain, scope("10.0.0.3"))
+    no_chain = scope("10.0.0.3", x_nf_sign=sign)
+    assert _same_client(netlify, no_chain, scope("10.0.0.3"))
     assert not _same_client(netlify, empty_chain, scope("10.0.0.4", x_nf_sign=sign, x_forwarded_for=" , "))
 
 
@@ -138,8 +141,8 @@ def test_the_client_key_secret_comes_from_the_environment() -> None:
     one = Visitors.from_env({"SITEGEN_CLIENT_KEY_SECRET": " shared "}, "").key(scope("198.51.100.7"))
     two = Visitors(Trust(), "shared").key(scope("198.51.100.7"))
     assert one == two
-    blank = Visitors.from_env({"SITEGEN_CLIENT_KEY_SECRET": "  "}, "")
-    assert blank.secret is None
+    for env in ({"SITEGEN_CLIENT_KEY_SECRET": "  "}, {}):
+        assert Visitors.from_env(env, "").secret is None  # the per-process secret
 
 
 def test_the_hashing_key_changes_at_midnight_utc_and_not_before() -> None:
@@ -167,14 +170,14 @@ def test_a_zero_rate_limiter_asks_for_a_minute() -> None:
 
 def test_a_full_table_forgets_only_clients_whose_bucket_has_refilled() -> None:
     now = [0.0]
-    limiter = RateLimiter(per_minute=60, burst=1, clock=lambda: now[0], max_clients=3)
+    # Two requests a second, one at a time: an emptied bucket is full again after half a second.
+    limiter = RateLimiter(per_minute=120, burst=1, clock=lambda: now[0], max_clients=3)
     assert limiter.hit("a") is None
-    now[0] = 0.5
+    now[0] = 0.25
     assert limiter.hit("b") is None and limiter.hit("c") is None
-    now[0] = 1.2  # a has refilled, b and c have not
+    now[0] = 0.5  # a has just refilled, b and c have not
     assert limiter.hit("d") is None
     assert limiter.hit("b") is not None  # b was kept and is still limited
-    now[0] = 1.3
     assert limiter.hit("c") is not None
 
 
@@ -184,3 +187,20 @@ def test_a_table_full_of_active_clients_is_cleared() -> None:
     assert limiter.hit("a") is None and limiter.hit("b") is None
     assert limiter.hit("c") is None  # nobody had refilled: the table starts again
     assert limiter.hit("a") is None
+
+
+def test_the_default_table_holds_fifty_thousand_clients() -> None:
+    limiter = RateLimiter(per_minute=1, clock=lambda: 0.0)
+    for n in range(50_000):
+        limiter.hit(str(n))
+    assert limiter.hit("0") is not None  # all 50,000 kept
+    assert limiter.hit("new") is None  # the 50,001st: the table is cleared
+    assert limiter.hit("0") is None
+
+
+def test_the_wait_counts_the_part_of_a_request_already_refilled() -> None:
+    now = [0.0]
+    limiter = RateLimiter(per_minute=2, burst=1, clock=lambda: now[0])
+    assert limiter.hit("a") is None
+    now[0] = 15.0  # half a request refilled: 15 more seconds
+    assert limiter.hit("a") == 15.0
