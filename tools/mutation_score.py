@@ -24,8 +24,16 @@ KILLED = {1, 3, 36, -24, -11, 37}
 SURVIVED = {0}
 NO_TESTS = {33}
 
-# Mutants that cannot change behaviour, with the reason (also in docs/quality.md).
-EQUIVALENT: dict[str, str] = {}
+
+
+def equivalent_mutants() -> dict[str, str]:
+    """Full mutant name -> why it cannot change behaviour (tools/equivalent_mutants.toml)."""
+    data = tomllib.loads((ROOT / "tools" / "equivalent_mutants.toml").read_text(encoding="utf-8"))
+    prefix = lambda module: module.removesuffix(".py").replace("/", ".") + "."  # noqa: E731
+    return {prefix(e["module"]) + name: e["reason"] for e in data["equivalent"] for name in e["mutants"]}
+
+
+EQUIVALENT = equivalent_mutants()
 
 
 def meta_file(module: str) -> Path:
@@ -41,10 +49,10 @@ def scores() -> dict[str, Counter[str]]:
         counts: Counter[str] = Counter()
         if meta.exists():
             for key, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-                if key in EQUIVALENT:
-                    counts["equivalent"] += 1
-                elif code in KILLED:
+                if code in KILLED:  # a test told it apart after all
                     counts["killed"] += 1
+                elif key in EQUIVALENT:
+                    counts["equivalent"] += 1
                 elif code in SURVIVED:
                     counts["survived"] += 1
                 elif code in NO_TESTS:
@@ -66,6 +74,7 @@ def survivors(module: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--survivors", action="store_true", help="list the surviving mutants too")
+    parser.add_argument("--equivalent", action="store_true", help="list the equivalent mutants with reasons")
     args = parser.parse_args(argv)
     print("| module | mutants | killed | survived | no tests | equivalent | score |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -75,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         total = judged + c["equivalent"] + c["not run"]
         row = [module, total, c["killed"], c["survived"], c["no tests"], c["equivalent"], score]
         print("| " + " | ".join(str(x) for x in row) + " |")
+    if args.equivalent:
+        by_reason: dict[str, list[str]] = {}
+        for name, reason in EQUIVALENT.items():
+            by_reason.setdefault(reason, []).append(name)
+        print()
+        for reason, names in by_reason.items():
+            print(f"- {', '.join(f'`{n}`' for n in sorted(names))}: {reason}")
     if args.survivors:
         for module in scores():
             for name in survivors(module):

@@ -782,3 +782,17 @@ async def test_with_supabase_the_contact_limit_is_counted_in_the_shared_contact_
         ("contact", 7, 60)
     ] * 2
     assert counters.client.is_closed
+
+
+async def test_a_site_without_a_thanks_page_thanks_on_the_home_page(tmp_path: Path) -> None:
+    data = site_data()
+    for region in data["regions"].values():
+        del region["urls"]["thanks"]
+    directory = tmp_path / "edge-data"
+    directory.mkdir()
+    (directory / "site.json").write_text(json.dumps(data), encoding="utf-8")
+    settings = load_settings(environ={}, data_dir=directory, local_dir=tmp_path / "local")
+    app = create_app(settings, store=LocalInquiryStore.in_dir(settings.local_dir))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        response = await client.post("/", data=valid())
+    assert response.status_code == 303 and response.headers["location"] == "/"
