@@ -99,13 +99,25 @@ def prepare(module: str, selection: list[str]) -> Path:
     return work
 
 
+def equivalent_mutants() -> dict[str, str]:
+    """Full mutant name -> why it cannot change behaviour (tools/equivalent_mutants.toml)."""
+    data = tomllib.loads((ROOT / "tools" / "equivalent_mutants.toml").read_text(encoding="utf-8"))
+    return {
+        entry["module"].removesuffix(".py").replace("/", ".") + "." + name: entry["reason"]
+        for entry in data["equivalent"]
+        for name in entry["mutants"]
+    }
+
+
 def survivors(module: str) -> list[str]:
-    """Mutants of ``module`` that no test killed in the last run (survived, or no test reached them)."""
+    """Mutants of ``module`` no test killed in the last run (survived, or no test reached them),
+    except those listed as equivalent."""
     meta = work_dir(module) / "mutants" / f"{module}.meta"
     if not meta.exists():
         return []
     codes = json.loads(meta.read_text())["exit_code_by_key"]
-    return sorted(name for name, code in codes.items() if code in (0, 33))
+    equivalent = equivalent_mutants()
+    return sorted(name for name, code in codes.items() if code in (0, 33) and name not in equivalent)
 
 
 def run(module: str, selection: list[str], children: int, recheck: bool) -> int:

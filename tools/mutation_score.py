@@ -2,7 +2,8 @@
 
 A mutant counts as killed when a test failed or timed out with it; "no tests" (no selected test
 reaches the mutated function) counts against the module like a survivor. Mutants listed in
-EQUIVALENT (docs/quality.md gives each reason) are left out of the score.
+tools/equivalent_mutants.toml, each with its reason, are left out of the score unless a test kills
+them after all.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mutate import work_dir  # noqa: E402
+from mutate import equivalent_mutants, survivors, work_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # mutmut's exit codes: 1 a test failed, 0 all passed, 33 no tests, 34 skipped, 36/-24 timeout,
@@ -23,14 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 KILLED = {1, 3, 36, -24, -11, 37}
 SURVIVED = {0}
 NO_TESTS = {33}
-
-
-
-def equivalent_mutants() -> dict[str, str]:
-    """Full mutant name -> why it cannot change behaviour (tools/equivalent_mutants.toml)."""
-    data = tomllib.loads((ROOT / "tools" / "equivalent_mutants.toml").read_text(encoding="utf-8"))
-    prefix = lambda module: module.removesuffix(".py").replace("/", ".") + "."  # noqa: E731
-    return {prefix(e["module"]) + name: e["reason"] for e in data["equivalent"] for name in e["mutants"]}
 
 
 EQUIVALENT = equivalent_mutants()
@@ -61,14 +54,6 @@ def scores() -> dict[str, Counter[str]]:
                     counts["not run"] += 1
         result[module] = counts
     return result
-
-
-def survivors(module: str) -> list[str]:
-    meta = meta_file(module)
-    if not meta.exists():
-        return []
-    codes = json.loads(meta.read_text())["exit_code_by_key"]
-    return sorted(k for k, c in codes.items() if (c in SURVIVED or c in NO_TESTS) and k not in EQUIVALENT)
 
 
 def main(argv: list[str] | None = None) -> int:
