@@ -25,8 +25,8 @@ from edge.contact import create_app
 from edge.inquiries import Inquiry, LocalInquiryStore, StoreUnavailable
 from edge.notify import Notifier, webhook_sender
 from edge.ratelimit import RateLimiter
-from edge.settings import Settings
-from tests.support.contactsite import BASE, JSON_HEADERS, make_settings, valid
+from edge.settings import Settings, load_settings
+from tests.support.contactsite import BASE, JSON_HEADERS, make_settings, site_data, valid
 from tests.support.edgesite import PROXY_SECRET, netlify_signature
 from tests.support.servers import free_port_url, serve
 
