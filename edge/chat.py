@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -87,10 +87,10 @@ class ChatApp:
         if self.providers and not await self.budget.allows():
             offline = self.offline.answer(region, messages[-1]["content"])
             notice = "Today's budget for the AI assistant is used up. Quick answers from this site:"
-            yield "meta", {"provider": "offline", "notice": notice, "reason": "budget"}
-            for word in offline.text.split(" "):
-                yield "token", {"t": word + " "}
-            yield "links", {"links": [link.as_dict() for link in offline.links]}
+            for item in _offline_events(
+                offline, {"provider": "offline", "notice": notice, "reason": "budget"}
+            ):
+                yield item
             return
         provider, chars = "offline", sum(len(m["content"]) for m in messages)
         async for event, data in self._events(region, messages):
@@ -183,9 +183,7 @@ class ChatApp:
         question = messages[-1]["content"]
         offline = self.offline.answer(region, question)
         system = self._system(region, question, offline)
-        links = (
-            {"links": [link.as_dict() for link in offline.links]} if offline.kind != "out_of_scope" else None
-        )
+        links = _links(offline) if offline.kind != "out_of_scope" else None
         if self.client is None:
             self.client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         for provider in self.providers:
@@ -219,7 +217,7 @@ class ChatApp:
                 )
                 if not sent:
                     yield "token", {"t": offline.text}
-                yield "links", {"links": [link.as_dict() for link in offline.links]}
+                yield "links", _links(offline)
                 return
             except (ProviderError, httpx.HTTPError, ValueError) as exc:
                 retry = exc.retry_after if isinstance(exc, ProviderError) else None
@@ -237,10 +235,8 @@ class ChatApp:
                     yield "links", links
                 return
             self._failed(provider, None)  # an empty answer counts as a failure
-        yield "meta", {"provider": "offline", "notice": self._notice()}
-        for word in offline.text.split(" "):
-            yield "token", {"t": word + " "}
-        yield "links", {"links": [link.as_dict() for link in offline.links]}
+        for event in _offline_events(offline, {"provider": "offline", "notice": self._notice()}):
+            yield event
 
     async def handle(self, request: Request) -> Response:
         if request.method != "POST":
@@ -311,3 +307,15 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.handler = handler
     return app
+
+
+def _links(answer: Answer) -> dict[str, Any]:
+    return {"links": [link.as_dict() for link in answer.links]}
+
+
+def _offline_events(answer: Answer, meta: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The site's own answer as a provider's would stream: meta, the words, then its links."""
+    yield "meta", meta
+    for word in answer.text.split(" "):
+        yield "token", {"t": word + " "}
+    yield "links", _links(answer)
