@@ -296,7 +296,7 @@ def test_without_a_supabase_url_asymmetric_tokens_are_not_accepted(
     keys: list[SigningKey], tmp_path: Path
 ) -> None:
     settings = Settings(
-        data_dir=tmp_path, local_dir=tmp_path, site={}, env={"SUPABASE_JWT_SECRET": TEST_JWT_SECRET}
+        data_dir=tmp_path, local_dir=tmp_path, site=built_edge(), env={"SUPABASE_JWT_SECRET": TEST_JWT_SECRET}
     )
     token = keys[0].sign(_claims(""))
     assert _reason(token, settings) == "token algorithm 'ES256' is not accepted"
@@ -326,7 +326,7 @@ def test_configured_issuer_and_audience_replace_the_defaults(
         "SUPABASE_JWT_ISSUER": "https://auth.example.com",
         "SUPABASE_JWT_AUDIENCE": "portal",
     }
-    settings = Settings(data_dir=tmp_path, local_dir=tmp_path, site={"production": True}, env=env)
+    settings = Settings(data_dir=tmp_path, local_dir=tmp_path, site=built_edge(), env=env)
     claims = user_claims(uuid.uuid4(), issuer="https://auth.example.com", audience="portal")
     assert verify(keys[0].sign(claims), settings).id == claims["sub"]
     default_audience = user_claims(uuid.uuid4(), issuer="https://auth.example.com")

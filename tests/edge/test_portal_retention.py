@@ -16,6 +16,7 @@ import psycopg
 
 from edge import retention
 from edge.settings import Settings
+from tests.support.edgesite import built_edge
 
 
 def _storage_server() -> tuple[ThreadingHTTPServer, list[dict[str, Any]]]:
@@ -78,7 +79,7 @@ def test_portal_retention_deletes_objects_then_exactly_the_expired_rows(
             data_dir=tmp_path,
             local_dir=tmp_path,
             env=env,
-            site={"retention": {"portal_months_after_close": 24}, "portal": {"bucket": "portal-files"}},
+            site=built_edge(),  # the schema's 24 months after close, bucket portal-files
         )
         # Storage calls go to the fake server; the database calls go to the PostgREST server.
         with httpx.Client(

@@ -29,6 +29,7 @@ from edge import retention, rights
 from edge.inquiries import months_before
 from edge.portal import create_app
 from edge.settings import Settings
+from tests.support.edgesite import EDGE_SITE_YAML, built_edge
 from tests.support.pg import create_user, run_cron_job
 
 Conn = psycopg.Connection[Any]
@@ -67,21 +68,12 @@ def world(db: Conn, postgrest: Any, supabase_apis: Any, tmp_path: Path) -> dict[
         "SUPABASE_PUBLISHABLE_KEY": postgrest.publishable_key,
         "SUPABASE_SERVICE_ROLE_KEY": postgrest.service_key,
     }
-    portal = {
-        "bucket": "portal-files",
-        "upload_types": ["application/pdf", "text/plain"],
-        "upload_max_bytes": 1000,
-        "signed_url_seconds": 600,
-    }
+    portal = "portal:\n  upload_types: [application/pdf, text/plain]\n  upload_max_bytes: 1000\n"
     settings = Settings(
         data_dir=tmp_path,
         local_dir=tmp_path / "local",
         env=env,
-        site={
-            "production": True,
-            "portal": portal,
-            "retention": {"inquiries_months": 12, "portal_months_after_close": 24},
-        },
+        site=built_edge(EDGE_SITE_YAML + portal),  # retention: the schema's 12 and 24 months
     )
     client = create_user(db, "client@example.com")
     staff = create_user(db, "staff@example.com")
