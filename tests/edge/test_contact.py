@@ -26,8 +26,8 @@ from edge.inquiries import Inquiry, LocalInquiryStore, StoreUnavailable
 from edge.notify import Notifier, webhook_sender
 from edge.ratelimit import RateLimiter
 from edge.settings import Settings, load_settings
-from tests.support.contactsite import BASE, JSON_HEADERS, make_settings, site_data, valid
-from tests.support.edgesite import PROXY_SECRET, netlify_signature
+from tests.support.contactsite import BASE, JSON_HEADERS, contact_site_yaml, make_settings, valid
+from tests.support.edgesite import EDGE_SITE_FILES, PROXY_SECRET, netlify_signature, write_edge
 from tests.support.servers import free_port_url, serve
 
 pytestmark = pytest.mark.anyio
@@ -785,12 +785,8 @@ async def test_with_supabase_the_contact_limit_is_counted_in_the_shared_contact_
 
 
 async def test_a_site_without_a_thanks_page_thanks_on_the_home_page(tmp_path: Path) -> None:
-    data = site_data()
-    for region in data["regions"].values():
-        del region["urls"]["thanks"]
-    directory = tmp_path / "edge-data"
-    directory.mkdir()
-    (directory / "site.json").write_text(json.dumps(data), encoding="utf-8")
+    pages = {path: text for path, text in EDGE_SITE_FILES.items() if "thanks" not in path}
+    directory = write_edge(tmp_path / "edge-data", contact_site_yaml(), pages, production=False)
     settings = load_settings(environ={}, data_dir=directory, local_dir=tmp_path / "local")
     app = create_app(settings, store=LocalInquiryStore.in_dir(settings.local_dir))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
