@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from sitegen.errors import Problems
 
 SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif"})
+PAGE_SUFFIXES = frozenset({".md", ".yaml", ".yml"})  # sources, never published as files
 FORMATS = "JPEG, PNG, WebP or GIF"
 # Where rendering leaves the loading attributes of an image open: the page's first image is
 # loaded at once, the others lazily (``finish_loading``), which only the whole page can tell.
@@ -103,13 +104,32 @@ class Broken:
     digest: str
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """Another file beside content (a PDF, a ZIP) that a page links to: published as it is."""
+
+    key: str
+    url: str  # "/assets/files/brochure.1a2b3c4d.pdf"
+    digest: str
+    path: str  # absolute, read only when some page links to it
+
+
 @dataclass
 class ImageSet:
-    """Every image of the build by key, the files to publish, and how many had to be encoded."""
+    """Every image (and other file) beside content by key, the files to publish, and how many
+    images had to be encoded."""
 
-    found: dict[str, Picture | Broken] = field(default_factory=dict)
+    found: dict[str, Picture | Broken | Attachment] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)  # output path -> bytes
     encoded: int = 0  # images encoded by this build (the rest came from the cache)
+
+    def publish_linked(self, keys: Iterable[str]) -> None:
+        """Add the attachments some page links to (``keys``) to the files to publish; the others
+        stay unpublished (a file left beside a page is not made public by accident)."""
+        for key in keys:
+            found = self.found.get(key)
+            if isinstance(found, Attachment):
+                self.files[found.url.lstrip("/")] = Path(found.path).read_bytes()
 
     def key_for(self, keys: Sequence[str] | None) -> str:
         """What a page's render key takes from the images it uses (``None``: it may use any)."""
@@ -118,7 +138,15 @@ class ImageSet:
         return digest(*parts) if parts else ""
 
     def picture(self, key: str) -> Picture | Broken | None:
-        return self.found.get(key)
+        found = self.found.get(key)
+        return None if isinstance(found, Attachment) else found
+
+    def linked(self, key: str) -> str | None:
+        """The URL a link to the file ``key`` leads to: an attachment, or an image's widest variant."""
+        found = self.found.get(key)
+        if isinstance(found, Attachment):
+            return found.url
+        return found.url if isinstance(found, Picture) else None
 
     def static_keys(self) -> list[str]:
         return sorted(k for k in self.found if k.startswith("static/"))
@@ -183,7 +211,8 @@ def collect(
     settings: Settings,
     cache_dir: Path | None,
 ) -> ImageSet:
-    """Read (or take from the cache) every image under content/ and the static folders.
+    """Read (or take from the cache) every image under content/ and the static folders; note the
+    other files beside content (published by ``publish_linked`` when a page links to them).
 
     ``hashes``: absolute path -> content digest of every input file (the build hashed them already).
     """
@@ -191,8 +220,16 @@ def collect(
     content = str(root / "content") + os.sep
     sources: dict[str, str] = {}  # key -> absolute path
     for path in sorted(hashes):
-        if is_image(path) and path.startswith(content):
-            sources["content/" + path[len(content) :].replace(os.sep, "/")] = path
+        if not path.startswith(content):
+            continue
+        key = "content/" + path[len(content) :].replace(os.sep, "/")
+        suffix = PurePosixPath(key).suffix.lower()
+        if is_image(path):
+            sources[key] = path
+        elif suffix not in PAGE_SUFFIXES:
+            stem = _STEM.sub("-", PurePosixPath(key).stem.lower()).strip("-") or "file"
+            url = f"/assets/files/{stem}.{hashes[path][:8]}{suffix}"
+            images.found[key] = Attachment(key, url, hashes[path], path)
     # Later folders win, as for assets: the site's static/ over the theme's.
     for folder in static_dirs:
         prefix = str(folder) + os.sep

@@ -19,7 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sitegen.blocks import mark_heading_ids
 from sitegen.config import Region, SiteConfig
 from sitegen.errors import Problems
-from sitegen.images import ImageSet
+from sitegen.images import ImageSet, image_key
 from sitegen.leakguard import BUG, leaked
 from sitegen.links import Index, region_url, resolve_link
 from sitegen.markdown import (
@@ -39,7 +39,7 @@ from sitegen.markdown import (
     select_region,
 )
 from sitegen.page_images import PageImages
-from sitegen.pages import Page, check_parsed
+from sitegen.pages import Page, check_parsed, file_link
 from sitegen.regions import NotText, format_value, resolve
 from sitegen.template_errors import PageError, content_error, expression_error
 
@@ -176,6 +176,9 @@ class _Values:
     def link(self, ref: Link, index: Index) -> str:
         href, error = resolve_link(index, ref, self.page, self.rid)
         line = self.page.body_line + ref.line - 1
+        if file_link(ref):  # a file beside the page, published under /assets/
+            key = image_key(self.page.source, ref.target)
+            href = (self.renderer.images.images.linked(key) if key else None) or href
         if error:
             self.problems.error(error, self.page.file, line)
         escaped = htmllib.escape(href, quote=True)

@@ -18,7 +18,7 @@ from sitegen.blocks import closest_region, mark_heading_ids
 from sitegen.config import SiteConfig
 from sitegen.contentschema import FRONT_MATTER, Located, check_fields
 from sitegen.errors import Problems, SitegenError
-from sitegen.markdown import Parsed, convert, protect_expressions
+from sitegen.markdown import Link, Parsed, convert, protect_expressions
 from sitegen.yamlio import load_yaml, read_text
 
 _STATEMENT = re.compile(r"\{%|\{#")
@@ -266,7 +266,18 @@ def check_image(page: Page, problems: Problems) -> None:
         page.images = None
     elif page.parsed is not None:
         used.extend(image_key(page.source, ref.target) for ref in page.parsed.images)
+        # Links to files beside the page (a PDF, a full-size picture): published when linked.
+        used.extend(image_key(page.source, link.target) for link in page.parsed.links if file_link(link))
         page.images = tuple(sorted({k for k in used if k is not None}))
+
+
+def file_link(link: Link) -> bool:
+    """A link to a file beside the page rather than to a page: relative, with a file suffix."""
+    target = link.target
+    if link.is_source or not target or target.startswith("/") or target.endswith("/"):
+        return False
+    suffix = PurePosixPath(target).suffix
+    return bool(suffix) and suffix.lower() not in (".html", ".htm")
 
 
 def prepare_body(page: Page, problems: Problems, region_ids: list[str]) -> None:

@@ -306,3 +306,30 @@ def test_templates_show_page_images_and_their_own_with_image(tmp_path: Path) -> 
         "templates/page.html:1" in str(e) and "image('img/nope.png'): no such image in static/" in str(e)
         for e in failed.value.errors
     ), [str(e) for e in failed.value.errors]
+
+
+def test_files_beside_a_page_are_published_when_linked_and_only_then(tmp_path: Path) -> None:
+    page = CASE.format(shelf="shelf.jpg") + (
+        "\n[The brochure (PDF)](brochure.pdf) · [the shelves, full size](shelf.jpg)\n"
+    )
+    root = make_site(tmp_path, page=page)
+    folder = root / "content/work/acme"
+    (folder / "brochure.pdf").write_bytes(b"%PDF-1.4 a tiny brochure\n")
+    (folder / "notes.txt").write_text("private notes, linked from nowhere", encoding="utf-8")
+    build_site(root)
+    links = re.findall(r'<a href="(/assets/[^"]+)"', html(root, "intl/work/acme/index.html"))
+    assert len(links) == 2 and links == re.findall(
+        r'<a href="(/assets/[^"]+)"', html(root, "pk/work/acme/index.html")
+    )
+    brochure, full_size = links
+    assert re.fullmatch(r"/assets/files/brochure\.[0-9a-f]{8}\.pdf", brochure)
+    assert (root / "dist" / brochure.lstrip("/")).read_bytes() == b"%PDF-1.4 a tiny brochure\n"
+    with Image.open(root / "dist" / full_size.lstrip("/")) as widest:
+        assert widest.size == (600, 400)  # the widest variant of the picture
+    assert not [p for p in (root / "dist").rglob("*.txt") if "notes" in p.name]
+    # A changed file is published under its new name by the page that links to it.
+    (folder / "brochure.pdf").write_bytes(b"%PDF-1.4 the new brochure\n")
+    build_site(root)
+    new = re.findall(r'<a href="(/assets/files/[^"]+)"', html(root, "pk/work/acme/index.html"))
+    assert new and new[0] != brochure and (root / "dist" / new[0].lstrip("/")).is_file()
+    assert not (root / "dist" / brochure.lstrip("/")).exists()
