@@ -85,6 +85,17 @@ def prepare(module: str, selection: list[str]) -> Path:
         link = work / str(name)
         if not link.is_symlink():
             link.symlink_to(ROOT / str(name))
+    # mutmut copies the unmutated sources once and never refreshes them; drop stale copies so a run
+    # after a rebase tests the module against today's neighbours.
+    copies = work / "mutants"
+    for source in config["source_paths"]:  # type: ignore[attr-defined]
+        for copy in (copies / str(source)).rglob("*.py") if (copies / str(source)).is_dir() else []:
+            relative = copy.relative_to(copies)
+            original = ROOT / relative
+            if str(relative) != module and (
+                not original.exists() or original.read_bytes() != copy.read_bytes()
+            ):
+                copy.unlink()
     config["only_mutate"] = [module]
     config["pytest_add_cli_args_test_selection"] = selection
     # The work directory is not a checkout of its own: compare file contents, not git history.
