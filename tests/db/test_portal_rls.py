@@ -116,6 +116,15 @@ def test_updates_of_other_rows_touch_nothing(db: Conn, world: dict[str, Any]) ->
     assert row == ("",)
 
 
+def test_an_update_without_a_filter_changes_only_the_callers_profile(db: Conn, world: dict[str, Any]) -> None:
+    # PostgREST sends a PATCH without filters as an UPDATE without WHERE: it must reach the caller's
+    # own row only, and not fail because other rows exist.
+    with as_role(db, "authenticated", _claims(world["a"])) as conn:
+        assert conn.execute("update public.clients set company = 'Mine'").rowcount == 1
+    rows = db.execute("select id, company from public.clients where id in (%s, %s)", (world["a"], world["b"]))
+    assert dict(rows.fetchall()) == {world["a"]: "Mine", world["b"]: ""}
+
+
 def test_own_writes_allowed(db: Conn, world: dict[str, Any]) -> None:
     with as_role(db, "authenticated", _claims(world["a"])) as conn:
         conn.execute("insert into public.messages (project_id, body) values (%s, 'ok')", (world["pa"],))
