@@ -150,7 +150,9 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
     return wall, max(peak_rss, usage.ru_maxrss) / 1024, peak_pss / 1024
 
 
-def sitegen_scenarios(n: int, base: Path, extra: list[str], names: list[str]) -> list[Scenario]:
+def sitegen_scenarios(
+    n: int, base: Path, extra: list[str], names: list[str], sitegen: list[str]
+) -> list[Scenario]:
     site = base / f"site-{n}"
     out = base / f"out-{n}"
     make_site(site, n)
@@ -180,7 +182,7 @@ def sitegen_scenarios(n: int, base: Path, extra: list[str], names: list[str]) ->
         "page-edit": edit_page,
         "template-edit": edit_template,
     }
-    cmd = [*SITEGEN, "build", "--out", str(out), *extra]
+    cmd = [*sitegen, "build", "--out", str(out), *extra]
     return [Scenario("sitegen", name, cmd, site, before[name], out) for name in names]
 
 
@@ -306,12 +308,17 @@ def main() -> None:
     ap.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     ap.add_argument("--seed", type=int, default=1, help="seed of the rounds' random order")
     ap.add_argument("--build-arg", action="append", default=[], help="extra argument for sitegen build")
+    ap.add_argument(
+        "--sitegen",
+        default=" ".join(SITEGEN),
+        help="command that runs sitegen (e.g. a copy of the code: 'env PYTHONPATH=COPY python -m sitegen.cli')",
+    )
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     results: list[Result] = []
     notes: list[str] = []
     for n in args.n:
-        scenarios = sitegen_scenarios(n, args.dir, args.build_arg, args.scenarios)
+        scenarios = sitegen_scenarios(n, args.dir, args.build_arg, args.scenarios, args.sitegen.split())
         if args.peers:
             scenarios += hugo_scenarios(n)
         times, loads = rounds(scenarios, args.runs, args.seed)

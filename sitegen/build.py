@@ -32,7 +32,6 @@ from sitegen.config import SiteConfig, at_origin, load_config, parse_origin
 from sitegen.errors import BuildFailed, Problems, SitegenError
 from sitegen.output import MANIFEST
 from sitegen.progress import Progress
-from sitegen.render_jobs import RenderOutcome, RenderPlan
 from sitegen.sources import Sources, read_sources
 from sitegen.staticfiles import foreign_files
 from sitegen.theme import template_dirs, theme_dir
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from sitegen.output import Output, Staging
     from sitegen.pages import Draft, Page
     from sitegen.render import Renderer
+    from sitegen.render_jobs import RenderOutcome, RenderPlan
 
 # Up to this many re-rendered pages are held in memory and written in place;
 # more are streamed into a new output folder that is swapped in.

@@ -163,7 +163,9 @@ class Settings:
 
 
 def is_image(name: str) -> bool:
-    return PurePosixPath(name).suffix.lower() in SUFFIXES
+    lowered = name.lower()
+    # Substring tests first: this runs on every input path of every build, and most are not images.
+    return any(suffix in lowered for suffix in SUFFIXES) and PurePosixPath(name).suffix.lower() in SUFFIXES
 
 
 def image_key(source: PurePosixPath, target: str) -> str | None:

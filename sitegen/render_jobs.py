@@ -16,19 +16,19 @@ import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sitegen import workers
 from sitegen.cache import BuildCache, digest
 from sitegen.changes import LastBuild
 from sitegen.errors import Problems
-from sitegen.page_content import LinkSources
 from sitegen.progress import Progress
 from sitegen.sources import PageRecord, Sources
 
 if TYPE_CHECKING:
     from sitegen.deps import TemplateDeps
     from sitegen.images import ImageSet
+    from sitegen.page_content import LinkSources
     from sitegen.pages import Page
     from sitegen.render import Renderer
 
@@ -196,7 +196,9 @@ def _outcome(
     return outcome
 
 
-Entry = tuple[str, tuple[str, ...], frozenset[str], str, LinkSources, str]  # Rendered without its key
+# Rendered without its key (a string: LinkSources is only imported for type checking, keeping
+# Jinja2 and Markdown out of builds that render nothing).
+Entry: TypeAlias = "tuple[str, tuple[str, ...], frozenset[str], str, LinkSources, str]"
 
 
 def render_part(
