@@ -10,13 +10,18 @@ the chat ranks (sitegen/chunks.py). See docs/architecture.md.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from sitegen import __version__
 from sitegen.chunks import chunks_json, service_chunks
 from sitegen.config import SiteConfig
 from sitegen.output import Output
+
+# Files per region in _edge/search/: an edit rewrites one (1/16 of the region's text).
+SEARCH_SHARDS = 16
 
 
 def plain(value: Any) -> Any:
@@ -136,19 +141,50 @@ def write_edge_data(
     production: bool,
     services: dict[str, list[dict[str, Any]]],
     urls: dict[str, dict[str, str]],
-    search: dict[str, list[tuple[str, str]]],
+    search: dict[str, list[tuple[str, str, str]]],
 ) -> None:
-    """``search`` holds, per region, each page's entry and chat chunks already serialised (made where
-    the page rendered), so nothing here parses or serialises the pages' text again."""
+    """``search`` holds, per region, each page's URL, entry and chat chunks, the last two already
+    serialised (made where the page rendered), so nothing here parses or serialises the pages' text."""
     data = site_json(config, production, services, urls)
     output.add("_edge/site.json", json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
     for rid in config.region_ids:
         output.add(f"_edge/chat/{rid}.prompt.txt", system_prompt(config, rid, services.get(rid, []), urls))
         # Joined as json.dumps joins list items, so the file reads as one JSON array.
         entries = search.get(rid, [])
-        output.add(f"_edge/search/{rid}.json", "[" + ", ".join(entry for entry, _ in entries) + "]\n")
-        chunks = chunks_json([part for _, part in entries], service_chunks(services.get(rid, [])))
+        write_search(output, rid, entries)
+        chunks = chunks_json([part for _, _, part in entries], service_chunks(services.get(rid, [])))
         output.add(f"_edge/chat/{rid}.chunks.json", chunks)
+
+
+def search_shard(rid: str, url: str) -> str:
+    """The file of ``_edge/search/`` holding the entry of the page at ``url``: chosen by a hash of the
+    URL, so an edited page rewrites one shard and a new or removed page only its own."""
+    shard = (
+        int.from_bytes(hashlib.blake2b(url.encode("utf-8"), digest_size=2).digest(), "big") % SEARCH_SHARDS
+    )
+    return f"{rid}/{shard:02d}.json"
+
+
+def write_search(output: Output, rid: str, entries: list[tuple[str, str, str]]) -> None:
+    """``_edge/search/<region>/NN.json``: each a JSON array of entries (in page order), every shard
+    written even when empty; ``_edge/search/<region>.json`` lists them."""
+    names = [f"{rid}/{n:02d}.json" for n in range(SEARCH_SHARDS)]
+    shards: dict[str, list[str]] = {name: [] for name in names}
+    for url, entry, _ in entries:
+        shards[search_shard(rid, url)].append(entry)
+    for name, items in shards.items():
+        # Joined as json.dumps joins list items, so each file reads as one JSON array.
+        output.add(f"_edge/search/{name}", "[" + ", ".join(items) + "]\n")
+    output.add(f"_edge/search/{rid}.json", json.dumps({"version": 1, "shards": names}) + "\n")
+
+
+def read_search(edge: Path, rid: str) -> list[dict[str, Any]]:
+    """Every search entry of a region, shard by shard (what a client of ``_edge/search/`` does)."""
+    index = json.loads((edge / "search" / f"{rid}.json").read_text(encoding="utf-8"))
+    entries: list[dict[str, Any]] = []
+    for name in index["shards"]:
+        entries.extend(json.loads((edge / "search" / name).read_text(encoding="utf-8")))
+    return entries
 
 
 def _edge_service(view: dict[str, Any]) -> dict[str, Any]:

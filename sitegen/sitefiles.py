@@ -45,11 +45,12 @@ def site_files(
     static/ files published at the root, which the geo routing leaves alone)."""
     from sitegen import routing
     from sitegen.edgedata import write_edge_data
+    from sitegen.links import region_url
     from sitegen.output import Output, robots, sitemap, sitemap_index
 
     output = Output()
     counts: dict[str, int] = {}
-    search: dict[str, list[tuple[str, str]]] = {rid: [] for rid in region_ids}
+    search: dict[str, list[tuple[str, str, str]]] = {rid: [] for rid in region_ids}
     services_by_region: dict[str, list[dict[str, Any]]] = {}
     urls: dict[str, dict[str, str]] = {}
     for rid in region_ids:
@@ -57,7 +58,7 @@ def site_files(
         for page in built:
             entry = rendered.get(f"{rid}{page.path}index.html")
             if entry is not None:
-                search[rid].append((entry.search, entry.chunks))
+                search[rid].append((region_url(rid, page.path), entry.search, entry.chunks))
         output.add(f"{rid}/sitemap.xml", sitemap(config, rid, built))
         counts[rid] = len(built)
         services_by_region[rid] = renderer.service_views(rid)

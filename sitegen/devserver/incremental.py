@@ -21,8 +21,9 @@ from typing import Any
 
 from sitegen.build import BuildResult
 from sitegen.catalog import Service
-from sitegen.chunks import chunks_file, search_entry
+from sitegen.chunks import page_chunks, search_entry
 from sitegen.config import SiteConfig
+from sitegen.edgedata import search_shard
 from sitegen.errors import Problems, SitegenError, unique
 from sitegen.images import ImageSet
 from sitegen.linkcheck import report
@@ -197,22 +198,41 @@ def _render(
 
 
 def _update_search(prev: Previous, files: dict[str, bytes], html: dict[str, str], edited: list[Page]) -> None:
-    """The edited pages' entries in ``_edge/search/<region>.json`` and the chat's chunks made from them."""
-    search: dict[str, list[dict[str, Any]]] = prev.cache.setdefault("search", {})
-    for rid in {rel_out.split("/", 1)[0] for rel_out in html}:
-        name = f"_edge/search/{rid}.json"
-        if rid not in search:
-            search[rid] = json.loads(files[name])
-        entries = search[rid]
-        for i, entry in enumerate(entries):
-            for page in edited:
-                if entry["url"] == region_url(rid, page.path):
-                    entries[i] = search_entry(
-                        entry["url"], entry["title"], main_html(html[f"{rid}{page.path}index.html"])
-                    )
-        files[name] = (json.dumps(entries, ensure_ascii=False) + "\n").encode("utf-8")
-        # The chat's chunks follow the sections; its service chunks come from the catalog, unchanged here.
-        chunks = f"_edge/chat/{rid}.chunks.json"
-        if chunks in files:
-            services = [c for c in json.loads(files[chunks]) if c.get("kind") == "service"]
-            files[chunks] = chunks_file(entries, services).encode("utf-8")
+    """The edited pages' entries in their ``_edge/search/`` shard and the chat's chunks made from them.
+
+    Written as the full build writes them (one shard per edited page; the chunks file whole).
+    """
+    chunk_lists: dict[str, list[dict[str, Any]]] = prev.cache.setdefault("chunks", {})
+    for page in edited:
+        for rid in page.regions:
+            rel_out = f"{rid}{page.path}index.html"
+            url = region_url(rid, page.path)
+            name = f"_edge/search/{search_shard(rid, url)}"
+            if rel_out not in html or name not in files:
+                continue
+            entries = json.loads(files[name])
+            for i, entry in enumerate(entries):
+                if entry["url"] == url:
+                    entries[i] = new = search_entry(url, entry["title"], main_html(html[rel_out]))
+                    files[name] = (json.dumps(entries, ensure_ascii=False) + "\n").encode("utf-8")
+                    _update_chunks(chunk_lists, files, rid, url, new)
+
+
+def _update_chunks(
+    chunk_lists: dict[str, list[dict[str, Any]]],
+    files: dict[str, bytes],
+    rid: str,
+    url: str,
+    entry: dict[str, Any],
+) -> None:
+    """The page's run of chunks in ``_edge/chat/<region>.chunks.json`` replaced by its new sections."""
+    name = f"_edge/chat/{rid}.chunks.json"
+    if name not in files:
+        return
+    if rid not in chunk_lists:
+        chunk_lists[rid] = json.loads(files[name])
+    chunks = chunk_lists[rid]
+    at = [i for i, c in enumerate(chunks) if c.get("kind") == "page" and c["url"].split("#", 1)[0] == url]
+    if at:
+        chunks[at[0] : at[-1] + 1] = page_chunks([entry])
+        files[name] = (json.dumps(chunks, ensure_ascii=False) + "\n").encode("utf-8")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen.edgedata import read_search
 from sitegen.errors import BuildFailed
 from tests.support.sitefactory import build_site, html, write_site
 
@@ -219,7 +220,7 @@ def test_edge_data_for_the_handlers(site: Path) -> None:
         "eCommerce Management, $600 per month (/intl/services/shop/): Shops." in prompt
         and "Branding" not in prompt
     )
-    search = json.loads((site / "dist/_edge/search/pk.json").read_text())
+    search = read_search(site / "dist/_edge", "pk")
     assert any(entry["url"] == "/pk/local/" and "Karachi" in entry["text"] for entry in search)
 
 

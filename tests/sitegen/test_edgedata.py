@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from sitegen import __version__
+from sitegen.edgedata import read_search
 from tests.support.sitefactory import SITE_YAML, build_site, write_site
 
 FILES = {
@@ -129,7 +130,7 @@ def test_page_sections_split_at_headings_and_keep_anchors() -> None:
 
 
 def test_search_index_has_every_page_as_plain_text(edge: Path) -> None:
-    entries = json.loads((edge / "search/pk.json").read_text(encoding="utf-8"))
+    entries = read_search(edge, "pk")
     by_url = {e["url"]: e for e in entries}
     assert set(by_url) == {"/pk/", "/pk/contact/", "/pk/legal/privacy/", "/pk/services/web/"}
     assert by_url["/pk/"]["title"] == "Home"

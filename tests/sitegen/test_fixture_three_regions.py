@@ -24,6 +24,7 @@ from click.testing import CliRunner
 
 from sitegen.build import BuildOptions, BuildResult, build
 from sitegen.cli import main
+from sitegen.edgedata import read_search
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "three_regions"
 GOLDEN = FIXTURE / "expected.json"
@@ -111,7 +112,7 @@ def summarize(out: Path) -> dict[str, Any]:
     }
     summary["robots"] = (out / "robots.txt").read_text(encoding="utf-8").splitlines()
     summary["search"] = {
-        p.stem: [[e["url"], e["title"]] for e in json.loads(p.read_text(encoding="utf-8"))]
+        p.stem: sorted([e["url"], e["title"]] for e in read_search(out / "_edge", p.stem))
         for p in sorted((out / "_edge/search").glob("*.json"))
     }
     site = json.loads((out / "_edge/site.json").read_text(encoding="utf-8"))

@@ -16,7 +16,9 @@ import pytest
 
 from sitegen.build import BuildOptions, BuildResult, build
 from sitegen.cache import DIRNAME
+from sitegen.edgedata import SEARCH_SHARDS, read_search, search_shard
 from sitegen.errors import BuildFailed
+from sitegen.links import region_url
 from tests.support.sitefactory import tree, write_site
 
 THEME = Path(__file__).resolve().parents[2] / "themes" / "default" / "templates"
@@ -324,3 +326,15 @@ def test_a_bad_contact_link_added_to_one_page_fails_the_cached_build(site: Path,
     assert tree(site / "dist") == before
     edit(site / "content/blog/post-a.md", "Write to [us](mailto:not-an-address). ", "")
     same_as_clean(site, tmp_path)
+
+
+def test_a_body_edit_rewrites_one_search_shard_per_region(site: Path, tmp_path: Path) -> None:
+    search = site / "dist" / "_edge" / "search"
+    before = tree(search)
+    assert len([name for name in before if name.endswith(".json") and "/" in name]) == 2 * SEARCH_SHARDS
+    edit(site / "content/about.md", "We are a small team.", "We are a small, careful team.")
+    same_as_clean(site, tmp_path)
+    after = tree(search)
+    changed = sorted(name for name in after if after[name] != before.get(name))
+    assert changed == sorted(f"{search_shard(rid, region_url(rid, '/about/'))}" for rid in ("intl", "pk"))
+    assert any("careful" in e["text"] for e in read_search(site / "dist" / "_edge", "pk"))
