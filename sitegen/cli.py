@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
-from sitegen import __version__, console
+from sitegen import __version__, console, staffcli
 from sitegen.console import verbosity_options
-from sitegen.errors import BuildFailed, SitegenError
+from sitegen.errors import SitegenError
 
 if TYPE_CHECKING:
-    from edge.settings import Settings
     from sitegen.progress import Progress
-
-
-def _fail(exc: SitegenError) -> NoReturn:
-    errors = exc.errors if isinstance(exc, BuildFailed) else [exc]
-    for warning in getattr(exc, "warnings", []):
-        console.warning(warning)
-    for error in errors:
-        console.error(error)
-    if isinstance(exc, BuildFailed):
-        click.echo(f"{exc.message}", err=True)
-    sys.exit(getattr(exc, "exit_code", 1))
 
 
 def _country(value: str | None) -> str | None:
@@ -45,14 +30,6 @@ def _progress() -> Progress | None:
     if console.quiet() or not TerminalProgress.wanted():
         return None
     return TerminalProgress()
-
-
-root_option = click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
-    help="Site folder (default: here).",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,7 +54,7 @@ def main(ctx: click.Context) -> None:
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--dev", is_flag=True, help="Development build: portal dev login allowed, robots disallow all.")
-@root_option
+@console.root_option
 @click.option(
     "-j",
     "--jobs",
@@ -120,7 +97,7 @@ def build(
     try:
         result = run(options)
     except SitegenError as exc:
-        _fail(exc)
+        console.fail(exc)
     for warning in result.warnings:
         console.warning(warning)
     console.done(result.summary())
@@ -132,7 +109,7 @@ def build(
 
 @main.command()
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@root_option
+@console.root_option
 @verbosity_options
 def check(strict: bool, root: Path) -> None:
     """Validate config, content, templates and links; write nothing."""
@@ -142,7 +119,7 @@ def check(strict: bool, root: Path) -> None:
     try:
         result = run(BuildOptions(root=root, strict=strict, write=False))
     except SitegenError as exc:
-        _fail(exc)
+        console.fail(exc)
     for warning in result.warnings:
         console.warning(warning)
     console.done(f"ok: {sum(result.pages.values())} pages in {len(result.pages)} regions, no problems")
@@ -153,7 +130,7 @@ def check(strict: bool, root: Path) -> None:
 @main.command()
 @click.argument("what", metavar="DIR|page|service")
 @click.argument("name", required=False, metavar="[PATH|ID]")
-@root_option
+@console.root_option
 @verbosity_options
 def new(what: str, name: str | None, root: Path) -> None:
     """Create a small working multi-region site in DIR; or, in the site at --root, a page
@@ -179,7 +156,7 @@ def new(what: str, name: str | None, root: Path) -> None:
             console.done(f"created {what}/: cd {what} && sitegen build")
             return
     except SitegenError as exc:
-        _fail(exc)
+        console.fail(exc)
     console.done(f"created {made}: edit it, then sitegen serve (or sitegen build)")
 
 
@@ -206,7 +183,7 @@ def new(what: str, name: str | None, root: Path) -> None:
     show_default=True,
     help="Show pages with draft: true (marked with a 'draft' badge).",
 )
-@root_option
+@console.root_option
 @verbosity_options
 @click.pass_context
 def serve(
@@ -225,7 +202,7 @@ def serve(
 
     if not (root / "site.yaml").is_file():
         # Nothing to preview: serving the folder as it is would show files that are not a site.
-        _fail(
+        console.fail(
             SitegenError(
                 "no site.yaml here: run sitegen in a site folder, or create one with `sitegen new DIR`",
                 "site.yaml",
@@ -249,7 +226,7 @@ def serve(
     try:
         server.run(options, log=log, note=console.note)
     except SitegenError as exc:
-        _fail(exc)
+        console.fail(exc)
 
 
 @main.command()
@@ -263,7 +240,7 @@ def serve(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for tools (schema: docs/editors.md).")
 @click.option("--drafts", is_flag=True, help="Include pages with draft: true.")
-@root_option
+@console.root_option
 @verbosity_options
 def diff(page: str | None, regions: str, as_json: bool, drafts: bool, root: Path) -> None:
     """What differs between regions, page by page: region-only pages and blocks, values, prices, links."""
@@ -275,7 +252,7 @@ def diff(page: str | None, regions: str, as_json: bool, drafts: bool, root: Path
     try:
         report = regiondiff.diff_site(root, regions=wanted, page=page, drafts=drafts)
     except SitegenError as exc:
-        _fail(exc)
+        console.fail(exc)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
         return
@@ -284,114 +261,8 @@ def diff(page: str | None, regions: str, as_json: bool, drafts: bool, root: Path
     console.info(report.summary())
 
 
-@contextmanager
-def _edge_settings(root: Path) -> Iterator[Settings]:
-    """The edge's settings for this site (built in memory); a site that does not build stops here."""
-    from sitegen.edgesettings import edge_settings
-
-    with ExitStack() as stack:
-        try:
-            settings = stack.enter_context(edge_settings(root))
-        except SitegenError as exc:
-            _fail(exc)
-        yield settings
-
-
-@contextmanager
-def _staff_errors() -> Iterator[None]:
-    """A refused staff command prints one line and exits 1 (no traceback)."""
-    from edge.retention import RetentionError
-    from edge.rights import RightsError
-
-    try:
-        yield
-    except (RetentionError, RightsError) as exc:
-        console.error(str(exc))
-        sys.exit(1)
-
-
-@main.command()
-@click.option(
-    "--require-supabase", is_flag=True, help="Fail unless Supabase was reached with the service-role key."
-)
-@root_option
-@verbosity_options
-def retention(require_supabase: bool, root: Path) -> None:
-    """Delete personal data past the retention periods in site.yaml (local store or Supabase)."""
-    from edge import retention as edge_retention
-
-    with _edge_settings(root) as settings, _staff_errors():
-        results = edge_retention.run(settings)
-        for line in results:
-            console.info(str(line))
-        if require_supabase:
-            edge_retention.require_supabase(results)
-
-
-@main.group()
-def rights() -> None:
-    """Carry out privacy requests: list, show (dry run), erase, answer (docs/privacy.md)."""
-
-
-@rights.command("list")
-@root_option
-@verbosity_options
-def rights_list(root: Path) -> None:
-    """Open requests from the portal, oldest first."""
-    from edge import rights as edge_rights
-
-    with _edge_settings(root) as settings, _staff_errors():
-        click.echo("\n".join(edge_rights.list_lines(edge_rights.backend(settings))))
-
-
-@rights.command("show")
-@click.argument("email")
-@root_option
-@verbosity_options
-def rights_show(email: str, root: Path) -> None:
-    """What is held for EMAIL: what `erase` would delete (changes nothing)."""
-    from edge import rights as edge_rights
-
-    with _edge_settings(root) as settings, _staff_errors():
-        click.echo("\n".join(edge_rights.backend(settings).subject(email).lines()))
-
-
-@rights.command("erase")
-@click.argument("email", required=False)
-@click.option("--request", "request_id", metavar="ID", help="The open request this carries out.")
-@click.option(
-    "--kind", type=click.Choice(["deletion", "objection", "withdrawal"]), help="Why (default: the request's)."
-)
-@click.option("--dry-run", is_flag=True, help="Only show what would be erased.")
-@root_option
-@verbosity_options
-def rights_erase(
-    email: str | None, request_id: str | None, kind: str | None, dry_run: bool, root: Path
-) -> None:
-    """Erase everything held for EMAIL (or the sender of --request ID) and log the outcome."""
-    from edge import rights as edge_rights
-
-    with _edge_settings(root) as settings, _staff_errors():
-        backend = edge_rights.backend(settings)
-        click.echo("\n".join(edge_rights.erase_lines(backend, email, request_id, kind, dry_run)))
-
-
-@rights.command("answer")
-@click.argument("request_id", metavar="ID")
-@click.argument("outcome", type=click.Choice(["done", "refused"]))
-@root_option
-@verbosity_options
-def rights_answer(request_id: str, outcome: str, root: Path) -> None:
-    """Close a request that erases nothing (access, correction) or that is refused."""
-    from edge import rights as edge_rights
-
-    with _edge_settings(root) as settings, _staff_errors():
-        edge_rights.backend(settings).answer(request_id, outcome)
-    console.done(f"request {request_id}: {outcome}")
-
-
 @main.command("vercel-project")
-@root_option
+@console.root_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
@@ -406,14 +277,14 @@ def vercel_project(root: Path, out: Path | None) -> None:
     try:
         written = assemble(root / "dist", out or root / ".vercel-project")
     except SitegenError as exc:
-        _fail(exc)
+        console.fail(exc)
     console.done(f"wrote {written}/: run `vercel build` there")
 
 
 @main.command()
 @click.option("--port", default=8080, show_default=True, help="Port to listen on.")
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
-@root_option
+@console.root_option
 @verbosity_options
 def edge(port: int, host: str, root: Path) -> None:
     """Run the edge handlers (/api/...) for production, e.g. behind Netlify's /api proxy; they read
@@ -423,7 +294,7 @@ def edge(port: int, host: str, root: Path) -> None:
     try:
         edgeserver.run(root / "dist" / "_edge", host, port, verbosity=console.verbosity())
     except SitegenError as exc:
-        _fail(exc)
+        console.fail(exc)
 
 
 @main.command("config-docs")
@@ -434,6 +305,10 @@ def config_docs() -> None:
 
     click.echo(schema_markdown(), nl=False)
 
+
+# The staff commands (retention, privacy requests) live with their helpers in sitegen/staffcli.py.
+main.add_command(staffcli.retention)
+main.add_command(staffcli.rights)
 
 if __name__ == "__main__":
     main()

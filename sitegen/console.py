@@ -9,12 +9,14 @@ used on a terminal only: click strips styles from a stream that is not one, and
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import click
 
-from sitegen.errors import SitegenError
+from sitegen.errors import BuildFailed, SitegenError
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 _KEY = "sitegen.verbosity"
@@ -92,3 +94,24 @@ def note(text: str) -> None:
     """A line about the run itself (a port taken, the server stopped), on stderr; not with -q."""
     if verbosity() > QUIET:
         click.echo(text, err=True)
+
+
+def fail(exc: SitegenError) -> NoReturn:
+    """Print a failed command's problems (each once, warnings first) and exit with its code."""
+    errors = exc.errors if isinstance(exc, BuildFailed) else [exc]
+    for problem in getattr(exc, "warnings", []):
+        warning(problem)
+    for problem in errors:
+        error(problem)
+    if isinstance(exc, BuildFailed):
+        click.echo(f"{exc.message}", err=True)
+    sys.exit(getattr(exc, "exit_code", 1))
+
+
+# --root, on every command that reads a site.
+root_option = click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    help="Site folder (default: here).",
+)
