@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 from sitegen.markdown import Link
-from sitegen.pages import Draft, Page, slug
+from sitegen.pages import Draft, Page, slug_url
 
 _HREF = re.compile(r'\s(?:href|src)="([^"]*)"')
 _ID = re.compile(r'\sid="([^"]+)"')
@@ -102,7 +102,7 @@ def resolve_link(index: Index, link: Link, page: Page, region_id: str) -> tuple[
             return normalised + fragment, None  # already region-prefixed: checked in the output
         if normalised.endswith("/"):
             # A URL written from a file name ("/our work/") names the page's slug URL in the hint.
-            slugged = "/" + "".join(f"{slug(unquote(seg))}/" for seg in normalised.split("/") if seg)
+            slugged = slug_url(normalised)
             hint = f"; did you mean {slugged}?" if slugged in index.by_path else "; check the path"
             return (
                 normalised + fragment,

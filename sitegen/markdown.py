@@ -151,7 +151,11 @@ _PASS = re.compile(
     r'|<pre data-sourcepos="(\d+):[^"]*"><code(?: class="language-([^"]*)")?>(.*?)</code></pre>'
     r'| data-sourcepos="(\d+):[^"]*"'
     r'|<a href="([^"]*)"'
-    r'|<img src="([^"]*)" alt="([^"]*)"(?: title="([^"]*)")? />',
+    r'|<img src="([^"]*)" alt="([^"]*)"(?: title="([^"]*)")? />'
+    # Inline code (left alone), and a link CommonMark left as text because of a space in its
+    # destination ("[x](/our team/)"): an editor's link that would vanish into the page.
+    r"|(<code>.*?</code>)"
+    r"|(!?\[[^\]\n<]*\]\(([^()\n<>]*[ \t][^()\n<>]*)\))",
     re.S,
 )
 _TAG = re.compile(r"<[^>]*>")
@@ -166,7 +170,8 @@ def _to_html(text: str) -> str:
 class _Pass:
     """Heading ids, internal-link markers and highlighting, in document order."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: str = "") -> None:
+        self.source = source.split("\n")  # the Markdown, to place an error within its block
         self.links: list[Link] = []
         self.errors: list[tuple[int, str]] = []
         self.headings: list[tuple[int, str, str]] = []
@@ -186,9 +191,35 @@ class _Pass:
         if m.group(7):
             self.line = int(m.group(7))
             return ""
+        if m.group(12) is not None:
+            return m.group(12)
+        if m.group(13) is not None:
+            return self._unparsed(htmllib.unescape(m.group(13)), htmllib.unescape(m.group(14)), m.group(13))
         if m.group(8) is None:
             return self._image(m.group(9), m.group(10), m.group(11) or "", m.group(0))
         return f'<a href="{self._href(m.group(8))}"'
+
+    def _unparsed(self, written: str, destination: str, shown: str) -> str:
+        """An error at the line that holds the text, with the link as it would work."""
+        line = self.line + next(
+            (i for i, text in enumerate(self.source[self.line - 1 :]) if written in text), 0
+        )
+        target = destination.strip()
+        if target.startswith("/") and not _SCHEME.match(target) and "." not in target.rsplit("/", 1)[-1]:
+            from sitegen.pages import slug_url  # pages imports this module
+
+            fixed = slug_url(target)  # a page's address is its slug URL
+        else:
+            fixed = f"<{target}>"  # a file name (or any URL) with spaces: in angle brackets
+        label = written[: written.index("](") + 2]
+        self.errors.append(
+            (
+                line,
+                f"'{written}' is not a link (a link's destination cannot contain spaces, so it is "
+                f"shown as text); did you mean {label}{fixed})?",
+            )
+        )
+        return shown
 
     def _image(self, escaped: str, alt: str, title: str, written: str) -> str:
         """A local image becomes a marker (filled with its variants when rendering); others stay."""
@@ -289,8 +320,9 @@ def _ascii_destinations(text: str) -> str:
 def convert(body: str, region_ids: Sequence[str]) -> Parsed:
     """Markdown body (expressions already protected) to HTML with markers."""
     scanned = scan(mark_heading_ids(body), region_ids)
-    marks = _Pass()
-    html = marks.run(_to_html(_ascii_destinations(scanned.text)))
+    text = _ascii_destinations(scanned.text)
+    marks = _Pass(text)
+    html = marks.run(_to_html(text))
     return Parsed(
         html=html,
         links=marks.links,

@@ -103,6 +103,13 @@ def slug(text: str) -> str:
     return slugify(text)
 
 
+def slug_url(path: str) -> str:
+    """A URL written from file names ("/our work/") with each segment made a slug ("/our-work/")."""
+    from urllib.parse import unquote
+
+    return "/" + "".join(f"{slug(unquote(seg))}/" for seg in path.split("/") if seg)
+
+
 def url_for_source(source: PurePosixPath, meta: dict[str, Any]) -> str:
     """Region-less URL of a content file: its folders and name, each made a slug.
 

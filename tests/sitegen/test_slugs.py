@@ -64,6 +64,26 @@ def test_a_link_by_the_raw_name_as_a_url_names_the_slug(tmp_path: Path) -> None:
     }
 
 
+def test_a_link_with_a_space_in_its_destination_is_an_error_not_text(tmp_path: Path) -> None:
+    """CommonMark leaves "[x](/our team/)" as text: the build stops at its line with the link that works."""
+    root = write_site(
+        tmp_path / "site",
+        {
+            "content/index.md": "---\ntitle: Home\n---\nSee\n[x](/our team/) and [y](Our Team.md).\n\n"
+            "In code it is text: `[x](/our team/)`.\n",
+            "content/Our Team.md": "---\ntitle: Our team\n---\nTeam.\n",
+        },
+    )
+    with pytest.raises(BuildFailed) as failed:
+        build_site(root)
+    shown = "is not a link (a link's destination cannot contain spaces, so it is shown as text)"
+    assert [str(e) for e in failed.value.errors] == [
+        f"content/index.md:5: '[x](/our team/)' {shown}; did you mean [x](/our-team/)?",
+        f"content/index.md:5: '[y](Our Team.md)' {shown}; did you mean [y](<Our Team.md>)?",
+    ]
+    assert not (root / "dist").exists()
+
+
 def test_two_names_with_one_slug_are_an_error_naming_both(tmp_path: Path) -> None:
     root = write_site(
         tmp_path / "site",
