@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.edge.test_contact import serve  # noqa: E402
 from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.servers import serve  # noqa: E402
 from tests.support.static_site import site_app  # noqa: E402
 
 QUALITY = 82  # the committed originals; the build encodes its variants at images.quality
