@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from sitegen.config import REGION_ID, SiteConfig, load_config
 from sitegen.errors import SitegenError
+from sitegen.pages import slug, url_for_source
 
 TEMPLATE = Path(__file__).resolve().parent / "site"
 
@@ -94,9 +95,10 @@ def page_source(path: str) -> PurePosixPath:
         raise SitegenError("give the page's path, e.g. sitegen new page about/team", path)
     for part in parts:
         if not _SEGMENT.match(part):
-            slug = re.sub(r"[^a-z0-9]+", "-", part.lower()).strip("-") or "page"
             raise SitegenError(
-                f"'{part}' is not a URL segment: use lower-case letters, digits and '-', e.g. '{slug}'", path
+                f"'{part}' is not a URL segment: use lower-case letters, digits and '-', "
+                f"e.g. '{slug(part) or 'page'}'",
+                path,
             )
     return PurePosixPath(*parts).with_suffix(".md")
 
@@ -110,16 +112,40 @@ def new_page(root: Path, path: str) -> Path:
     first = config.region_ids[0]
     text = PAGE.format(title=title, region=first, label=config.regions[first].label)
     shown = f"content/{source}"
+    _refuse_taken_url(config, root / "content", source, shown)
     _write_new(root / "content" / source, text, shown)
     return Path(shown)
+
+
+def _refuse_taken_url(config: SiteConfig, content: Path, source: PurePosixPath, shown: str) -> None:
+    """A new page whose URL another source has (``work.md`` beside ``work/index.md``, a catalog
+    service) would stop the next build with "two sources for the URL": refuse it now, naming that
+    source. The URLs are the build's own: the same readers, drafts included."""
+    from sitegen.catalog import read_catalog
+    from sitegen.errors import Problems
+    from sitegen.pages import read_pages
+
+    url = url_for_source(source, {})
+    ignored = Problems()  # a source that does not read now is the build's to report
+    pages = read_pages(config, content, ignored, drafts=True)
+    pages += [s.page for s in read_catalog(config, content, ignored) if s.page is not None]
+    for page in pages:
+        if page.path == url and page.file != shown:
+            raise SitegenError(
+                f"its URL {url} is already the page of {page.file}; nothing was changed "
+                f"(edit {page.file}, or pick another name)",
+                shown,
+            )
 
 
 def new_service(root: Path, service_id: str) -> Path:
     """Write ``content/services/ID.yaml`` from the service template; returns it (relative to ``root``)."""
     config = _site(root)
     if not REGION_ID.match(service_id):
-        slug = re.sub(r"[^a-z0-9]+", "-", service_id.lower()).strip("-") or "service"
-        raise SitegenError(f"a service id is lower-case letters, digits and '-', e.g. '{slug}'", service_id)
+        raise SitegenError(
+            f"a service id is lower-case letters, digits and '-', e.g. '{slug(service_id) or 'service'}'",
+            service_id,
+        )
     folder = root / "content" / "services"
     orders = [
         int(m.group(1))

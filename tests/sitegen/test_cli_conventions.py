@@ -175,3 +175,37 @@ def test_new_page_and_service_from_templates_build_cleanly(tmp_path: Path) -> No
     assert bare.exit_code == 2 and "sitegen new ./page" in bare.stderr
     nowhere = runner.invoke(main, ["new", "service", "x", "--root", str(tmp_path / "none")])
     assert nowhere.exit_code == 1 and "no site.yaml here" in nowhere.stderr
+
+
+def test_new_page_refuses_a_url_another_source_has(tmp_path: Path) -> None:
+    """Each of these would stop the next build with "two sources for the URL": refused up front."""
+    runner = CliRunner()
+    site = tmp_path / "site"
+    assert runner.invoke(main, ["new", str(site)]).exit_code == 0
+    (site / "content/work/acme").mkdir()
+    (site / "content/work/acme/index.md").write_text("---\ntitle: Acme\ndraft: true\n---\nA.\n")
+    (site / "content/Our Team.md").write_text("---\ntitle: Team\n---\nT.\n")
+    before = sorted(p for p in site.rglob("*") if p.is_file())
+    taken = {
+        "work/acme": "content/work/acme/index.md",  # a draft counts: serve and --drafts build it
+        "/contact/": "content/contact/index.md",
+        "services/web-development": "content/services/web-development.yaml",
+        "our-team": "content/Our Team.md",
+    }
+    for path, owner in taken.items():
+        made = runner.invoke(main, ["new", "page", path, "--root", str(site)])
+        assert made.exit_code == 1, made.output
+        url = "/" + path.strip("/") + "/"
+        assert f"is already the page of {owner}; nothing was changed" in made.stderr
+        assert f": its URL {url} " in made.stderr
+    assert sorted(p for p in site.rglob("*") if p.is_file()) == before
+
+
+def test_new_suggests_the_slug_of_the_documented_rule(tmp_path: Path) -> None:
+    runner = CliRunner()
+    site = tmp_path / "site"
+    assert runner.invoke(main, ["new", str(site)]).exit_code == 0
+    page = runner.invoke(main, ["new", "page", "blog/Café Déjà", "--root", str(site)])
+    assert page.exit_code == 1 and "e.g. 'cafe-deja'" in page.stderr
+    service = runner.invoke(main, ["new", "service", "Café Déjà", "--root", str(site)])
+    assert service.exit_code == 1 and "e.g. 'cafe-deja'" in service.stderr
