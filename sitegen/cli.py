@@ -217,6 +217,7 @@ def serve(
         open_browser=open_browser,
         drafts=drafts,
         log_requests=not console.quiet(),
+        log_builds=not console.quiet(),
         server_log_level="info" if console.verbose() else "warning",
     )
 

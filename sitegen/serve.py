@@ -49,6 +49,7 @@ class ServeOptions:
     open_browser: bool = False
     drafts: bool = True  # pages with draft: true shown, with a badge (--no-drafts: hidden)
     log_requests: bool = True  # False with -q
+    log_builds: bool = True  # a line per good build; False with -q (problems are always printed)
     server_log_level: str = "warning"  # uvicorn's own log; "info" with -v
 
 
@@ -128,13 +129,14 @@ def run(options: ServeOptions, log: Callable[[str], None], note: Callable[[str],
         country=country,
         log=log,
         request_log=log if options.log_requests else (lambda line: None),
+        build_log=log if options.log_builds else (lambda line: None),
         drafts=options.drafts,
         # Absolute URLs (canonical, sitemaps) name this server, never production.
         base_url=local_origin(options.host, sock.getsockname()[1]),
     )
     try:
         dev.rebuild("start")
-        note(
+        log(  # the address is what serve exists to print: said even with -q
             f"serving {dev.root} at {url} (country {dev.country or 'none'}; ?country=XX or the "
             f"{routing.COOKIE} cookie switch it); edge handlers at /api/; Ctrl-C to stop"
         )

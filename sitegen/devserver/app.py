@@ -61,6 +61,7 @@ class DevServer:
         edge_factory: EdgeFactory | None = None,
         log: Callable[[str], None] | None = None,
         request_log: Callable[[str], None] | None = None,
+        build_log: Callable[[str], None] | None = None,
         drafts: bool = True,
         base_url: str | None = None,
     ) -> None:
@@ -71,7 +72,13 @@ class DevServer:
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self.request_log = request_log or self.log  # one line per page request (off with serve -q)
         self.builder = Builder(
-            self.root, self.out, edge_factory or default_edge, self.log, drafts=drafts, base_url=base_url
+            self.root,
+            self.out,
+            edge_factory or default_edge,
+            self.log,
+            drafts=drafts,
+            base_url=base_url,
+            build_log=build_log,  # a good build's line (off with serve -q); failures always go to log
         )
         self.events = EventHub()
         self.watching = False

@@ -65,6 +65,7 @@ class Builder:
         *,
         drafts: bool = True,
         base_url: str | None = None,
+        build_log: Callable[[str], None] | None = None,
     ) -> None:
         self.root = root
         # Drafts shown (with a badge) unless --no-drafts; absolute URLs name this server.
@@ -75,6 +76,7 @@ class Builder:
         self.local_dir = root / ".sitegen-local"
         self.edge_factory = edge_factory
         self.log = log
+        self.build_log = build_log or log  # one line per good build (off with serve -q)
         self.snapshot: Snapshot | None = None
         self.errors: list[SitegenError] = []
         self.generation = 0  # successful builds so far: pages reload when it changes
@@ -113,7 +115,7 @@ class Builder:
                 self.log(f"  {error}")
             return False
         self.generation += 1
-        self.log(f"{done} in {ms:.0f} ms ({reason})")
+        self.build_log(f"{done} in {ms:.0f} ms ({reason})")
         return True
 
     def _rebuild_all(self) -> str:

@@ -120,7 +120,7 @@ def test_open_starts_the_browser_and_ctrl_c_stops_with_one_line(tmp_path: Path) 
     assert not any("Aborted" in line or "Traceback" in line for line in lines)
 
 
-def test_quiet_serve_prints_no_request_lines(tmp_path: Path) -> None:
+def test_quiet_serve_prints_the_address_and_no_build_or_request_lines(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site")
     port = free_port()
     proc = serve(site, tmp_path, "--port", str(port), "-q")
@@ -132,7 +132,8 @@ def test_quiet_serve_prints_no_request_lines(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     printed = (tmp_path / "stderr.txt").read_text()
-    assert "GET " not in printed and "serving" not in printed
+    assert "GET " not in printed and "built " not in printed and " ms (start)" not in printed
+    assert f"serving {site} at http://127.0.0.1:{port}/ " in printed
 
 
 def test_only_a_port_on_the_command_line_counts_as_given(tmp_path: Path, monkeypatch: Any) -> None:
@@ -148,4 +149,8 @@ def test_only_a_port_on_the_command_line_counts_as_given(tmp_path: Path, monkeyp
     assert runner.invoke(main, ["serve", "--root", str(site), "-q", "--open"]).exit_code == 0
     assert [(o.port, o.port_given) for o in seen] == [(8000, False), (8000, True), (8000, False)]
     assert [o.server_log_level for o in seen] == ["warning", "info", "warning"]
-    assert [(o.log_requests, o.open_browser) for o in seen] == [(True, False), (True, False), (False, True)]
+    assert [(o.log_requests, o.log_builds, o.open_browser) for o in seen] == [
+        (True, True, False),
+        (True, True, False),
+        (False, False, True),
+    ]
