@@ -133,13 +133,18 @@ class Site:
 
 def build(options: BuildOptions) -> BuildResult:
     """Run the stages in order; a problem anywhere raises BuildFailed before the output folder changes."""
-    if not options.one_shot or not gc.isenabled():
-        return _build(options)
-    gc.disable()
+    collect = options.one_shot and gc.isenabled()
+    if collect:
+        gc.disable()
     try:
         return _build(options)
+    except BaseException:
+        if options.progress is not None:
+            options.progress.done()  # problems are printed next, each on a line of its own
+        raise
     finally:
-        gc.enable()
+        if collect:
+            gc.enable()
 
 
 def _build(options: BuildOptions) -> BuildResult:

@@ -106,6 +106,34 @@ def test_colour_on_a_terminal_only_and_never_with_no_color(tmp_path: Path) -> No
     assert b"\x1b" not in piped.stderr + piped.stdout
 
 
+def shown_lines(printed: bytes) -> list[str]:
+    """The lines a terminal shows: a carriage return moves back to the start, what follows overwrites."""
+    lines = []
+    for raw in printed.decode().replace("\r\n", "\n").split("\n"):
+        cells: list[str] = []
+        at = 0
+        for ch in raw:
+            if ch == "\r":
+                at = 0
+                continue
+            cells[at : at + 1] = [ch]
+            at += 1
+        lines.append("".join(cells).rstrip())
+    return lines
+
+
+def test_an_error_on_a_terminal_starts_its_own_line_after_the_progress(tmp_path: Path) -> None:
+    typo = "---\ntitle: About\n---\n\n::: regoin local\nx\n:::\n"
+    site = write_site(tmp_path, {"content/index.md": HOME, "content/about.md": typo})
+    env = {k: v for k, v in os.environ.items() if k not in ("CI",)}
+    printed = run_on_terminal(
+        [sys.executable, "-m", "sitegen.cli", "build", "--root", str(site)], {**env, "NO_COLOR": "1"}
+    )
+    assert b"reading: " in printed  # the progress line was drawn
+    errors = [line for line in shown_lines(printed) if "error:" in line]
+    assert errors and all(line.startswith("error: content/about.md:5: ") for line in errors), errors
+
+
 def test_dev_script_logs_without_escape_codes_unless_on_a_terminal() -> None:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     piped = subprocess.run([str(REPO / "dev"), "no-such-command"], capture_output=True, env=env)
