@@ -32,7 +32,7 @@ def _progress() -> Progress | None:
     return TerminalProgress()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=console.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sitegen")
 @click.pass_context
 def main(ctx: click.Context) -> None:

@@ -24,6 +24,28 @@ _KEY = "sitegen.verbosity"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# The exit status when whoever reads the output stops early (`sitegen diff | head -1`): 128 + SIGPIPE,
+# what a shell reports for cat, grep or git in the same place.
+CLOSED_OUTPUT = 141
+
+
+class Group(click.Group):
+    """The command group: a closed standard output ends the command quietly with CLOSED_OUTPUT.
+
+    (click itself would exit 1, indistinguishable from a failure.)
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # what is still buffered fails here, not in the interpreter's exit
+            return result
+        except BrokenPipeError:
+            # Nothing more can reach the reader: later writes, and the flush at exit, go nowhere.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(CLOSED_OUTPUT)
+
+
 def no_color_wanted() -> bool:
     """NO_COLOR set to anything but the empty string turns colour off."""
     return bool(os.environ.get("NO_COLOR"))

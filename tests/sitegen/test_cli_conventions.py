@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from sitegen.cli import main
@@ -132,6 +133,27 @@ def test_an_error_on_a_terminal_starts_its_own_line_after_the_progress(tmp_path:
     assert b"reading: " in printed  # the progress line was drawn
     errors = [line for line in shown_lines(printed) if "error:" in line]
     assert errors and all(line.startswith("error: content/about.md:5: ") for line in errors), errors
+
+
+@pytest.mark.parametrize("command", [["diff"], ["build", "-v"]])
+def test_a_reader_that_stops_early_ends_the_command_quietly_with_141(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """`sitegen diff | head -1`: the pipe's reading end is closed before anything is written."""
+    site = write_site(tmp_path, {"content/index.md": HOME})
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "sitegen.cli", *command, "--root", str(site)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, b"")
 
 
 def test_dev_script_logs_without_escape_codes_unless_on_a_terminal() -> None:
