@@ -44,7 +44,7 @@ from sitegen.regioncompare import (
 if TYPE_CHECKING:
     from sitegen.catalog import Service
     from sitegen.config import SiteConfig
-    from sitegen.pages import Page
+    from sitegen.pages import Draft, Page
 
 SCHEMA_VERSION = 1
 
@@ -139,13 +139,21 @@ def compared_regions(config: SiteConfig, wanted: Sequence[str] | None) -> list[s
     return chosen
 
 
-def find_page(pages: Sequence[Page], wanted: str) -> Page:
-    """A page by its region-less URL (/about/, about) or its source (content/about.md, about.md)."""
+def find_page(pages: Sequence[Page], wanted: str, left_out: Sequence[Draft] = ()) -> Page:
+    """A page by its region-less URL (/about/, about) or its source (content/about.md, about.md).
+
+    ``left_out``: drafts the build left out; asking for one says how to include it.
+    """
     text = wanted.strip()
     path = "/" + text.strip("/") + "/" if text.strip("/") else "/"
     for page in pages:
         if page.path == path or text in (page.file, str(page.source)):
             return page
+    for draft in left_out:
+        if draft.path == path or text in (draft.file, str(draft.source)):
+            raise SitegenError(
+                f"--page {wanted}: {draft.file} is a draft ('draft: true'), left out; add --drafts to compare it"
+            )
     choices = sorted(p.path for p in pages)
     hint = difflib.get_close_matches(path, choices, n=1)
     did = f"; did you mean {hint[0]}?" if hint else f" (pages: {', '.join(choices[:8])}…)"
@@ -162,20 +170,25 @@ def diff_site(
     from sitegen.build import BuildOptions, build
 
     result = build(BuildOptions(root=root, write=False, drafts=drafts))
-    return diff(result, root, regions, page)
+    return diff(result, root, regions, page, result.drafts)
 
 
 def diff(
-    site: BuiltSite, root: Path, regions: Sequence[str] | None = None, page: str | None = None
+    site: BuiltSite,
+    root: Path,
+    regions: Sequence[str] | None = None,
+    page: str | None = None,
+    left_out: Sequence[Draft] = (),
 ) -> Report:
-    """Compare the regions of a finished build (``root``: the site folder its sources are in)."""
+    """Compare the regions of a finished build (``root``: the site folder its sources are in;
+    ``left_out``: the drafts it left out)."""
     from sitegen.page_content import ContentRenderer
     from sitegen.template_context import Assets, TemplateContext
 
     compared = compared_regions(site.config, regions)
     pages = sorted(site.sources, key=lambda p: (p.path, p.file))
     if page is not None:
-        pages = [find_page(pages, page)]
+        pages = [find_page(pages, page, left_out)]
     values = Values(
         TemplateContext(site.config, site.sources, site.services, Assets(site.asset_urls), False),
         ContentRenderer(site.config).html_env,

@@ -165,6 +165,45 @@ def test_text_form_one_page_and_errors() -> None:
     assert one.exit_code == 1 and "name two or more regions" in one.stderr
 
 
+def test_the_example_in_the_editors_guide_is_the_real_output() -> None:
+    """docs/editors.md shows `sitegen diff` on this site: each line shown (up to a final "…") is a
+    line of the real output, in its order."""
+    guide = (REPO / "docs/editors.md").read_text(encoding="utf-8")
+    section = guide.split("## What each region gets: `sitegen diff`", 1)[1]
+    example = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    real = CliRunner().invoke(main, ["diff", "--root", str(REPO)]).output.splitlines()
+    at = 0
+    for shown in example:
+        start = shown.removesuffix("…")
+        matches = [
+            i
+            for i in range(at, len(real))
+            if real[i] == shown or real[i].startswith(start) and start != shown
+        ]
+        assert matches, f"not in the real output (after line {at}): {shown!r}"
+        at = matches[0] + 1
+
+
+def test_a_draft_asked_for_by_page_says_to_add_drafts(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "content/index.md": "---\ntitle: Home\n---\nHi.\n",
+            "content/blog/wip.md": "---\ntitle: WIP\ndraft: true\n---\n\n::: region pk\nx\n:::\n",
+        },
+    )
+    runner = CliRunner()
+    for asked in ("/blog/wip/", "content/blog/wip.md"):
+        left_out = runner.invoke(main, ["diff", "--page", asked, "--root", str(tmp_path)])
+        assert left_out.exit_code == 1
+        assert left_out.stderr == (
+            f"error: --page {asked}: content/blog/wip.md is a draft ('draft: true'), left out; "
+            "add --drafts to compare it\n"
+        )
+    included = runner.invoke(main, ["diff", "--page", "/blog/wip/", "--drafts", "--root", str(tmp_path)])
+    assert included.exit_code == 0 and included.output.startswith("/blog/wip/  (content/blog/wip.md)")
+
+
 def test_three_regions_and_nested_blocks(tmp_path: Path) -> None:
     """Region ids are data: a third region, a 'not' block and a nested block."""
     write_site(
