@@ -99,6 +99,7 @@ def read_sources(
     parsed: dict[str, bytes] = cache.load_map("parsed")
     old_records, old_parsed = set(records), set(parsed)
     files, slots, todo, reused = _plan(config, content, inputs, records, parsed, drafts)
+    warn_other_markdown(content, inputs, problems)
     jobs = jobs if len(todo) >= PARALLEL_PARSE else 1
     errors_at = _parse(ParseContext(config, content, drafts), todo, slots, parsed, jobs, progress)
     kept: dict[str, PageRecord] = {}
@@ -135,6 +136,24 @@ def read_sources(
         old_records=old_records,
         old_parsed=old_parsed,
     )
+
+
+# Names other tools give Markdown files. A page is a ".md" file (lower case, as in the links
+# editors write and on case-sensitive hosts); one of these is never read, so the build says so.
+_OTHER_MARKDOWN = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
+
+
+def warn_other_markdown(content: Path, inputs: Inputs, problems: Problems) -> None:
+    """A warning for each content file that looks like a page but is not one (``Notes.MD``)."""
+    prefix = str(content) + os.sep
+    for path in sorted(inputs.stamps):
+        if path.startswith(prefix) and path.lower().endswith(_OTHER_MARKDOWN) and not path.endswith(".md"):
+            rel = path[len(prefix) :].replace(os.sep, "/")
+            stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            problems.warn(
+                f"not read as a page: a page's file name ends in '.md' (lower case); rename it to '{stem}.md'",
+                f"content/{rel}",
+            )
 
 
 def _plan(

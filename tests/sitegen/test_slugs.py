@@ -7,9 +7,11 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import pytest
+from click.testing import CliRunner
 from rfc3986 import misc
 
 from sitegen.build import BuildOptions, build
+from sitegen.cli import main
 from sitegen.errors import BuildFailed
 from sitegen.pages import url_for_source
 from tests.support.sitefactory import build_site, write_site
@@ -82,6 +84,27 @@ def test_a_link_with_a_space_in_its_destination_is_an_error_not_text(tmp_path: P
         f"content/index.md:5: '[y](Our Team.md)' {shown}; did you mean [y](<Our Team.md>)?",
     ]
     assert not (root / "dist").exists()
+
+
+def test_a_markdown_file_not_named_md_is_a_warning_naming_it(tmp_path: Path) -> None:
+    page = "---\ntitle: Notes\n---\nNotes.\n"
+    root = write_site(
+        tmp_path / "site",
+        {
+            "content/index.md": "---\ntitle: Home\n---\nHi.\n",
+            "content/Notes.MD": page,
+            "content/blog/notes2.markdown": page,
+        },
+    )
+    built = CliRunner().invoke(main, ["build", "--root", str(root)])
+    assert built.exit_code == 0, built.output
+    said = "not read as a page: a page's file name ends in '.md' (lower case); rename it to"
+    assert built.stderr.splitlines() == [
+        f"warning: content/Notes.MD: {said} 'Notes.md'",
+        f"warning: content/blog/notes2.markdown: {said} 'notes2.md'",
+    ]
+    strict = CliRunner().invoke(main, ["build", "--strict", "--root", str(root)])
+    assert strict.exit_code == 1
 
 
 def test_two_names_with_one_slug_are_an_error_naming_both(tmp_path: Path) -> None:
