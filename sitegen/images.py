@@ -202,7 +202,10 @@ def check_default(config: SiteConfig, images: ImageSet, problems: Problems) -> N
         return
     why = found.reason if isinstance(found, Broken) else f"there is no image content/{value.lstrip('/')}"
     problems.error(
-        f"images.default: {why}; name a {FORMATS} file under content/", "site.yaml", key="images.default"
+        f"{why}; name a {FORMATS} file under content/",
+        config.file.name,
+        config.line_of("images.default"),
+        key="images.default",
     )
 
 

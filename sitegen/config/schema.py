@@ -337,6 +337,20 @@ class SiteConfig:
     # Filled by load_config, not read from YAML.
     root: Path = field(default=Path("."), metadata={"doc": "", "internal": True})
     file: Path = field(default=Path("site.yaml"), metadata={"doc": "", "internal": True})
+    # The line of every key path ("images.default" -> 12), for problems found after loading.
+    lines: dict[str, int] = field(
+        default_factory=dict, compare=False, repr=False, metadata={"doc": "", "internal": True}
+    )
+
+    def line_of(self, key: str) -> int | None:
+        """The line of ``key`` (dotted) in site.yaml, or of its nearest written parent."""
+        parts = key.split(".")
+        while parts:
+            line = self.lines.get(".".join(parts))
+            if line is not None:
+                return line
+            parts.pop()
+        return None
 
     @property
     def default_region(self) -> Region:

@@ -255,6 +255,7 @@ def load_config(path: str | Path, problems: Problems | None = None) -> SiteConfi
     config = validate(data, name, lines, problems)
     config.root = path.parent.resolve()
     config.file = path
+    config.lines = {".".join(key): line for key, line in lines.items() if key}
     if own:
         problems.check()
     return config

@@ -333,3 +333,19 @@ def test_files_beside_a_page_are_published_when_linked_and_only_then(tmp_path: P
     new = re.findall(r'<a href="(/assets/files/[^"]+)"', html(root, "pk/work/acme/index.html"))
     assert new and new[0] != brochure and (root / "dist" / new[0].lstrip("/")).is_file()
     assert not (root / "dist" / brochure.lstrip("/")).exists()
+
+
+def test_a_wrong_default_image_names_its_site_yaml_line_once(tmp_path: Path) -> None:
+    root = make_site(tmp_path)
+    (root / "site.yaml").write_text(
+        SITE_YAML + IMAGES_YAML + "  default: work/acme/nope.jpg\n", encoding="utf-8"
+    )
+    line = (root / "site.yaml").read_text(encoding="utf-8").splitlines().index(
+        "  default: work/acme/nope.jpg"
+    ) + 1
+    with pytest.raises(BuildFailed) as failed:
+        build_site(root)
+    assert [str(e) for e in failed.value.errors] == [
+        f"site.yaml:{line}: images.default: there is no image content/work/acme/nope.jpg; "
+        "name a JPEG, PNG, WebP or GIF file under content/"
+    ]
