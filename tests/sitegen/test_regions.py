@@ -43,6 +43,8 @@ def test_values_show_the_regions_way() -> None:
     assert format_value(Decimal("2.50"), "en_US") == "2.5"
     assert format_value(dt.date(2026, 12, 1), "en_US") == "December 1, 2026"
     assert format_value(dt.datetime(2026, 12, 1, 14, 5), "en_US") == "Dec 1, 2026, 2:05:00\u202fPM"
+    assert format_value(dt.date(2024, 2, 29), "de_DE") == "29. Februar 2024"
+    assert format_value(dt.datetime(2024, 2, 29, 14, 5), "de_DE") == "29.02.2024, 14:05:00"
 
 
 @pytest.mark.parametrize(
