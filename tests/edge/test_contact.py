@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -805,3 +806,19 @@ async def test_a_site_without_a_thanks_page_thanks_on_the_home_page(tmp_path: Pa
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
         response = await client.post("/", data=valid())
     assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+async def test_a_spam_check_endpoint_that_never_answers_is_a_503_not_a_hang(tmp_path: Path) -> None:
+    # The app's own client gives Cloudflare 10 seconds; the outer bound only keeps a hang from
+    # stalling the suite.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/siteverify"
+        settings = make_settings(tmp_path, env={"TURNSTILE_SECRET_KEY": "s", "TURNSTILE_VERIFY_URL": url})
+        app = create_app(settings, store=LocalInquiryStore.in_dir(settings.local_dir))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+            post = client.post("/", json=valid(**{"cf-turnstile-response": "t"}), headers=JSON_HEADERS)
+            response = await asyncio.wait_for(post, 60)
+        await app.state.handler.aclose()
+    assert response.status_code == 503
