@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.errors import BuildFailed
-from sitegen.links import check_output
+from sitegen.links import OutputProblem, check_links, check_output
 from tests.support.sitefactory import build_site, html, write_site
 
 SERVICE = """
@@ -174,3 +174,71 @@ def test_mailto_and_tel_links_in_the_output_are_checked() -> None:
     assert contact_link_problem("tel:+442079460958123") == (
         "+442079460958123 has too few or too many digits for its country code"
     )
+
+
+# --------------------------------------------------------------------------- the output check, link by link
+
+
+def _problems(
+    hrefs: list[str],
+    present: set[str],
+    ids: dict[str, frozenset[str]] | None = None,
+    good: tuple[str, ...] | list[str] = (),
+) -> list[OutputProblem]:
+    return check_links({"pk/about/index.html": hrefs}, ids or {}, present, good)
+
+
+PRESENT = {"pk/about/index.html", "pk/team/index.html", "pk/site.css", "index.html"}
+
+
+def test_every_broken_link_on_a_page_is_reported_not_just_the_first() -> None:
+    hrefs = ["/", "/pk/gone/", "/pk/gone/", "../missing/", "/pk/team/", "../team/"]
+    assert _problems(hrefs, PRESENT) == [
+        OutputProblem("pk/about/index.html", "/pk/gone/", "/pk/gone/", ""),
+        OutputProblem("pk/about/index.html", "/pk/gone/", "/pk/gone/", ""),
+        OutputProblem("pk/about/index.html", "../missing/", "../missing/", ""),
+    ]
+
+
+def test_a_query_is_not_part_of_the_file_linked_to() -> None:
+    assert _problems(["../team/?a=1?b=2", "/pk/site.css?v=3", "/pk/site.css?v=3"], PRESENT) == []
+    assert _problems(["/pk/gone/?a=1?b=2"], PRESENT) == [
+        OutputProblem("pk/about/index.html", "/pk/gone/?a=1?b=2", "/pk/gone/", "")
+    ]
+
+
+def test_the_site_root_is_left_to_the_routing_rules() -> None:
+    # "/" is answered by the region redirect, not by a file: never reported, whatever exists.
+    assert _problems(["/", "/pk/gone/"], set()) == [
+        OutputProblem("pk/about/index.html", "/pk/gone/", "/pk/gone/", "")
+    ]
+    assert _problems(["/pk/about/"], {"pk/about/index.html"}) == []
+
+
+def test_anchors_must_exist_on_the_page_they_point_to() -> None:
+    ids = {"pk/team/index.html": frozenset({"lead"}), "pk/about/index.html": frozenset({"top"})}
+    assert _problems(["/pk/team/#lead", "#top", "../team/#lead"], PRESENT, ids) == []
+    assert _problems(["/pk/team/#nobody", "#bottom"], PRESENT, ids) == [
+        OutputProblem("pk/about/index.html", "/pk/team/#nobody", "/pk/team/", "nobody"),
+        OutputProblem("pk/about/index.html", "#bottom", "", "bottom"),
+    ]
+    # A page with no ids at all has none of the anchors asked for.
+    assert _problems(["/index.html#x"], PRESENT, ids) == [
+        OutputProblem("pk/about/index.html", "/index.html#x", "/index.html", "x")
+    ]
+
+
+def test_contact_links_are_checked_unless_already_known_good() -> None:
+    assert _problems(["mailto:info@7expertspk.com", "tel:+923366532777"], set()) == []
+    assert _problems(["mailto:"], set(), good=["mailto:"]) == []
+    assert _problems(["tel:0336 6532777", "mailto:", "/pk/gone/"], set()) == [
+        OutputProblem(
+            "pk/about/index.html",
+            "tel:0336 6532777",
+            "",
+            "",
+            "not a phone number in E.164 form (tel:+923001234567: '+', country code, number, no spaces)",
+        ),
+        OutputProblem("pk/about/index.html", "mailto:", "", "", "no e-mail address after 'mailto:'"),
+        OutputProblem("pk/about/index.html", "/pk/gone/", "/pk/gone/", ""),
+    ]
