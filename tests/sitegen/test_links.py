@@ -242,3 +242,42 @@ def test_contact_links_are_checked_unless_already_known_good() -> None:
         OutputProblem("pk/about/index.html", "mailto:", "", "", "no e-mail address after 'mailto:'"),
         OutputProblem("pk/about/index.html", "/pk/gone/", "/pk/gone/", ""),
     ]
+
+
+def test_source_links_from_the_repository_root_and_with_queries(tmp_path: Path) -> None:
+    root = write_site(
+        tmp_path,
+        {
+            "content/index.md": (
+                "---\ntitle: Home\n---\n"
+                "[a](/content/about.md) [b](/about.md) [c](our%20work.md) [w](/intl/services/web/)\n"
+            ),
+            "content/about.md": "---\ntitle: About\n---\nAbout.\n",
+            "content/our work.md": "---\ntitle: Our work\n---\nWork.\n",
+            "content/services/web.yaml": WEB,
+        },
+    )
+    build_site(root)
+    page = html(root, "pk/index.html")
+    for label, href in (
+        ("a", "/pk/about/"),
+        ("b", "/pk/about/"),
+        ("c", "/pk/our-work/"),
+        ("w", "/intl/services/web/"),
+    ):
+        assert f'<a href="{href}">{label}</a>' in page, label
+
+
+def test_a_link_to_a_url_no_page_has_fails_the_build(tmp_path: Path) -> None:
+    root = write_site(
+        tmp_path,
+        {
+            "content/index.md": "---\ntitle: Home\n---\n[x](/nope/)\n",
+            "content/about.md": "---\ntitle: About\n---\n",
+        },
+    )
+    with pytest.raises(BuildFailed) as caught:
+        build_site(root)
+    assert [str(e) for e in caught.value.errors] == [
+        "content/index.md:4: link to '/nope/': no page has the URL /nope/; check the path"
+    ]
