@@ -249,8 +249,8 @@ def prepare(
     hashes = {path: stamp[3] for path, stamp in inputs.stamps.items()}
     images = imaging.collect(site.root, static_dirs, hashes, imaging.Settings.of(site.config), image_cache)
     imaging.check_default(site.config, images, problems)
-    # Files beside content that pages link to (a body with Jinja statements is not known here).
-    images.publish_linked(key for page in sources.pages for key in page.images or ())
+    # Only what the built pages use is published: not a draft's pictures, not a forgotten file.
+    images.publish(imaging.used_by(images, sources.pages, sources.drafts, site.config))
     problems.check(options.strict, errors_only=True)
     asset_files.update(images.files)
     renderer = Renderer(

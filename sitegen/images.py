@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from sitegen.config import SiteConfig
     from sitegen.errors import Problems
+    from sitegen.pages import Draft, Page
 
 SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif"})
 PAGE_SUFFIXES = frozenset({".md", ".yaml", ".yml"})  # sources, never published as files
@@ -120,16 +121,21 @@ class ImageSet:
     images had to be encoded."""
 
     found: dict[str, Picture | Broken | Attachment] = field(default_factory=dict)
-    files: dict[str, bytes] = field(default_factory=dict)  # output path -> bytes
+    files: dict[str, bytes] = field(default_factory=dict)  # output path -> bytes, of those published
+    variants: dict[str, dict[str, bytes]] = field(default_factory=dict)  # key -> its output files
     encoded: int = 0  # images encoded by this build (the rest came from the cache)
 
-    def publish_linked(self, keys: Iterable[str]) -> None:
-        """Add the attachments some page links to (``keys``) to the files to publish; the others
-        stay unpublished (a file left beside a page is not made public by accident)."""
-        for key in keys:
+    def publish(self, keys: Iterable[str]) -> None:
+        """Add the files of the images and attachments some built page uses (``keys``), and every
+        static image (the theme's and site's static folders are public), to the files to publish.
+        Any other file beside content stays unpublished: a draft's pictures, or a file left beside
+        a page, are not made public by accident."""
+        for key in {*keys, *self.static_keys()}:
             found = self.found.get(key)
             if isinstance(found, Attachment):
                 self.files[found.url.lstrip("/")] = Path(found.path).read_bytes()
+            elif isinstance(found, Picture):
+                self.files.update(self.variants.get(key, {}))
 
     def key_for(self, keys: Sequence[str] | None) -> str:
         """What a page's render key takes from the images it uses (``None``: it may use any)."""
@@ -191,6 +197,33 @@ def default_key(config: SiteConfig) -> list[str]:
     return [key] if key else []
 
 
+def used_by(images: ImageSet, pages: Iterable[Page], drafts: Iterable[Draft], config: SiteConfig) -> set[str]:
+    """The keys of the files beside content the built ``pages`` (and ``images.default``) use.
+
+    A page whose body has Jinja statements (``images`` None) may show any file in its own folder
+    and below, except those in a draft's page folder: a draft's pictures are never published
+    (with ``--drafts`` it is one of ``pages``).
+    """
+    used = set(default_key(config))
+    dynamic: list[str] = []
+    for page in pages:
+        if page.images is None:
+            dynamic.append(_folder(page.source))
+        else:
+            used.update(page.images)
+    if dynamic:
+        hidden = tuple(_folder(d.source) for d in drafts if d.source.name == "index.md")
+        for key in images.found:
+            if key.startswith(tuple(dynamic)) and not key.startswith(hidden):
+                used.add(key)
+    return used
+
+
+def _folder(source: PurePosixPath) -> str:
+    parent = source.parent.as_posix()
+    return "content/" if parent == "." else f"content/{parent}/"
+
+
 def check_default(config: SiteConfig, images: ImageSet, problems: Problems) -> None:
     """``images.default`` names a readable image under content/."""
     value = config.images.default
@@ -217,7 +250,7 @@ def collect(
     cache_dir: Path | None,
 ) -> ImageSet:
     """Read (or take from the cache) every image under content/ and the static folders; note the
-    other files beside content (published by ``publish_linked`` when a page links to them).
+    other files beside content (published by ``publish`` when a built page uses them).
 
     ``hashes``: absolute path -> content digest of every input file (the build hashed them already).
     """
@@ -267,7 +300,7 @@ def _one(
     width, height, files = cached
     variants = []
     for (w, vh, mime), (rel, data) in files:
-        images.files[rel] = data
+        images.variants.setdefault(key, {})[rel] = data
         variants.append(Variant(w, vh, "/" + rel, mime))
     return Picture(key, width, height, tuple(variants), h)
 

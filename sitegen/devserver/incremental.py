@@ -175,6 +175,8 @@ def _reread(prev: Previous, changed: set[Path], problems: Problems) -> tuple[lis
             new.template,
         ):
             return None
+        if new.images is not None and set(new.images) - set(old.images or ()):
+            return None  # it may use an image no page used before: the full build publishes it
         sources[index] = new
         edited.append(new)
     return (sources, edited) if edited else None

@@ -273,3 +273,20 @@ def test_one_page_rebuild_gives_the_same_output_as_a_full_build(site: Path, tmp_
     assert dev.rebuild("links.md", {links}) is False  # about.md links to #team: the full build reports it
     assert dev.full_builds == builds + 1
     assert any("team" in e.message for e in dev.errors), dev.errors
+
+
+def test_an_edit_that_shows_an_image_no_page_used_publishes_it(site: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (200, 60, 40)).save(site / "content" / "team.png")
+    dev = DevServer(site, out=tmp_path / "out", log=lambda _: None)
+    assert dev.rebuild("start") and dev.snapshot is not None
+    assert not [f for f in dev.snapshot.files if f.startswith("assets/img/team.")]  # used by no page
+    about = site / "content" / "about.md"
+    about.write_text("---\ntitle: About\n---\nOur team:\n\n![The team](team.png)\n")
+    assert dev.rebuild("about.md", {about}), dev.errors
+    assert dev.snapshot.files == _fresh_build(site)
+    src = re.search(
+        r'<img src="/(assets/img/team\.[^"]+)"', dev.snapshot.files["pk/about/index.html"].decode()
+    )
+    assert src and src.group(1) in dev.snapshot.files

@@ -349,3 +349,45 @@ def test_a_wrong_default_image_names_its_site_yaml_line_once(tmp_path: Path) -> 
         f"site.yaml:{line}: images.default: there is no image content/work/acme/nope.jpg; "
         "name a JPEG, PNG, WebP or GIF file under content/"
     ]
+
+
+SECRET = """\
+---
+title: New client
+draft: true
+image: newclient.jpg
+image_alt: The new client's shop
+---
+
+![Mockup](newclient.jpg)
+"""
+
+
+def published_images(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "dist/assets/img").iterdir())
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_only_images_a_built_page_uses_are_published(tmp_path: Path, cache: bool) -> None:
+    root = make_site(tmp_path)
+    secret = root / "content/work/secret"
+    secret.mkdir()
+    (secret / "index.md").write_text(SECRET, encoding="utf-8")
+    (secret / "newclient.jpg").write_bytes(jpeg((700, 400), (90, 90, 200)))
+    (root / "content/work/acme/Hero Shot.JPG").write_bytes(jpeg((500, 300), (10, 200, 10)))
+    build_site(root, cache=cache)
+    names = published_images(root)
+    assert {n.split(".")[0] for n in names} == {"hero", "shelf", "logo"}, names
+    # With --drafts the draft is built, and its pictures with it.
+    build_site(root, cache=cache, drafts=True)
+    assert any(n.startswith("newclient.") for n in published_images(root))
+    build_site(root, cache=cache)
+    assert published_images(root) == names
+    # A page turned into a draft takes its pictures out of the next build.
+    page = (root / "content/work/acme/index.md").read_text(encoding="utf-8")
+    (root / "content/work/acme/index.md").write_text(
+        page.replace("---\n", "---\ndraft: true\n", 1), encoding="utf-8"
+    )
+    (root / "content/index.md").write_text("---\ntitle: Home\n---\n\nWelcome.\n", encoding="utf-8")
+    build_site(root, cache=cache)
+    assert not (root / "dist/assets/img").exists() or published_images(root) == []
