@@ -117,8 +117,9 @@ FRONT_MATTER: dict[str, Field] = {
     "params": Field("Free values available as page.params in templates and content.", mapping),
     "image": Field(
         "The page's image: a JPEG, PNG, WebP or GIF file next to the page (e.g. hero.jpg); shown where "
-        "the theme shows page images and used as the page's Open Graph image.",
+        "the theme shows page images and used as the page's Open Graph image; may differ per region.",
         text,
+        regional=True,
     ),
     "image_alt": Field(
         "What the page's image shows, for people who cannot see it; may differ per region.",

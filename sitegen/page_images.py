@@ -18,7 +18,7 @@ from sitegen.config import SiteConfig
 from sitegen.errors import Problems
 from sitegen.images import FORMATS, ImageSet, Picture, image_key, is_image, picture_html, with_alt
 from sitegen.markdown import ImageRef
-from sitegen.pages import Page
+from sitegen.pages import Page, front_matter_images
 
 
 class PageImages:
@@ -42,10 +42,10 @@ class PageImages:
         return None
 
     def check_front_matter(self, page: Page, problems: Problems) -> None:
-        """The page's own ``image:`` can be shown (an error at its line if not)."""
-        image = page.meta.get("image")
-        if isinstance(image, str):
-            problem = self.problem(image, image_key(page.source, image.strip()))
+        """The page's own ``image:`` (each region's, when it differs) can be shown (an error at its
+        line if not)."""
+        for image in front_matter_images(page):
+            problem = self.problem(image, image_key(page.source, image))
             if problem:
                 problems.error(problem, page.file, page.line_of("image"))
 

@@ -258,9 +258,8 @@ def check_image(page: Page, problems: Problems) -> None:
     """The front-matter image needs its alt text; note every image the page uses."""
     from sitegen.images import image_key
 
-    image = page.meta.get("image")
     used = []
-    if isinstance(image, str) and image.strip():
+    for image in front_matter_images(page):
         if not page.meta.get("image_alt"):
             problems.warn(
                 f"'image: {image}' has no 'image_alt': add one saying what the image shows, "
@@ -268,7 +267,7 @@ def check_image(page: Page, problems: Problems) -> None:
                 page.file,
                 page.line_of("image"),
             )
-        used.append(image_key(page.source, image.strip()))
+        used.append(image_key(page.source, image))
     if page.dynamic:
         page.images = None
     elif page.parsed is not None:
@@ -276,6 +275,13 @@ def check_image(page: Page, problems: Problems) -> None:
         # Links to files beside the page (a PDF, a full-size picture): published when linked.
         used.extend(image_key(page.source, link.target) for link in page.parsed.links if file_link(link))
         page.images = tuple(sorted({k for k in used if k is not None}))
+
+
+def front_matter_images(page: Page) -> list[str]:
+    """Every file the page's ``image:`` names: one, or one per region (checked as a region map)."""
+    image = page.meta.get("image")
+    values = image.values() if isinstance(image, dict) else [image]
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
 
 
 def file_link(link: Link) -> bool:

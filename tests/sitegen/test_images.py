@@ -391,3 +391,29 @@ def test_only_images_a_built_page_uses_are_published(tmp_path: Path, cache: bool
     (root / "content/index.md").write_text("---\ntitle: Home\n---\n\nWelcome.\n", encoding="utf-8")
     build_site(root, cache=cache)
     assert not (root / "dist/assets/img").exists() or published_images(root) == []
+
+
+def test_the_page_image_may_differ_per_region(tmp_path: Path) -> None:
+    regional = "image:\n  pk: hero.jpg\n  default: logo.png\nimage_alt:\n  pk: The Karachi shop\n  default: Our logo\n"
+    page = CASE.format(shelf="shelf.jpg").replace(
+        "image: hero.jpg\nimage_alt: The Acme shop front\n", regional
+    )
+    root = make_site(tmp_path, page=page)
+    build_site(root)
+    pk, intl = (
+        images_of(root, "pk/work/acme/index.html").meta,
+        images_of(root, "intl/work/acme/index.html").meta,
+    )
+    assert re.fullmatch(r"https://tiny\.example/assets/img/hero\.640\.[0-9a-f]{8}\.jpg", pk["og:image"])
+    assert re.fullmatch(r"https://tiny\.example/assets/img/logo\.120\.[0-9a-f]{8}\.png", intl["og:image"])
+    assert (pk["og:image:alt"], intl["og:image:alt"]) == ("The Karachi shop", "Our logo")
+    # A missing file in one region's value is an error at the image line.
+    (root / "content/work/acme/index.md").write_text(
+        page.replace("logo.png\nimage_alt", "nope.png\nimage_alt"), encoding="utf-8"
+    )
+    with pytest.raises(BuildFailed) as failed:
+        build_site(root)
+    assert any(
+        str(e).startswith("content/work/acme/index.md:3: image 'nope.png' not found")
+        for e in failed.value.errors
+    ), [str(e) for e in failed.value.errors]
