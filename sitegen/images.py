@@ -200,9 +200,9 @@ def default_key(config: SiteConfig) -> list[str]:
 def used_by(images: ImageSet, pages: Iterable[Page], drafts: Iterable[Draft], config: SiteConfig) -> set[str]:
     """The keys of the files beside content the built ``pages`` (and ``images.default``) use.
 
-    A page whose body has Jinja statements (``images`` None) may show any file in its own folder
-    and below, except those in a draft's page folder: a draft's pictures are never published
-    (with ``--drafts`` it is one of ``pages``).
+    A page whose body has Jinja statements (``images`` None) may show any picture in its own
+    folder and below, except those in a draft's page folder: a draft's pictures are never
+    published (with ``--drafts`` it is one of ``pages``). Such a page links no other files.
     """
     used = set(default_key(config))
     dynamic: list[str] = []
@@ -213,8 +213,8 @@ def used_by(images: ImageSet, pages: Iterable[Page], drafts: Iterable[Draft], co
             used.update(page.images)
     if dynamic:
         hidden = tuple(_folder(d.source) for d in drafts if d.source.name == "index.md")
-        for key in images.found:
-            if key.startswith(tuple(dynamic)) and not key.startswith(hidden):
+        for key, found in images.found.items():
+            if isinstance(found, Picture) and key.startswith(tuple(dynamic)) and not key.startswith(hidden):
                 used.add(key)
     return used
 

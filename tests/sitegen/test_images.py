@@ -237,14 +237,16 @@ def test_an_image_that_cannot_be_shown_is_an_error_at_its_line_and_dist_is_untou
     assert tree(root / "dist") == before
 
 
-def test_a_missing_front_matter_image_is_an_error_at_its_line(tmp_path: Path) -> None:
-    root = make_site(tmp_path, page=CASE.format(shelf="shelf.jpg").replace("hero.jpg", "heroes.jpg"))
+def fails_with(root: Path, start: str) -> None:
+    """The build fails with an error that starts with ``start``."""
     with pytest.raises(BuildFailed) as failed:
         build_site(root)
-    assert any(
-        str(e).startswith("content/work/acme/index.md:3: image 'heroes.jpg' not found")
-        for e in failed.value.errors
-    ), [str(e) for e in failed.value.errors]
+    assert any(str(e).startswith(start) for e in failed.value.errors), [str(e) for e in failed.value.errors]
+
+
+def test_a_missing_front_matter_image_is_an_error_at_its_line(tmp_path: Path) -> None:
+    root = make_site(tmp_path, page=CASE.format(shelf="shelf.jpg").replace("hero.jpg", "heroes.jpg"))
+    fails_with(root, "content/work/acme/index.md:3: image 'heroes.jpg' not found")
     assert not (root / "dist").exists()
 
 
@@ -411,9 +413,21 @@ def test_the_page_image_may_differ_per_region(tmp_path: Path) -> None:
     (root / "content/work/acme/index.md").write_text(
         page.replace("logo.png\nimage_alt", "nope.png\nimage_alt"), encoding="utf-8"
     )
-    with pytest.raises(BuildFailed) as failed:
-        build_site(root)
-    assert any(
-        str(e).startswith("content/work/acme/index.md:3: image 'nope.png' not found")
-        for e in failed.value.errors
-    ), [str(e) for e in failed.value.errors]
+    fails_with(root, "content/work/acme/index.md:3: image 'nope.png' not found")
+
+
+def test_a_page_with_statements_shows_its_folders_pictures_but_not_a_drafts(tmp_path: Path) -> None:
+    dynamic = "---\ntitle: Work\n---\n\n{% if true %}![The shelves inside](acme/shelf.jpg){% endif %}\n"
+    root = make_site(tmp_path)
+    write_site(root, {"content/work/index.md": dynamic}, site_yaml=None)
+    secret = root / "content/work/secret"
+    secret.mkdir()
+    (secret / "index.md").write_text(SECRET, encoding="utf-8")
+    (secret / "newclient.jpg").write_bytes(jpeg((700, 400), (90, 90, 200)))
+    (root / "content/work/acme/notes.txt").write_text("private notes", encoding="utf-8")
+    build_site(root)
+    shown = images_of(root, "pk/work/index.html").imgs
+    assert [i["alt"] for i in shown] == ["The shelves inside"]
+    assert (root / "dist" / str(shown[0]["src"]).lstrip("/")).is_file()
+    assert {n.split(".")[0] for n in published_images(root)} == {"hero", "shelf", "logo"}
+    assert not list((root / "dist").rglob("notes*"))
