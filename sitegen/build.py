@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from sitegen import workers
 from sitegen.cache import DIRNAME, BuildCache, digest
-from sitegen.changes import Inputs, LastBuild, Stamp, State, build_key, input_paths, output_stamps
+from sitegen.changes import Inputs, LastBuild, State, build_key, input_paths, output_stamps
 from sitegen.config import SiteConfig, at_origin, load_config, parse_origin
 from sitegen.errors import BuildFailed, Problems, SitegenError
 from sitegen.output import MANIFEST
@@ -35,6 +35,7 @@ from sitegen.progress import Progress
 from sitegen.sources import Sources, read_sources
 from sitegen.staticfiles import foreign_files
 from sitegen.theme import template_dirs, theme_dir
+from sitegen.write import open_staging, write_output
 
 # Markdown, Jinja2 and the rest load only when something has to be rebuilt:
 # a no-change build never needs them (see build()).
@@ -45,10 +46,6 @@ if TYPE_CHECKING:
     from sitegen.pages import Draft, Page
     from sitegen.render import Renderer
     from sitegen.render_jobs import RenderOutcome, RenderPlan
-
-# Up to this many re-rendered pages are held in memory and written in place;
-# more are streamed into a new output folder that is swapped in.
-IN_PLACE = 200
 
 
 @dataclass
@@ -277,15 +274,6 @@ def prepare(
     )
 
 
-def open_staging(out: Path, write: bool, to_render: int, last: LastBuild) -> Staging | None:
-    """A new output folder to swap in when many pages change (or nothing can be updated in place)."""
-    from sitegen.output import Staging
-
-    if write and (to_render > IN_PLACE or not last.same_output or not (out / MANIFEST).is_file()):
-        return Staging(out)
-    return None
-
-
 def render_and_check(
     site: Site,
     sources: Sources,
@@ -401,60 +389,6 @@ def nothing_to_do(
     result.kept = foreign_files(Path(last.out), state.outputs, MANIFEST)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def write_output(
-    out: Path,
-    output: Output,
-    outcome: RenderOutcome,
-    staging: Staging | None,
-    last: LastBuild,
-    result: BuildResult,
-) -> tuple[list[str], dict[str, str], dict[str, Stamp]]:
-    """Swap the staging folder in, or update the old output in place.
-
-    Returns every output file's name and digest, and the stamps of those left as they were
-    (stat-ed once already, by ``last.intact``, so the saved state need not stat them again).
-    """
-    from sitegen.output import OutputFiles, update
-
-    names = [*output.files, *outcome.rendered]
-    kept: dict[str, Stamp] = {}
-    digests = {rel: entry.digest for rel, entry in outcome.rendered.items()}
-    for rel, data in output.files.items():
-        digests[rel] = digest(data)
-    if staging is not None:
-        try:
-            for rel, data in outcome.in_memory.items():
-                staging.put(rel, data)
-            for rel, data in output.files.items():
-                if not (last.intact(rel, digests[rel]) and staging.keep(rel)):
-                    staging.put(rel, data)
-            for rel in outcome.rendered:
-                if rel not in outcome.fresh and not staging.keep(rel):
-                    raise SitegenError(f"could not carry {rel} over from the previous output", str(out))
-            result.removed = staging.commit(names)
-        except BaseException:
-            staging.abort()
-            raise
-        result.written = staging.written
-    else:
-        # Written unless the file on disk is already exactly this (re-rendered pages too:
-        # their output may be what was damaged).
-        changed = {
-            rel: data
-            for files in (outcome.in_memory, output.files)
-            for rel, data in files.items()
-            if not last.intact(rel, digests[rel])
-        }
-        result.removed = update(out, changed, names)
-        result.written = len(changed)
-        # Every other file was found intact (last.intact) by this build: its stamp stands.
-        previous = last.state.outputs if last.state is not None else {}
-        kept = {rel: previous[rel] for rel in names if rel not in changed and rel in previous}
-    result.files = OutputFiles(out, names)
-    result.kept = foreign_files(out, names, MANIFEST)
-    return names, digests, kept
 
 
 def finish(result: BuildResult, progress: Progress, started: float) -> BuildResult:

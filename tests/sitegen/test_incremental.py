@@ -303,10 +303,10 @@ def test_warnings_are_repeated_by_a_no_change_build_and_fatal_with_strict(site: 
 def test_in_place_update_and_swap_give_the_same_tree(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sitegen.build as build_module  # IN_PLACE is read by build()
+    import sitegen.write as write_module  # IN_PLACE is read by open_staging()
 
     # Force the "many pages changed" path (a new folder swapped in) for a small edit.
-    monkeypatch.setattr(build_module, "IN_PLACE", 0)
+    monkeypatch.setattr(write_module, "IN_PLACE", 0)
     edit(site / "content/blog/post-a.md", "Some words", "Swapped words")
     result = same_as_clean(site, tmp_path)
     assert result.rendered == 2 and result.reused > 0
