@@ -21,29 +21,24 @@ turns what an editor wrote, relative to the page's file, into that path.
 from __future__ import annotations
 
 import html as htmllib
-import io
-import json
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from sitegen import image_variants as encoding
 from sitegen.cache import digest
 
 if TYPE_CHECKING:
-    from PIL import Image as PILImage
-
     from sitegen.config import SiteConfig
     from sitegen.errors import Problems
     from sitegen.pages import Draft, Page
 
 SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif"})
 PAGE_SUFFIXES = frozenset({".md", ".yaml", ".yml"})  # sources, never published as files
-FORMATS = "JPEG, PNG, WebP or GIF"
+FORMATS = encoding.FORMATS
 # Where rendering leaves the loading attributes of an image open: the page's first image is
 # loaded at once, the others lazily (``finish_loading``), which only the whole page can tell.
 LOADING = "\ue006"
@@ -284,127 +279,25 @@ def _one(
     key: str, path: Path, file_hash: str, settings: Settings, cache_dir: Path | None, images: ImageSet
 ) -> Picture | Broken:
     """One image: its variants from the cache when there, else encoded (and cached)."""
-    h = digest(_LAYOUT, file_hash, repr(settings), _pillow_version())
+    h = digest(_LAYOUT, file_hash, repr(settings), encoding.pillow_version())
     stem = _STEM.sub("-", PurePosixPath(key).stem.lower()).strip("-") or "image"
     folder = cache_dir / h if cache_dir is not None else None
-    cached = _load(folder, stem, h[:8]) if folder is not None else None
+    cached = encoding.load_cached(folder, stem, h[:8]) if folder is not None else None
     if cached is None:
         try:
-            made = _encode(path, settings)
-        except _Unreadable as exc:
+            made = encoding.encode(path, settings)
+        except encoding.Unreadable as exc:
             return Broken(key, str(exc), h)
         images.encoded += 1
-        cached = _name(made, stem, h[:8])
+        cached = encoding.name_variants(made, stem, h[:8])
         if folder is not None:
-            _save(folder, cached)
+            encoding.save_cached(folder, cached)
     width, height, files = cached
     variants = []
     for (w, vh, mime), (rel, data) in files:
         images.variants.setdefault(key, {})[rel] = data
         variants.append(Variant(w, vh, "/" + rel, mime))
     return Picture(key, width, height, tuple(variants), h)
-
-
-class _Unreadable(Exception):
-    pass
-
-
-Encoded = tuple[int, int, list[tuple[tuple[int, int, str], bytes]]]  # width, height, [(w, h, mime), bytes]
-Named = tuple[int, int, list[tuple[tuple[int, int, str], tuple[str, bytes]]]]
-
-_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
-
-
-def _encode(path: Path, settings: Settings) -> Encoded:
-    """Every variant of one image file; raises _Unreadable with the reason in words."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as opened:
-            kind = opened.format
-            if kind not in ("JPEG", "PNG", "WEBP", "GIF"):
-                raise _Unreadable(f"it is a {kind} file, not {FORMATS}")
-            animated = getattr(opened, "is_animated", False)
-            opened.load()
-            if animated:  # resizing would keep only the first frame: published as it is
-                data = path.read_bytes()
-                mime = f"image/{kind.lower()}"
-                return opened.width, opened.height, [((opened.width, opened.height, mime), data)]
-            image = ImageOps.exif_transpose(opened)
-    except UnidentifiedImageError:
-        raise _Unreadable(f"not a {FORMATS} image, or a damaged one") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise _Unreadable(f"damaged or unreadable image ({exc})") from None
-    width, height = image.size
-    own = {"JPEG": "image/jpeg", "WEBP": "image/webp"}.get(kind, "image/png")
-    largest = max(settings.widths)
-    widths = sorted({w for w in settings.widths if w < width} | {min(width, largest)})
-    out: list[tuple[tuple[int, int, str], bytes]] = []
-    mimes = [own] if own == "image/webp" else [own, "image/webp"]
-    for mime in mimes:
-        for w in widths:
-            h = max(1, round(height * w / width))
-            sized = image if w == width else image.resize((w, h), Image.Resampling.LANCZOS)
-            out.append(((w, h, mime), _save_as(sized, mime, settings.quality)))
-    return width, height, out
-
-
-def _save_as(image: PILImage.Image, mime: str, quality: int) -> bytes:
-    buf = io.BytesIO()
-    if mime == "image/jpeg":
-        image.convert("RGB").save(buf, "JPEG", quality=quality, optimize=True, progressive=True)
-    elif mime == "image/png":
-        image.save(buf, "PNG", optimize=True)
-    else:
-        has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
-        image.convert("RGBA" if has_alpha else "RGB").save(buf, "WEBP", quality=quality, method=4)
-    return buf.getvalue()
-
-
-def _name(made: Encoded, stem: str, short: str) -> Named:
-    width, height, files = made
-    named = [
-        ((w, h, mime), (f"assets/img/{stem}.{w}.{short}.{_EXT[mime]}", data)) for (w, h, mime), data in files
-    ]
-    return width, height, named
-
-
-def _load(folder: Path, stem: str, short: str) -> Named | None:
-    """The variants kept in ``folder``, or None when it is missing or incomplete."""
-    try:
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        files = [
-            ((w, h, mime), (f"assets/img/{stem}.{w}.{short}.{_EXT[mime]}", (folder / name).read_bytes()))
-            for w, h, mime, name in meta["variants"]
-        ]
-        return int(meta["width"]), int(meta["height"]), files
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _save(folder: Path, named: Named) -> None:
-    """Keep the variants (written beside, then renamed: a half-written entry is never read)."""
-    width, height, files = named
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        listed = []
-        for i, ((w, h, mime), (_, data)) in enumerate(files):
-            name = f"{i}.{_EXT[mime]}"
-            (tmp / name).write_bytes(data)
-            listed.append([w, h, mime, name])
-        meta = {"width": width, "height": height, "variants": listed}
-        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-        shutil.rmtree(folder, ignore_errors=True)
-        os.rename(tmp, folder)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # the cache is an optimisation: the build goes on
-
-
-def _pillow_version() -> str:
-    from PIL import __version__
-
-    return __version__
 
 
 # ---------------------------------------------------------------------------------------- markup

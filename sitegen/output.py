@@ -52,7 +52,7 @@ def collect_assets(static_dirs: Iterable[Path]) -> tuple[dict[str, str], dict[st
                 if path.is_file() and not any(part.startswith(".") for part in rel.parts):
                     sources[rel.as_posix()] = path
     contents: dict[str, bytes] = {name: path.read_bytes() for name, path in sources.items()}
-    from sitegen.markdown import highlight_css
+    from sitegen.highlight import highlight_css
 
     contents["css/highlight.css"] = highlight_css().encode("utf-8")
     urls: dict[str, str] = {}
