@@ -3,9 +3,10 @@
 Canonical URLs are region-prefixed (``/pk/about/``). Only un-prefixed paths
 are routed: ``/`` by a forced 302 to the visitor's region, any other
 un-prefixed path by a 302 to the same path in the visitor's region; a page
-that exists in only some regions is sent to the first of those. Assets,
-region-prefixed paths, root files, ``/.well-known/`` and the files published
-from ``static/`` are served as they are. The visitor's
+that exists in only some regions is sent to the first of those. A region
+that lists no country (and is not the default) is reached by its own URLs
+only. Assets, region-prefixed paths, root files, ``/.well-known/`` and the
+files published from ``static/`` are served as they are. The visitor's
 country comes from the host; the ``nf_country`` cookie set by the region
 switcher wins over it on both hosts.
 
@@ -119,11 +120,18 @@ def _exclusive_paths(pages: Mapping[str, set[str]], region_ids: list[str]) -> di
     return out
 
 
-def _netlify_country(region: Region) -> str:
-    """The ``Country=`` condition of a region's redirect (none for the catch-all default)."""
-    if region.countries and not region.default:
-        return f"  Country={','.join(c.lower() for c in region.countries)}"
-    return ""
+def _routed(regions: list[Region]) -> list[tuple[Region, list[str]]]:
+    """Who the country redirects send where, in rule order: each region that lists countries
+    (the default aside) for those countries, then the default region for everyone else (in a
+    build without it, the last region built). A region that lists no country and is not the
+    default gets no visitor by country: it is reached by its own URLs only."""
+    chosen = [(r, list(r.countries)) for r in regions if r.countries and not r.default]
+    return [*chosen, (next((r for r in regions if r.default), regions[-1]), [])]
+
+
+def _netlify_country(countries: list[str]) -> str:
+    """The ``Country=`` condition of a redirect (none for the catch-all)."""
+    return f"  Country={','.join(c.lower() for c in countries)}" if countries else ""
 
 
 def netlify_redirects(config: SiteConfig, pages: Mapping[str, set[str]]) -> str:
@@ -143,15 +151,16 @@ def netlify_redirects(config: SiteConfig, pages: Mapping[str, set[str]]) -> str:
     lines.append(
         "# The bare root: forced 302 to the visitor's region (nf_country cookie overrides the country)"
     )
-    for region in regions:
-        lines.append(f"/  /{region.id}/  302!{_netlify_country(region)}".rstrip())
+    routed = _routed(regions) if regions else []
+    for region, countries in routed:
+        lines.append(f"/  /{region.id}/  302!{_netlify_country(countries)}")
     exclusive = _exclusive_paths(pages, region_ids)
     if exclusive:
         lines += ["", "# Pages that exist only in some regions: visitors of the others go where the page is"]
         for path, having in exclusive.items():
-            for region in regions:
+            for region, countries in routed:
                 target = region.id if region.id in having else having[0]
-                lines.append(f"{path}  /{target}{path}  302{_netlify_country(region)}")
+                lines.append(f"{path}  /{target}{path}  302{_netlify_country(countries)}")
     lines += ["", "# Region-prefixed paths and assets are never redirected: a missing one is a 404"]
     for rid in region_ids:
         lines.append(f"/{rid}/*  /{rid}/404.html  404")
@@ -162,8 +171,8 @@ def netlify_redirects(config: SiteConfig, pages: Mapping[str, set[str]]) -> str:
         "",
         "# Any other un-prefixed path: the same path in the visitor's region (existing files are served as they are)",
     ]
-    for region in regions:
-        lines.append(f"/*  /{region.id}/:splat  302{_netlify_country(region)}")
+    for region, countries in routed:
+        lines.append(f"/*  /{region.id}/:splat  302{_netlify_country(countries)}")
     return "\n".join(lines) + "\n"
 
 
@@ -176,8 +185,8 @@ def netlify_headers(config: SiteConfig, region_ids: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _country_regex(region: Region) -> str:
-    return "^(" + "|".join(re.escape(c) for c in region.countries) + ")$"
+def _country_regex(countries: list[str]) -> str:
+    return "^(" + "|".join(re.escape(c) for c in countries) + ")$"
 
 
 def _under(prefix: str) -> str:
@@ -254,20 +263,20 @@ def _by_country(
             **conditions,
         }
 
-    chosen = [r for r in regions if r.countries and not r.default]
+    *chosen, (fallback, _) = _routed(regions)
     routes = [
-        redirect(region, has=[{"type": "cookie", "key": COOKIE, "value": _country_regex(region)}])
-        for region in chosen
+        redirect(region, has=[{"type": "cookie", "key": COOKIE, "value": _country_regex(countries)}])
+        for region, countries in chosen
     ]
     routes += [
         redirect(
             region,
-            has=[{"type": "header", "key": VERCEL_COUNTRY_HEADER, "value": _country_regex(region)}],
+            has=[{"type": "header", "key": VERCEL_COUNTRY_HEADER, "value": _country_regex(countries)}],
             missing=[{"type": "cookie", "key": COOKIE}],
         )
-        for region in chosen
+        for region, countries in chosen
     ]
-    routes.append(redirect(next((r for r in regions if r.default), regions[-1])))
+    routes.append(redirect(fallback))
     return routes
 
 

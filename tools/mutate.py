@@ -45,7 +45,11 @@ TESTS: dict[str, list[str]] = {
         "tests/sitegen/test_pages.py",
     ],
     "sitegen/links.py": ["tests/sitegen/test_links.py"],
-    "sitegen/routing.py": ["tests/routing/test_emulator.py", "tests/routing/test_csp.py"],
+    "sitegen/routing.py": [
+        "tests/routing/test_rules.py",
+        "tests/routing/test_emulator.py",
+        "tests/routing/test_csp.py",
+    ],
     "sitegen/markdown.py": ["tests/sitegen/test_markdown.py", "tests/sitegen/test_commonmark_spec.py"],
 }
 FAST = ["-m", "not browser and not pg"]
