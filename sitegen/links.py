@@ -15,7 +15,6 @@ import re
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 from sitegen.markdown import Link
@@ -46,23 +45,21 @@ class Index:
         return cls({p.path: p for p in pages}, {str(p.source): p for p in pages}, tuple(region_ids), left_out)
 
     def find(self, target: str, base: Page) -> tuple[Page | None, str]:
-        """The page a link points to, or (None, normalised target) when none."""
-        if target.split("?", 1)[0].endswith((".md", ".yaml", ".yml")):
+        """The page a link points to, or (None, normalised target) when none.
+
+        A query is not part of the page linked to: ``/contact/?service=seo`` is ``/contact/``.
+        """
+        target = target.split("?", 1)[0]
+        if target.endswith((".md", ".yaml", ".yml")):
             # As written in the Markdown, or as cmark escaped it: "our%20work.md" is "our work.md".
-            src = unquote(target.split("?", 1)[0])
-            if src.startswith("/"):
-                joined = src.lstrip("/")
-                if joined.startswith("content/"):
-                    joined = joined[len("content/") :]
+            src = unquote(target)
+            if src.startswith("/"):  # from the repository root, or from content/
+                joined = posixpath.normpath(src).lstrip("/").removeprefix("content/")
             else:
                 joined = posixpath.normpath(posixpath.join(str(base.source.parent), src))
-            return self.by_source.get(str(PurePosixPath(joined))), joined
-        if target.startswith("/"):
-            path = target
-        else:
-            path = posixpath.normpath(posixpath.join(base.path, target))
-            if not path.startswith("/"):
-                path = "/" + path
+            return self.by_source.get(joined), joined
+        # Dot segments are resolved as a browser does, in absolute links too: "/blog/../about/".
+        path = posixpath.normpath(posixpath.join(base.path, target))
         if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
             path += "/"
         return self.by_path.get(path), path
@@ -79,44 +76,54 @@ def region_url(region_id: str, path: str) -> str:
 def resolve_link(index: Index, link: Link, page: Page, region_id: str) -> tuple[str, str | None]:
     """(href for this region, error message or None)."""
     target, normalised = index.find(link.target, page)
-    fragment = f"#{link.fragment}" if link.fragment else ""
+    # The href keeps the query as written ("/contact/?service=seo" -> "/pk/contact/?service=seo").
+    _, mark, query = link.target.partition("?")
+    anchor = f"#{link.fragment}" if link.fragment else ""
+    suffix = mark + query + anchor
     # ``normalised`` is a URL ("/wip/") or, for a link to a source file, its path ("blog/wip.md").
-    key = normalised if normalised.startswith("/") else str(PurePosixPath(normalised))
-    draft = index.drafts.get(key) if target is None else None
+    draft = index.drafts.get(normalised) if target is None else None
     if draft is not None:
         return (
-            region_url(region_id, draft.path) + fragment,
+            region_url(region_id, draft.path) + suffix,
             f"links to a draft: '{link.target}' is {draft.file}, which has 'draft: true'; publish it "
             "(remove 'draft: true'), preview both with `sitegen serve` or `sitegen build --drafts`, "
             "or remove the link",
         )
     if target is None:
         if link.is_source and normalised.endswith((".yaml", ".yml")):
-            return link.target + fragment, None  # not a catalog file: a static file, checked in the output
+            return link.target + anchor, None  # not a catalog file: a static file, checked in the output
         if link.is_source:
             return (
-                link.target + fragment,
+                link.target + anchor,
                 f"link to '{link.target}': no such content file (looked for content/{normalised})",
             )
         if index.explicit_region(normalised):
-            return normalised + fragment, None  # already region-prefixed: checked in the output
+            return normalised + suffix, None  # already region-prefixed: checked in the output
         if normalised.endswith("/"):
             # A URL written from a file name ("/our work/") names the page's slug URL in the hint.
             slugged = slug_url(normalised)
             hint = f"; did you mean {slugged}?" if slugged in index.by_path else "; check the path"
             return (
-                normalised + fragment,
+                normalised + suffix,
                 f"link to '{link.target}': no page has the URL {normalised}{hint}",
             )
-        return normalised + fragment, None  # a file (checked in the output)
+        return normalised + suffix, None  # a file (checked in the output)
     if region_id not in target.regions:
-        where = ", ".join(target.regions) or "no region"
-        return (
-            region_url(region_id, target.path) + fragment,
-            f"link to '{link.target}' ({target.file}), which is not built in region '{region_id}' (only in {where}); "
-            f"wrap the link in '::: region {' '.join(target.regions)}' or remove it",
+        # A page with 'regions: []' is built nowhere: no region block could hold the link.
+        where, advice = (
+            (
+                f"only in {', '.join(target.regions)}",
+                f"wrap the link in '::: region {' '.join(target.regions)}'",
+            )
+            if target.regions
+            else ("built in no region", "give the page a region")
         )
-    return region_url(region_id, target.path) + fragment, None
+        return (
+            region_url(region_id, target.path) + suffix,
+            f"link to '{link.target}' ({target.file}), which is not built in region '{region_id}' ({where}); "
+            f"{advice} or remove it",
+        )
+    return region_url(region_id, target.path) + suffix, None
 
 
 @dataclass
