@@ -10,6 +10,7 @@ of its own, a region no country is routed to.
 from __future__ import annotations
 
 import json
+import locale
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -282,3 +283,22 @@ def test_netlify_proxies_api_to_the_edge_signed_with_the_named_secret(tmp_path: 
     assert proxy == [
         ["/api/*", "https://edge.rules.example/api/:splat", "200!", *([f"Sign={secret}"] if secret else [])]
     ]
+
+
+def test_written_rules_are_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    # A host's build may run under a locale whose encoding is not UTF-8 (here the C locale's ASCII);
+    # the rules must still reach the host as the UTF-8 it reads, an IDN edge origin included.
+    config = site(tmp_path, "netlify", extra="edge:\n  origin: https://édge.rules.example\n")
+    pages = {rid: {"/"} for rid in config.region_ids}
+    out = tmp_path / "dist"
+    out.mkdir()
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        written = routing.write_routing(out, config, pages)
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
+    assert sorted(p.name for p in written) == ["_headers", "_redirects"]
+    files = {p.name: p.read_bytes().decode("utf-8") for p in written}
+    answer = emulator.resolve_files(files, "netlify", "/api/contact", "AE")
+    assert answer.proxy == "https://édge.rules.example/api/contact"
