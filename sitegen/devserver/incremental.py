@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -202,9 +202,9 @@ def _render(
 def _update_search(prev: Previous, files: dict[str, bytes], html: dict[str, str], edited: list[Page]) -> None:
     """The edited pages' entries in their ``_edge/search/`` shard and the chat's chunks made from them.
 
-    Written as the full build writes them (one shard per edited page; the chunks file whole).
+    The same bytes as the full build writes (one shard per edited page; the chunks file whole).
     """
-    chunk_lists: dict[str, list[dict[str, Any]]] = prev.cache.setdefault("chunks", {})
+    arrays: dict[str, _Array] = prev.cache.setdefault("arrays", {})
     for page in edited:
         for rid in page.regions:
             rel_out = f"{rid}{page.path}index.html"
@@ -212,29 +212,75 @@ def _update_search(prev: Previous, files: dict[str, bytes], html: dict[str, str]
             name = f"_edge/search/{search_shard(rid, url)}"
             if rel_out not in html or name not in files:
                 continue
-            entries = json.loads(files[name])
-            for i, entry in enumerate(entries):
-                if entry["url"] == url:
-                    entries[i] = new = search_entry(url, entry["title"], main_html(html[rel_out]))
-                    files[name] = (json.dumps(entries, ensure_ascii=False) + "\n").encode("utf-8")
-                    _update_chunks(chunk_lists, files, rid, url, new)
+            shard = _array(arrays, files, name, _search_key)
+            old = shard.get(url)
+            if old is None:
+                continue
+            new = search_entry(url, old["title"], main_html(html[rel_out]))
+            shard.replace(url, [new])
+            files[name] = shard.data()
+            chunks_name = f"_edge/chat/{rid}.chunks.json"
+            if chunks_name in files:
+                chunks = _array(arrays, files, chunks_name, _chunk_key)
+                # The page's run of chunks replaced by its new sections.
+                if chunks.replace(url, page_chunks([new])):
+                    files[chunks_name] = chunks.data()
 
 
-def _update_chunks(
-    chunk_lists: dict[str, list[dict[str, Any]]],
-    files: dict[str, bytes],
-    rid: str,
-    url: str,
-    entry: dict[str, Any],
-) -> None:
-    """The page's run of chunks in ``_edge/chat/<region>.chunks.json`` replaced by its new sections."""
-    name = f"_edge/chat/{rid}.chunks.json"
-    if name not in files:
-        return
-    if rid not in chunk_lists:
-        chunk_lists[rid] = json.loads(files[name])
-    chunks = chunk_lists[rid]
-    at = [i for i, c in enumerate(chunks) if c.get("kind") == "page" and c["url"].split("#", 1)[0] == url]
-    if at:
-        chunks[at[0] : at[-1] + 1] = page_chunks([entry])
-        files[name] = (json.dumps(chunks, ensure_ascii=False) + "\n").encode("utf-8")
+def _search_key(entry: dict[str, Any]) -> str | None:
+    return str(entry["url"])
+
+
+def _chunk_key(chunk: dict[str, Any]) -> str | None:
+    """The page a chunk was cut from (its URL without the section's anchor); None for a service."""
+    return str(chunk["url"]).split("#", 1)[0] if chunk.get("kind") == "page" else None
+
+
+def _array(
+    arrays: dict[str, _Array], files: dict[str, bytes], name: str, key: Callable[[dict[str, Any]], str | None]
+) -> _Array:
+    if name not in arrays:
+        arrays[name] = _Array(files[name], key)
+    return arrays[name]
+
+
+class _Array:
+    """An edge data file (a JSON array) kept as one serialised item per element, by page URL.
+
+    ``json.dumps`` of a region's whole chunks file (megabytes at 4000 pages) was most of a one-page
+    rebuild; joining the items as ``json.dumps`` joins them (``", "``, no indent, as
+    ``chunks.chunks_json`` and ``edgedata.write_search`` do) gives the same bytes.
+    """
+
+    def __init__(self, data: bytes, key: Callable[[dict[str, Any]], str | None]) -> None:
+        values = json.loads(data)
+        self.key = key
+        self.items = [_item(v) for v in values]
+        self.keys = [key(v) for v in values]
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The first element of ``key``, decoded; None when there is none."""
+        try:
+            value: dict[str, Any] = json.loads(self.items[self.keys.index(key)])
+        except ValueError:
+            return None
+        return value
+
+    def replace(self, key: str, values: list[dict[str, Any]]) -> bool:
+        """The run of elements of ``key`` (first to last) replaced by ``values``; False when there is none."""
+        try:
+            first = self.keys.index(key)
+        except ValueError:
+            return False
+        last = len(self.keys) - 1 - self.keys[::-1].index(key)
+        self.items[first : last + 1] = [_item(v) for v in values]
+        self.keys[first : last + 1] = [self.key(v) for v in values]
+        return True
+
+    def data(self) -> bytes:
+        return b"[" + b", ".join(self.items) + b"]\n"
+
+
+def _item(value: dict[str, Any]) -> bytes:
+    # Encoded once: joining bytes is a copy, encoding megabytes of non-ASCII text is not.
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")

@@ -290,3 +290,25 @@ def test_an_edit_that_shows_an_image_no_page_used_publishes_it(site: Path, tmp_p
         r'<img src="/(assets/img/team\.[^"]+)"', dev.snapshot.files["pk/about/index.html"].decode()
     )
     assert src and src.group(1) in dev.snapshot.files
+
+
+def test_repeated_one_page_edits_keep_the_edge_data_of_a_full_build(site: Path, tmp_path: Path) -> None:
+    """The serialised search shards and chat chunks kept between edits stay byte-identical to a full build,
+    also when an edit changes how many chunks a page has (a section grows past the merge threshold)."""
+    links = site / "content" / "links.md"
+    links.write_text("---\ntitle: Links\n---\nIntro.\n\n## Team\n\nShort.\n")
+    dev = DevServer(site, out=tmp_path / "out", log=lambda _: None)
+    assert dev.rebuild("start") and dev.snapshot is not None
+    chunks = dev.snapshot.files["_edge/chat/pk.chunks.json"]
+    bodies = [
+        "Intro, a paragraph long enough to be a section of its own.\n\n## Team\n\n"
+        "And a team section long enough to be a chunk of its own too.\n",
+        "Intro, edited again.\n\n## Team\n\nShort.\n",
+        "Intro, a paragraph long enough to be a section of its own.\n\n## Team\n\nShort.\n",
+    ]
+    for body in bodies:
+        links.write_text(f"---\ntitle: Links\n---\n{body}")
+        assert dev.rebuild("links.md", {links}) and dev.full_builds == 1, dev.errors
+        assert dev.snapshot.files == _fresh_build(site)
+    assert dev.snapshot.files["_edge/chat/pk.chunks.json"] != chunks
+    assert b"a chunk of its own too" not in dev.snapshot.files["_edge/chat/pk.chunks.json"]
