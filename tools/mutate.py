@@ -38,7 +38,12 @@ TESTS: dict[str, list[str]] = {
     "edge/portal.py": ["tests/edge/test_portal_local.py", "tests/edge/test_privacy_local.py"],
     "edge/portal_store.py": ["tests/edge/test_portal_local.py", "tests/edge/test_privacy_local.py"],
     "edge/ratelimit.py": ["tests/edge/test_ratelimit.py", "tests/edge/test_contact.py"],
-    "edge/chat.py": ["tests/edge/test_chat.py", "tests/edge/test_chat_grounding.py"],
+    "edge/chat.py": [
+        "tests/edge/test_chat.py",
+        "tests/edge/test_chat_grounding.py",
+        "tests/edge/test_chat_requests.py",
+        "tests/edge/test_chat_failover.py",
+    ],
     "sitegen/regions.py": [
         "tests/sitegen/test_regions.py",
         "tests/sitegen/test_region_nesting.py",

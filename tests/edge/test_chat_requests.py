@@ -1,0 +1,202 @@
+"""What a visitor's request to /api/chat gets: methods, limits at their edges, the JSON mode, the slot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from edge.chat import create_app
+from edge.settings import Settings
+from tests.support.chatsite import IDS, ask, chat_data, chat_site, provider_of, text_of
+from tests.support.fakeproviders import FakeProviders
+from tests.support.servers import serve
+
+HI = {"region": "pk", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def _env(fake: FakeProviders) -> dict[str, str]:
+    """The providers' keys and fake URLs; the fakes answer normally again."""
+    fake.modes.clear()
+    fake.answers.clear()
+    fake.requests.clear()
+    env = {f"{p.upper()}_API_KEY": f"key-{p}" for p in IDS}
+    return env | {f"SITEGEN_CHAT_{p.upper()}_BASE_URL": fake.url(p) for p in IDS}
+
+
+@contextmanager
+def _chat(tmp_path: Path, site: dict[str, Any], env: dict[str, str]) -> Iterator[str]:
+    settings = Settings(data_dir=chat_data(tmp_path, site), local_dir=tmp_path, site=site, env=env)
+    with serve(create_app(settings)) as base:
+        yield f"{base}/"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "PATCH", "DELETE"])
+def test_only_post_is_answered_and_the_405_says_so(chat: str, method: str) -> None:
+    r = httpx.request(method, chat)
+    assert r.status_code == 405
+    assert r.headers["allow"] == "POST"
+    if method != "HEAD":
+        assert r.json()["error"] == "use POST"
+
+
+def test_a_disabled_chat_is_not_found(tmp_path: Path, fake: FakeProviders) -> None:
+    site = chat_site()
+    site["chat"]["enabled"] = False
+    with _chat(tmp_path, site, _env(fake)) as url:
+        r = httpx.post(url, json=HI)
+    assert r.status_code == 404 and r.json()["error"] == "chat is disabled"
+
+
+def _user(content: str) -> dict[str, str]:
+    return {"role": "user", "content": content}
+
+
+def _assistant(content: str) -> dict[str, str]:
+    return {"role": "assistant", "content": content}
+
+
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        ({"region": 5, "messages": [_user("hi")]}, "unknown region"),
+        ({"messages": [_user("hi")]}, "unknown region"),
+        (
+            {"region": "pk", "messages": {"role": "user", "content": "hi"}},
+            "messages must be a non-empty list",
+        ),
+        ({"region": "pk"}, "messages must be a non-empty list"),
+        ({"region": "pk", "messages": ["hi"]}, "each message is {role, content}"),
+        ({"region": "pk", "messages": [_user("hi") | {"name": "x"}]}, "each message is {role, content}"),
+        ({"region": "pk", "messages": [{"content": "hi"}]}, "role must be 'user' or 'assistant'"),
+        ({"region": "pk", "messages": [_user(" \n ")]}, "content must be a non-empty string"),
+        ({"region": "pk", "messages": [_user("")]}, "content must be a non-empty string"),
+        ({"region": "pk", "messages": [_user("x" * 201)]}, "a message may have at most 200 characters"),
+        ({"region": "pk", "messages": [_user("hi")] * 5}, "at most 4 messages"),
+        (
+            {"region": "pk", "messages": [_user("x" * 200), _assistant("y" * 200), _user("z" * 101)]},
+            "messages may have at most 500 characters in total",
+        ),
+        (
+            {"region": "pk", "messages": [_user("hi"), _assistant("hello")]},
+            "the last message must be from the user",
+        ),
+        ("hi", "body must be a JSON object"),
+    ],
+)
+def test_refused_conversations_get_the_exact_reason(
+    chat: str, fake: FakeProviders, body: Any, reason: str
+) -> None:
+    r = httpx.post(chat, json=body)
+    assert r.status_code == 400
+    assert r.json()["error"] == reason
+    assert fake.requests == []
+
+
+def test_a_conversation_at_every_limit_reaches_the_provider_as_sent(chat: str, fake: FakeProviders) -> None:
+    # 4 messages (the most), one of 200 characters (the most), 500 characters in all (the most).
+    messages = [_user("a" * 200), _assistant("b" * 199), _assistant("c"), _user("d" * 100)]
+    r = httpx.post(chat + "?stream=0", json={"region": "pk", "messages": messages})
+    assert r.status_code == 200 and r.json()["provider"] == "groq"
+    assert fake.requests[-1]["body"]["messages"][1:] == messages
+
+
+def test_the_body_limit_leaves_room_for_every_character_escaped(chat: str, fake: FakeProviders) -> None:
+    # 500 characters each sent as a 6-byte \\uXXXX escape, plus 4096 bytes of JSON around them.
+    limit = 500 * 6 + 4096
+    text = json.dumps(
+        {"region": "pk", "messages": [_user("é" * 200), _assistant("é" * 200), _user("é" * 100)]}
+    )
+    assert len(text) < limit
+    as_json = {"content-type": "application/json", "accept": "application/json"}
+    at_limit = text[:-1] + " " * (limit - len(text)) + "}"
+    r = httpx.post(chat, content=at_limit.encode(), headers=as_json)
+    assert r.status_code == 200 and r.json()["provider"] == "groq"
+    over = text[:-1] + " " * (limit + 1 - len(text)) + "}"
+    assert httpx.post(chat, content=over.encode(), headers=as_json).status_code == 413
+
+
+def test_accept_json_gets_the_whole_reply_as_json(chat: str) -> None:
+    r = httpx.post(chat, json=HI, headers={"accept": "text/html, application/json"})
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == {"reply": "Hello from the fake provider. (groq)", "provider": "groq"}
+
+
+def test_a_streamed_reply_is_never_cached_or_buffered(chat: str) -> None:
+    with httpx.stream("POST", chat, json=HI) as r:
+        r.read()
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["x-accel-buffering"] == "no"
+
+
+def test_json_reply_carries_the_links_and_is_trimmed(chat: str, fake: FakeProviders) -> None:
+    fake.modes |= {p: "500" for p in IDS}
+    body = {"region": "pk", "messages": [_user("How can I contact you?")]}
+    reply = httpx.post(chat + "?stream=0", json=body).json()
+    events, _ = ask(chat, "How can I contact you?")
+    streamed = [d["links"] for e, d in events if e == "links"]
+    assert streamed and streamed[0]
+    assert reply["links"] == streamed[0]
+    assert reply["reply"] == text_of(events).strip() and not reply["reply"].endswith(" ")
+    assert reply["provider"] == "offline" and "can't be reached" in reply["notice"]
+
+
+def test_json_reply_cut_off_says_so(chat: str, fake: FakeProviders) -> None:
+    fake.modes["groq"] = "cut"
+    reply = httpx.post(chat + "?stream=0", json=HI).json()
+    assert reply == {
+        "reply": "Hello from",
+        "provider": "groq",
+        "error": "The answer was cut off. Please try again.",
+    }
+
+
+def test_every_finished_or_refused_request_frees_its_slot(tmp_path: Path, fake: FakeProviders) -> None:
+    with _chat(tmp_path, chat_site(max_concurrent=1), _env(fake)) as url:
+        assert httpx.post(url, json={"region": "pk", "messages": []}).status_code == 400
+        assert httpx.post(url, content=b"{", headers={"content-type": "application/json"}).status_code == 400
+        assert httpx.post(url + "?stream=0", json=HI).json()["provider"] == "groq"
+        assert provider_of(ask(url)[0]) == "groq"
+        assert provider_of(ask(url)[0]) == "groq"
+
+
+def test_tokens_of_question_and_answer_are_charged_to_the_daily_budget(
+    tmp_path: Path, fake: FakeProviders
+) -> None:
+    # "Hi" and "Hello from the fake provider. (groq)" are 38 characters: 10 tokens at four per token.
+    for daily_tokens, second in ((10, "offline"), (11, "groq")):
+        (tmp_path / str(daily_tokens)).mkdir()
+        with _chat(tmp_path / str(daily_tokens), chat_site(daily_tokens=daily_tokens), _env(fake)) as url:
+            assert provider_of(ask(url, "Hi")[0]) == "groq"
+            assert provider_of(ask(url, "Hi")[0]) == second
+
+
+def test_a_site_without_providers_never_blames_a_budget(tmp_path: Path) -> None:
+    with _chat(tmp_path, chat_site(providers=[], daily_requests=1), {}) as url:
+        replies = [httpx.post(url + "?stream=0", json=HI).json() for _ in range(2)]
+    assert [(r["provider"], r["notice"]) for r in replies] == [
+        ("offline", "Quick answers from this site:")
+    ] * 2
+
+
+def test_a_site_with_no_requests_left_answers_offline_with_the_reason(
+    tmp_path: Path, fake: FakeProviders
+) -> None:
+    with _chat(tmp_path, chat_site(daily_requests=1), _env(fake)) as url:
+        assert provider_of(ask(url)[0]) == "groq"
+        fake.requests.clear()
+        events, _ = ask(url, "How can I contact you?")
+    meta = next(d for e, d in events if e == "meta")
+    assert meta == {
+        "provider": "offline",
+        "notice": "Today's budget for the AI assistant is used up. Quick answers from this site:",
+        "reason": "budget",
+    }
+    assert "hello@example.com" in text_of(events)
+    assert [e for e, _ in events][-2:] == ["links", "done"]
+    assert fake.requests == []
