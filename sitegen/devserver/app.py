@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sitegen import routing
 from sitegen.devserver import sidebyside, site
 from sitegen.devserver.builder import Builder, EdgeFactory, Snapshot, default_edge
 from sitegen.devserver.events import EventHub
@@ -35,8 +36,6 @@ from sitegen.devserver.lifespan import Lifespan
 from sitegen.devserver.site import RESERVED, View
 from sitegen.devserver.watch import watch
 from sitegen.errors import SitegenError
-
-CLIENT_DIR = Path(__file__).resolve().parent  # reload.js and dev.css
 
 
 def _error_view(error: SitegenError) -> dict[str, Any]:
@@ -238,8 +237,13 @@ class DevServer:
             return sidebyside.respond(request, snap, last, self.root, RESERVED)
         if name in ("reload.js", "dev.css", "diff.js", "diff.css"):
             media = "text/javascript" if name.endswith(".js") else "text/css"
+            # Asked for by its content's version (site.client_url): cacheable, so a reload fetches the
+            # page alone; any other request (an old version, none) gets the file as it is now.
+            fresh = request.query_params.get("v") == site.client_version(name)
             return Response(
-                (CLIENT_DIR / name).read_bytes(), media_type=media, headers={"Cache-Control": "no-store"}
+                (site.CLIENT_DIR / name).read_bytes(),
+                media_type=media,
+                headers={"Cache-Control": routing.ASSET_CACHE if fresh else "no-store"},
             )
         return Response(
             f"no dev-server resource {RESERVED}{name}\n", status_code=404, media_type="text/plain"

@@ -6,10 +6,12 @@ rebuild swapping the snapshot mid-request cannot mix two builds in a response.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,6 +23,19 @@ from sitegen.errors import SitegenError
 RESERVED = "/__sitegen/"
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
+# assets/css/site.1a983db7.css, assets/img/home.800.1a2b3c4d.jpg: named after their content.
+_HASHED_ASSET = re.compile(r"^assets/.+\.[0-9a-f]{8}\.[A-Za-z0-9]+$")
+CLIENT_DIR = Path(__file__).resolve().parent  # reload.js, dev.css, diff.js, diff.css
+
+
+def client_url(name: str) -> str:
+    """The URL of a dev-client file, versioned by its content so browsers may cache it (``app._reserved``)."""
+    return f"{RESERVED}{name}?v={client_version(name)}"
+
+
+def client_version(name: str) -> str:
+    # Hashed on every page served (a few kilobytes): an edited client file is picked up at once.
+    return hashlib.blake2b((CLIENT_DIR / name).read_bytes(), digest_size=4).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -103,7 +118,10 @@ def not_found(snap: Snapshot, view: View, region: str | None, path: str) -> Resp
 def file(snap: Snapshot, view: View, rel: str, status: int, region: str | None) -> Response:
     data = snap.files[rel]
     media = mimetypes.guess_type(rel)[0] or "application/octet-stream"
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    # A content-hashed asset never changes under its name (a new build names new content anew), so the
+    # browser may keep it as production lets it: a reload then fetches the page and nothing else.
+    cache = routing.ASSET_CACHE if _HASHED_ASSET.match(rel) else "no-store"
+    headers = {"Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
     if media == "text/html":
         headers["Content-Security-Policy"] = snap.csp
         data = inject(data, region or snap.default_region, snap, view.generation, draft=rel in snap.drafts)
@@ -125,8 +143,8 @@ def inject(html: bytes, region: str, snap: Snapshot, generation: int, draft: boo
     """
     label = str(snap.regions.get(region, {}).get("label", region))
     tag = (
-        f'<link rel="stylesheet" href="{RESERVED}dev.css">'
-        f'<script src="{RESERVED}reload.js" defer data-generation="{generation}"'
+        f'<link rel="stylesheet" href="{client_url("dev.css")}">'
+        f'<script src="{client_url("reload.js")}" defer data-generation="{generation}"'
         f' data-region="{attr(region)}" data-label="{attr(label)}"'
         f' data-regions="{attr(" ".join(snap.regions))}"'
         f"{' data-draft=' + chr(34) + 'true' + chr(34) if draft else ''}></script>"

@@ -25,11 +25,22 @@ def test_region_pages_pretty_urls_and_404s(start: Start) -> None:
         assert page.status_code == 200
         assert "About us, version one." in page.text
         # The dev client is injected as external files, and the page keeps the production CSP.
-        assert '<script src="/__sitegen/reload.js" defer' in page.text
+        client = re.search(r'<script src="(/__sitegen/reload\.js\?v=[0-9a-f]+)" defer', page.text)
+        assert client is not None, page.text
         assert 'data-region="pk"' in page.text and 'data-label="Pakistan"' in page.text
         csp = page.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-        assert run.client.get("/__sitegen/reload.js").headers["content-type"].startswith("text/javascript")
+        # The page is never cached (it changes on every build); the client at the version the page
+        # names may be (a reload then fetches only the page); unversioned, it is the file as it is now.
+        assert page.headers["cache-control"] == "no-store"
+        versioned = run.client.get(client.group(1))
+        assert versioned.headers["content-type"].startswith("text/javascript")
+        assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+        for url in ("/__sitegen/reload.js", "/__sitegen/reload.js?v=0ld"):
+            current = run.client.get(url)
+            assert current.headers["cache-control"] == "no-store" and current.content == versioned.content
+        style = re.search(r'<link rel="stylesheet" href="(/__sitegen/dev\.css\?v=[0-9a-f]+)">', page.text)
+        assert style is not None and "immutable" in run.client.get(style.group(1)).headers["cache-control"]
 
         bare = run.client.get("/pk/about")
         assert (bare.status_code, bare.headers["location"]) == (301, "/pk/about/")
@@ -38,6 +49,8 @@ def test_region_pages_pretty_urls_and_404s(start: Start) -> None:
         assert css is not None
         asset = run.client.get(css.group(1))
         assert asset.status_code == 200 and "margin: 0" in asset.text
+        # Named after its content, so cached as production caches it.
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
 
         missing = run.client.get("/intl/no-such-page/")
         assert missing.status_code == 404 and 'data-region="intl"' in missing.text
