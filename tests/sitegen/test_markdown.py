@@ -129,3 +129,90 @@ def test_heading_ids_errors_and_table_of_contents_text() -> None:
     assert '<h2 id="use-code--more">Use <code>code</code> &amp; more</h2>' in parsed.html
     assert parsed.errors == [(5, "heading id '{#team}' is already used on this page; pick another")]
     assert "<h1>Top</h1>" in parsed.html
+
+
+def test_a_block_inside_a_hidden_block_stays_hidden_even_where_it_is_shown() -> None:
+    parsed = convert("::: region pk\nA\n\n::: region not eu\nB\n:::\n\nC\n:::\n\nD\n", IDS)
+    assert parsed.errors == [] and parsed.has_regions
+    assert select_region(parsed.html, "pk", parsed.blocks) == "<p>A</p>\n<p>B</p>\n<p>C</p>\n<p>D</p>\n"
+    assert select_region(parsed.html, "intl", parsed.blocks) == "<p>D</p>\n"
+    assert [[parsed.shown(i, rid) for i in range(2)] for rid in IDS] == [
+        [True, True],
+        [False, False],  # 'not eu' shows intl, but its outer block does not
+        [False, False],
+    ]
+
+
+def test_a_page_without_region_blocks_is_the_same_for_every_region() -> None:
+    parsed = convert("Intro\n\n## Team\n", IDS)
+    assert not parsed.has_regions
+    assert select_region(parsed.html, "pk", parsed.blocks) == parsed.html
+
+
+def test_errors_come_in_line_order_of_their_kind_and_the_outside_words_are_kept() -> None:
+    parsed = convert(
+        "Intro words\n\n::: region pk\nsecret\n:::\n\n::: region\nbad\n:::\n\n[a b](/c d/)\n", IDS
+    )
+    assert [line for line, _ in parsed.errors] == [7, 11]
+    assert "secret" not in parsed.outside and "intro words" in parsed.outside
+
+
+def test_headings_get_ids_at_levels_two_to_four_or_when_the_editor_gives_one() -> None:
+    parsed = convert(
+        "##### Five\n\n# One\n\n#### Four\n\n### Three\n\n##### Deep {#deep}\n\n###### Six\n", IDS
+    )
+    assert [(level, hid) for level, hid, _ in parsed.headings] == [
+        (5, ""),
+        (1, ""),
+        (4, "four"),
+        (3, "three"),
+        (5, "deep"),
+        (6, ""),
+    ]
+    assert '<h5>Five</h5>\n<h1>One</h1>\n<h4 id="four">Four</h4>' in parsed.html
+    assert '<h5 id="deep">Deep</h5>' in parsed.html and "<h6>Six</h6>" in parsed.html
+
+
+def test_a_given_heading_id_takes_its_place_and_the_generated_one_moves_on() -> None:
+    parsed = convert("## Team {#faq}\n\n## FAQ\n\n## FAQ\n", IDS)
+    assert [hid for _, hid, _ in parsed.headings] == ["faq", "faq-1", "faq-2"]
+    assert parsed.errors == []
+
+
+def test_a_bad_heading_id_is_reported_and_cannot_break_the_markup() -> None:
+    parsed = convert('Intro\n\n## T {#a"b}\n', IDS)
+    assert parsed.errors == [
+        (3, "heading id '{#a\"b}': use letters, digits, '-' and '_' only, e.g. {#our-team}")
+    ]
+    assert '<h2 id="a&quot;b">T</h2>' in parsed.html
+
+
+def test_a_link_in_a_heading_is_an_internal_link_and_the_text_is_the_words_shown() -> None:
+    parsed = convert("Intro\n\n### Three `x` [l](/a/) &amp; more\n", IDS)
+    assert parsed.headings == [(3, "three-x-l--more", "Three x l & more")]
+    assert [(link.target, link.line) for link in parsed.links] == [("/a/", 3)]
+    assert f'<a href="{LINK_OPEN}0\ue003">l</a>' in parsed.html
+
+
+def test_code_in_an_unknown_language_or_none_is_shown_escaped_as_written() -> None:
+    html = convert("```nosuchlang\nx < y\n```\n\n```\nplain & <b>\n```\n\n```py extra\nx=1\n```\n", IDS).html
+    assert '<pre><code class="language-nosuchlang">x &lt; y\n</code></pre>' in html
+    assert "<pre><code>plain &amp; &lt;b&gt;\n</code></pre>" in html
+    assert '<pre class="highlight"><code class="language-py"><span class="n">x</span>' in html
+    assert "data-sourcepos" not in html
+
+
+def test_highlighted_code_shows_the_characters_the_editor_wrote() -> None:
+    html = convert('```python\nif a < b and c == "&":\n    pass\n```\n', IDS).html
+    assert '<span class="o">&lt;</span>' in html and "&amp;" in html and "&amp;lt;" not in html
+
+
+def test_expressions_are_found_across_lines_with_the_line_they_start_on() -> None:
+    text, found = protect_expressions("a\n{{ x\n y }} b {{z}}\n\n{{ w }}")
+    assert found == [("{{ x\n y }}", 2), ("{{z}}", 3), ("{{ w }}", 5)]
+    assert text == f"a\n{EXPR_OPEN}0\ue001 b {EXPR_OPEN}1\ue001\n\n{EXPR_OPEN}2\ue001"
+
+
+def test_heading_ids_ignore_surrounding_spaces() -> None:
+    assert slugify("  Our Team  ") == "our-team"
+    assert slugify("a\u0301 b") == "a\u0301-b"  # a combining mark stays, as on GitHub
