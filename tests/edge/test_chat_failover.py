@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from edge.chat import create_app
 from edge.settings import Settings
-from tests.support.chatsite import IDS, ask, chat_data, chat_site, provider_of
+from sitegen.chunks import chunks_file, service_chunks
+from tests.support.chatsite import IDS, ask, chat_data, chat_site, provider_of, text_of
 from tests.support.fakeproviders import FakeProviders
 from tests.support.servers import free_port_url, serve
 
@@ -172,3 +173,37 @@ def test_offline_words_stream_one_by_one(chat: str, fake: FakeProviders) -> None
     assert "reach " in tokens
     links: list[dict[str, Any]] = next(d["links"] for e, d in events if e == "links")
     assert "/pk/contact/" in [link["url"] for link in links]
+
+
+def test_a_provider_asking_to_retry_at_once_is_asked_again_next_time(
+    tmp_path: Path, fake: FakeProviders
+) -> None:
+    # Retry-After: 0 is the provider's own word that no pause is needed: not the default 30-second cooldown.
+    hits: list[str] = []
+
+    async def busy(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            hits.append(scope["path"])
+            await Response("busy", 429, headers={"retry-after": "0"})(scope, receive, send)
+
+    with serve(busy) as groq, _chat(tmp_path, _env(fake) | {"SITEGEN_CHAT_GROQ_BASE_URL": groq}) as url:
+        assert [provider_of(ask(url)[0]) for _ in range(2)] == ["cerebras", "cerebras"]
+    assert len(hits) == 2
+
+
+def test_offline_answers_keep_the_pages_spacing_and_line_breaks(tmp_path: Path, fake: FakeProviders) -> None:
+    site = chat_site()
+    data = chat_data(tmp_path, site)
+    pages = [
+        {"url": "/pk/about/", "title": "About us", "text": "A Karachi agency  building websites\nsince 2015."}
+    ]
+    (data / "chat" / "pk.chunks.json").write_text(
+        chunks_file(pages, service_chunks(site["regions"]["pk"]["services"]))
+    )
+    env = _env(fake)
+    fake.modes |= {p: "500" for p in IDS}
+    settings = Settings(data_dir=data, local_dir=tmp_path, site=site, env=env)
+    with serve(create_app(settings)) as base:
+        events, _ = ask(f"{base}/", "Tell me about the Karachi agency")
+    assert provider_of(events) == "offline"
+    assert text_of(events) == "From “About us”: A Karachi agency  building websites\nsince 2015. "

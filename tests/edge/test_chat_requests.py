@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -143,7 +144,8 @@ def test_json_reply_carries_the_links_and_is_trimmed(chat: str, fake: FakeProvid
     assert streamed and streamed[0]
     assert reply["links"] == streamed[0]
     assert reply["reply"] == text_of(events).strip() and not reply["reply"].endswith(" ")
-    assert reply["provider"] == "offline" and "can't be reached" in reply["notice"]
+    assert reply["provider"] == "offline"
+    assert reply["notice"] == "The assistant can't be reached right now. Quick answers from this site:"
 
 
 def test_json_reply_cut_off_says_so(chat: str, fake: FakeProviders) -> None:
@@ -176,6 +178,45 @@ def test_tokens_of_question_and_answer_are_charged_to_the_daily_budget(
             assert provider_of(ask(url, "Hi")[0]) == second
 
 
+def test_offline_answers_cost_no_tokens(tmp_path: Path, fake: FakeProviders) -> None:
+    # The budget is for the providers: quick answers after they all failed are not charged.
+    with _chat(tmp_path, chat_site(daily_tokens=11), _env(fake)) as url:
+        fake.modes |= {p: "500" for p in IDS}
+        for _ in range(2):
+            events, _ = ask(url, "How can I contact you?")
+            assert provider_of(events) == "offline" and len(text_of(events)) > 44
+        fake.modes.clear()
+        assert provider_of(ask(url, "Hi")[0]) == "groq"
+
+
+def test_the_stream_carries_text_as_utf8_not_escapes(chat: str, fake: FakeProviders) -> None:
+    fake.answers["groq"] = ["Café ", "کراچی"]
+    with httpx.stream("POST", chat, json=HI) as r:
+        raw = r.read().decode()
+    assert '{"t": "Café "}' in raw and '{"t": "کراچی"}' in raw
+
+
+def test_shutdown_closes_the_providers_client_and_a_later_request_gets_a_new_one(
+    tmp_path: Path, fake: FakeProviders
+) -> None:
+    site = chat_site()
+    env = _env(fake)
+    settings = Settings(data_dir=chat_data(tmp_path, site), local_dir=tmp_path, site=site, env=env)
+    app = create_app(settings)
+
+    async def scenario() -> list[str]:
+        await app.state.handler.aclose()  # an app that never answered shuts down cleanly too
+        providers = []
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://chat") as client:
+            for _ in range(2):
+                r = await client.post("/?stream=0", json=HI)
+                providers.append(r.json()["provider"])
+                await app.state.handler.aclose()
+        return providers
+
+    assert asyncio.run(scenario()) == ["groq", "groq"]
+
+
 def test_a_site_without_providers_never_blames_a_budget(tmp_path: Path) -> None:
     with _chat(tmp_path, chat_site(providers=[], daily_requests=1), {}) as url:
         replies = [httpx.post(url + "?stream=0", json=HI).json() for _ in range(2)]
@@ -199,4 +240,5 @@ def test_a_site_with_no_requests_left_answers_offline_with_the_reason(
     }
     assert "hello@example.com" in text_of(events)
     assert [e for e, _ in events][-2:] == ["links", "done"]
+    assert "/pk/contact/" in [link["url"] for link in events[-2][1]["links"]]
     assert fake.requests == []
