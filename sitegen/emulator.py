@@ -98,6 +98,9 @@ def parse_redirects(text: str) -> list[NetlifyRule]:
         for cond in rest:
             key, _, value = cond.partition("=")
             values = {v.strip() for v in value.split(",") if v.strip()}
+            if key.lower() in ("country", "cookie") and not values:
+                # Netlify documents these as lists of values; an empty one is a generator bug.
+                raise RulesError(f"_redirects:{number}: condition without a value {cond!r}")
             if key.lower() == "country":
                 countries |= {v.upper() for v in values}
             elif key.lower() == "cookie":

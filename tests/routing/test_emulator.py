@@ -185,6 +185,8 @@ def test_emulator_reads_the_generated_files(inline: BuildResult) -> None:
 def test_malformed_rules_are_reported() -> None:
     with pytest.raises(emulator.RulesError, match="_redirects:2"):
         emulator.resolve_files({"_redirects": "/a /b 302\n/lonely\n"}, "netlify", "/x")
+    with pytest.raises(emulator.RulesError, match="_redirects:1: condition without a value"):
+        emulator.resolve_files({"_redirects": "/  /world/  302!  Country=\n"}, "netlify", "/")
     with pytest.raises(emulator.RulesError, match="vercel.json"):
         emulator.resolve_files({"vercel.json": "{not json"}, "vercel", "/x")
     with pytest.raises(ValueError, match="unknown host"):
