@@ -119,7 +119,7 @@ def test_an_invented_price_in_the_first_words_shows_the_sites_answer_instead(
     assert meta["provider"] == "offline" and meta["notice"] == "Quick answer from this site:"
     assert token["t"] == meta["t"] and token["t"].startswith("Web Development: from Rs 80,000.")
     assert {"title": "Web Development", "url": "/pk/services/web-development/"} in links["links"]
-    assert "chat provider groq quoted a price not in the catalog; answer replaced" in caplog.text
+    assert "chat provider groq quoted a price not in the catalog; answer replaced" in caplog.messages
 
 
 def test_an_invented_price_after_shown_words_replaces_them(chat: str, fake: FakeProviders) -> None:

@@ -128,6 +128,27 @@ def test_accept_json_gets_the_whole_reply_as_json(chat: str) -> None:
     assert r.json() == {"reply": "Hello from the fake provider. (groq)", "provider": "groq"}
 
 
+def test_a_request_without_accept_header_gets_the_stream(chat: str) -> None:
+    with httpx.Client() as client:
+        del client.headers["accept"]
+        with client.stream("POST", chat, json=HI) as r:
+            assert "accept" not in r.request.headers
+            assert r.headers["content-type"].startswith("text/event-stream")
+            assert "Hello" in r.read().decode()
+
+
+def test_each_provider_gets_the_sites_model_and_answer_length(chat: str, fake: FakeProviders) -> None:
+    fake.modes |= {"groq": "500", "cerebras": "500", "openrouter": "500"}
+    ask(chat)
+    for request in fake.requests:
+        body, pid = request["body"], request["provider"]
+        if pid == "gemini":
+            assert "model-gemini" in request["path"]
+            assert body["generationConfig"]["maxOutputTokens"] == 64
+        else:
+            assert body["model"] == f"model-{pid}" and body["max_tokens"] == 64
+
+
 def test_a_streamed_reply_is_never_cached_or_buffered(chat: str) -> None:
     with httpx.stream("POST", chat, json=HI) as r:
         r.read()
