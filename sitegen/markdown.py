@@ -138,14 +138,15 @@ def _to_html(text: str) -> str:
 class _Pass:
     """Heading ids, internal-link markers and highlighting, in document order."""
 
-    def __init__(self, source: str = "") -> None:
+    def __init__(self, source: str) -> None:
         self.source = source.split("\n")  # the Markdown, to place an error within its block
         self.links: list[Link] = []
         self.errors: list[tuple[int, str]] = []
         self.headings: list[tuple[int, str, str]] = []
         self.images: list[ImageRef] = []
         self.used: set[str] = set()
-        self.line = 0
+        # The line of the block being read; raw HTML carries none, so HTML at the top is at line 1.
+        self.line = 1
 
     def run(self, html: str) -> str:
         return _PASS.sub(self._one, html)

@@ -216,3 +216,9 @@ def test_expressions_are_found_across_lines_with_the_line_they_start_on() -> Non
 def test_heading_ids_ignore_surrounding_spaces() -> None:
     assert slugify("  Our Team  ") == "our-team"
     assert slugify("a\u0301 b") == "a\u0301-b"  # a combining mark stays, as on GitHub
+
+
+def test_the_text_before_the_first_region_block_is_kept_whole() -> None:
+    parsed = convert("Intro\n\n::: region pk\nA\n:::\n", IDS)
+    assert select_region(parsed.html, "pk", parsed.blocks) == "<p>Intro</p>\n<p>A</p>\n"
+    assert select_region(parsed.html, "eu", parsed.blocks) == "<p>Intro</p>\n"

@@ -150,3 +150,14 @@ def test_markers_are_filled_also_where_the_engine_percent_encoded_them() -> None
     assert fill(html, LINK_OPEN, LINK_CLOSE, lambda i: f"<{i}>") == "a <0> b <12> c"
     assert fill("%EE%80%827%EE%80%83", LINK_OPEN, LINK_CLOSE, lambda i: f"[{i}]") == "[7]"
     assert fill("no markers", LINK_OPEN, LINK_CLOSE, lambda i: "x") == "no markers"
+
+
+def test_links_in_raw_html_are_placed_at_the_line_of_the_block_before_or_at_the_top() -> None:
+    # The engine gives raw HTML no line: a link in it is reported where the last block began, and a
+    # page that starts with raw HTML at its first line (not at the front matter's closing line).
+    top = convert('<div><a href="/x/">x</a></div>\n', [])
+    assert [(link.target, link.line) for link in top.links] == [("/x/", 1)]
+    after_code = convert('Intro\n\n```\ncode\n```\n\n<div><a href="/y/">y</a></div>\n', [])
+    assert [(link.target, link.line) for link in after_code.links] == [("/y/", 3)]
+    spaced = convert("<div>\nintro\n[x](/a b/)\n</div>\n", [])
+    assert spaced.errors == [(3, f"'[x](/a b/)' {NOT_A_LINK}; did you mean [x](/a-b/)?")]
