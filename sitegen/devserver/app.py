@@ -107,9 +107,11 @@ class DevServer:
     def generation(self) -> int:
         return self.builder.generation
 
-    def rebuild(self, reason: str = "start", changed: set[Path] | None = None) -> bool:
+    def rebuild(
+        self, reason: str = "start", changed: set[Path] | None = None, ready: Callable[[], None] | None = None
+    ) -> bool:
         """See ``Builder.rebuild``: never raises for a problem in the site."""
-        return self.builder.rebuild(reason, changed)
+        return self.builder.rebuild(reason, changed, ready)
 
     def state(self) -> dict[str, Any]:
         return {
@@ -142,8 +144,14 @@ class DevServer:
         self._publish("watching")
 
     async def _changed(self, reason: str, paths: set[Path]) -> None:
-        ok = await anyio.to_thread.run_sync(self.rebuild, reason, paths)
-        self._publish("reload" if ok else "build-error")
+        loop = asyncio.get_running_loop()
+
+        def ready() -> None:
+            # From the build's thread, as soon as the new pages are served (before the edge data).
+            loop.call_soon_threadsafe(self._publish, "reload")
+
+        if not await anyio.to_thread.run_sync(self.rebuild, reason, paths, ready):
+            self._publish("build-error")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -86,6 +86,7 @@ class Builder:
         self.edge_problem = "the site has not been built yet"
         self._edge_site: bytes | None = None
         self._previous: Previous | None = None
+        self._pending: Callable[[], set[str]] | None = None  # edge data of the last one-page rebuild
         self._lock = threading.Lock()
 
     @property
@@ -93,10 +94,14 @@ class Builder:
         """The last good build's sources, catalog and files (what the side-by-side view compares)."""
         return self._previous
 
-    def rebuild(self, reason: str = "start", changed: set[Path] | None = None) -> bool:
+    def rebuild(
+        self, reason: str = "start", changed: set[Path] | None = None, ready: Callable[[], None] | None = None
+    ) -> bool:
         """Rebuild in memory (one page when that is safe, else everything); on success swap it in.
 
-        Never raises for a problem in the site: errors are kept for the overlay.
+        ``ready()`` is called once the new pages are served, before the one-page path's edge data
+        (search shard, chat chunks: megabytes to join and write) are updated; both are done when
+        this returns. Never raises for a problem in the site: errors are kept for the overlay.
         """
         started = time.perf_counter()
         with self._lock:
@@ -116,7 +121,27 @@ class Builder:
             return False
         self.generation += 1
         self.build_log(f"{done} in {ms:.0f} ms ({reason})")
+        if ready is not None:
+            ready()
+        self._edge_data()
         return True
+
+    def _edge_data(self) -> None:
+        """The one-page path's edge data, in memory and on disk (where the edge handlers read them)."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        with self._lock:
+            try:
+                names = pending()
+            except Exception as exc:  # the pages are right; a full build makes the edge data right too
+                self.log(f"edge data not updated ({type(exc).__name__}: {exc}); rebuilding everything")
+                self.full_builds += 1
+                self._rebuild_all()
+                return
+            files = self._previous.files if self._previous else {}
+            for rel in sorted(names):
+                _write_atomic(self.out / rel, files[rel])
 
     def _rebuild_all(self) -> str:
         try:
@@ -151,13 +176,9 @@ class Builder:
             self._swap(outcome.previous.files, outcome.previous.config, outcome.previous.sources)
         else:
             # Same pages, regions and config: only file contents changed.
-            updated = {
-                rel: data for rel, data in outcome.previous.files.items() if old.files.get(rel) is not data
-            }
             self.snapshot = replace(self.snapshot, files=outcome.previous.files)
-            for rel, data in updated.items():
-                if rel.startswith("_edge/"):
-                    _write_atomic(self.out / rel, data)
+        # The edge data follow in rebuild(), in the snapshot's files too (_edge/ is never served).
+        self._pending = outcome.edge_data
         return f"re-rendered {outcome.pages} page{'s' if outcome.pages != 1 else ''}"
 
     def _swap(self, files: dict[str, bytes], config: SiteConfig, pages: list[Page]) -> None:

@@ -94,8 +94,11 @@ def _report(errors: list[SitegenError]) -> list[SitegenError]:
 
 @dataclass
 class Outcome:
-    previous: Previous
+    previous: Previous  # its files: the new pages, and (once ``edge_data`` ran) the new edge data
     pages: int  # HTML files re-rendered
+    # Updates ``previous.files``' search shards and chat chunks in place; returns the names rewritten.
+    # Separate so the server can tell open pages to reload before this part (no page shows it).
+    edge_data: Callable[[], set[str]]
 
 
 def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenError] | None:
@@ -135,8 +138,11 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
     files = dict(prev.files)
     for rel_out, text in html.items():
         files[rel_out] = text.encode("utf-8")
-    _update_search(prev, files, html, edited)
-    return Outcome(replace(prev, sources=sources, files=files), len(html))
+    return Outcome(
+        replace(prev, sources=sources, files=files),
+        len(html),
+        lambda: _update_search(prev, files, html, edited),
+    )
 
 
 def _reread(prev: Previous, changed: set[Path], problems: Problems) -> tuple[list[Page], list[Page]] | None:
@@ -199,11 +205,15 @@ def _render(
     return html
 
 
-def _update_search(prev: Previous, files: dict[str, bytes], html: dict[str, str], edited: list[Page]) -> None:
+def _update_search(
+    prev: Previous, files: dict[str, bytes], html: dict[str, str], edited: list[Page]
+) -> set[str]:
     """The edited pages' entries in their ``_edge/search/`` shard and the chat's chunks made from them.
 
     The same bytes as the full build writes (one shard per edited page; the chunks file whole).
+    Returns the names of the files rewritten.
     """
+    rewritten: set[str] = set()
     arrays: dict[str, _Array] = prev.cache.setdefault("arrays", {})
     for page in edited:
         for rid in page.regions:
@@ -218,13 +228,16 @@ def _update_search(prev: Previous, files: dict[str, bytes], html: dict[str, str]
                 continue
             new = search_entry(url, old["title"], main_html(html[rel_out]))
             shard.replace(url, [new])
-            files[name] = shard.data()
+            rewritten.add(name)
             chunks_name = f"_edge/chat/{rid}.chunks.json"
             if chunks_name in files:
                 chunks = _array(arrays, files, chunks_name, _chunk_key)
                 # The page's run of chunks replaced by its new sections.
                 if chunks.replace(url, page_chunks([new])):
-                    files[chunks_name] = chunks.data()
+                    rewritten.add(chunks_name)
+    for name in rewritten:  # joined once per file, however many of its pages were edited
+        files[name] = arrays[name].data()
+    return rewritten
 
 
 def _search_key(entry: dict[str, Any]) -> str | None:

@@ -12,6 +12,7 @@ import watchfiles
 from sitegen.theme import BUILTIN_THEMES
 
 WATCHED = ("content", "templates", "themes", "static", "site.yaml")
+STEP = 10  # milliseconds without a new change that end a batch
 
 
 def watch_paths(root: Path) -> list[Path]:
@@ -35,10 +36,14 @@ async def watch(
         log("nothing to watch: no content/, templates/, themes/, static/ or site.yaml")
         return
     watching = False
-    # step: a batch ends after 30 ms without a new change (a `git checkout` of 200
-    # files arrives as one batch); debounce caps how long one batch may grow.
+    # step: a batch ends after STEP ms without a new change (a `git checkout` of 200 files, an
+    # editor's temp file, rename and writes arrive within a millisecond or two of each other: one
+    # batch); debounce caps how long one batch may grow. The watcher checks every STEP ms and needs
+    # one quiet step, so a save waits STEP to 2*STEP ms before its rebuild starts (30 ms cost 30-60
+    # of bench/serve_reload.py's edit-to-paint). A save split over two batches stays correct: the
+    # second batch rebuilds from the file as it is in the end.
     async for changes in watchfiles.awatch(
-        *paths, step=30, debounce=1600, stop_event=stop, yield_on_timeout=True, rust_timeout=300
+        *paths, step=STEP, debounce=1600, stop_event=stop, yield_on_timeout=True, rust_timeout=300
     ):
         if not watching:
             watching = True

@@ -325,3 +325,26 @@ def test_repeated_one_page_edits_keep_the_edge_data_of_a_full_build(site: Path, 
         assert dev.snapshot.files == _fresh_build(site)
     assert dev.snapshot.files["_edge/chat/pk.chunks.json"] != chunks
     assert b"a chunk of its own too" not in dev.snapshot.files["_edge/chat/pk.chunks.json"]
+
+
+def test_open_pages_are_told_to_reload_once_the_new_page_is_served(site: Path, tmp_path: Path) -> None:
+    """ready() comes when the new page is served and counted (a reloading page gets it and stays), and
+    the edge data are the full build's when rebuild returns."""
+    dev = DevServer(site, out=tmp_path / "out", log=lambda _: None)
+    assert dev.rebuild("start") and dev.snapshot is not None
+    about = site / "content" / "about.md"
+    about.write_text("---\ntitle: About\n---\nAbout us, version four.\n")
+    seen: list[tuple[bool, int]] = []
+
+    def ready() -> None:
+        assert dev.snapshot is not None
+        seen.append((b"version four" in dev.snapshot.files["pk/about/index.html"], dev.generation))
+
+    assert dev.rebuild("about.md", {about}, ready) and dev.full_builds == 1
+    assert seen == [(True, 2)]
+    assert dev.snapshot.files == _fresh_build(site)
+    assert any("version four" in e["text"] for e in read_search(tmp_path / "out" / "_edge", "pk"))
+    # A full build calls it too, once.
+    (site / "site.yaml").write_text((site / "site.yaml").read_text())
+    assert dev.rebuild("site.yaml", {site / "site.yaml"}, lambda: seen.append((True, dev.generation)))
+    assert seen[1:] == [(True, 3)] and dev.full_builds == 2
