@@ -55,10 +55,12 @@ TESTS: dict[str, list[str]] = {
         "tests/sitegen/test_links_output.py",
         "tests/sitegen/test_drafts.py",
     ],
+    # Rules generated and read back without a build: with the build-based routing tests, every
+    # mutant no test kills ran ~15 site builds and timed out on a loaded machine (a timeout counts
+    # as killed), equivalent mutants included.
     "sitegen/routing.py": [
         "tests/routing/test_rules.py",
-        "tests/routing/test_emulator.py",
-        "tests/routing/test_csp.py",
+        "tests/routing/test_csp.py::test_this_sites_policy_follows_its_site_yaml",
     ],
     "sitegen/markdown.py": [
         "tests/sitegen/test_markdown.py",

@@ -113,6 +113,47 @@ def test_every_answer_carries_the_full_security_policy(tmp_path: Path, host: str
 
 
 @pytest.mark.parametrize("host", HOSTS)
+@pytest.mark.parametrize(
+    ("extra", "script", "connect", "frame"),
+    [
+        (
+            "contact_form:\n  turnstile:\n    site_key: 0x4AAAAAAAB\n",
+            "'self' https://challenges.cloudflare.com",
+            "'self'",
+            "https://challenges.cloudflare.com",
+        ),
+        (
+            "portal:\n  supabase_url: https://abcd1234.supabase.co/some/path\n",
+            "'self'",
+            "'self' https://abcd1234.supabase.co",
+            "'none'",
+        ),
+        (
+            "portal:\n  supabase_url: http://127.0.0.1:54321/\n"
+            "contact_form:\n  turnstile:\n    site_key: 0x4AAAAAAAB\n",
+            "'self' https://challenges.cloudflare.com",
+            "'self' http://127.0.0.1:54321",
+            "https://challenges.cloudflare.com",
+        ),
+    ],
+    ids=["turnstile", "supabase", "both"],
+)
+def test_the_policy_opens_exactly_the_origins_the_integrations_use(
+    tmp_path: Path, host: str, extra: str, script: str, connect: str, frame: str
+) -> None:
+    config = site(tmp_path, host, extra=extra)
+    files = published(config)
+    policy = ask(files, config, "/pk/", "PK").headers["Content-Security-Policy"]
+    want = (
+        SECURITY["Content-Security-Policy"]
+        .replace("script-src 'self'", f"script-src {script}")
+        .replace("connect-src 'self'", f"connect-src {connect}")
+        .replace("frame-src 'none'", f"frame-src {frame}")
+    )
+    assert policy == want
+
+
+@pytest.mark.parametrize("host", HOSTS)
 def test_assets_are_cached_for_good_and_every_regions_pages_revalidated(tmp_path: Path, host: str) -> None:
     config = site(tmp_path, host)
     files = published(config)
