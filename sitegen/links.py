@@ -20,12 +20,13 @@ from urllib.parse import unquote
 from sitegen.markdown import Link
 from sitegen.pages import Draft, Page, slug_url
 
-_HREF = re.compile(r'\s(?:href|src)="([^"]*)"')
-_ID = re.compile(r'\sid="([^"]+)"')
+# HTML separates attributes with ASCII whitespace only: "<a\u00a0href=…>" is no link (\s would take it).
+_HREF = re.compile(r'[\t\n\f\r ](?:href|src)="([^"]*)"')
+_ID = re.compile(r'[\t\n\f\r ]id="([^"]+)"')
 _HREF_SP = re.compile(r' href="([^"]*)"')
 _SRC_SP = re.compile(r' src="([^"]*)"')
 _ID_SP = re.compile(r' id="([^"]+)"')
-_UNUSUAL_SEPARATORS = [f"{ws}{attr}=" for ws in "\t\n\r\f\v" for attr in ("href", "src", "id")]
+_UNUSUAL_SEPARATORS = [f"{ws}{attr}=" for ws in "\t\n\r\f" for attr in ("href", "src", "id")]
 
 
 @dataclass

@@ -25,6 +25,19 @@ def test_links_and_ids_after_a_line_break_or_tab_are_checked_too() -> None:
     ]
 
 
+def test_text_after_a_non_breaking_space_or_vertical_tab_is_no_attribute() -> None:
+    # A browser separates attributes with ASCII whitespace only: "<a\u00a0href=…>" is not a link.
+    fake = '<a\u00a0href="/pk/gone/">x</a><a\vhref="/pk/gone-too/">y</a><p\u00a0id="x"></p><a href="#x">x</a>'
+    assert check_output({"pk/index.html": fake}, exists=[]) == [
+        ("pk/index.html", "broken anchor '#x': no element with id 'x' on this page")
+    ]
+    with_real = fake + '<a\nhref="/pk/missing/">m</a>'
+    assert sorted(check_output({"pk/index.html": with_real}, exists=[])) == [
+        ("pk/index.html", "broken anchor '#x': no element with id 'x' on this page"),
+        ("pk/index.html", "broken link '/pk/missing/': /pk/missing/ does not exist in the output"),
+    ]
+
+
 def test_an_id_with_an_ampersand_can_be_linked_however_the_link_spells_it() -> None:
     files = {
         "pk/index.html": '<h2 id="q&amp;a">Q&amp;A</h2><a href="#q&amp;a">1</a><a href="#q%26a">2</a>',

@@ -156,3 +156,18 @@ def test_a_link_to_a_page_built_in_no_region_says_so(tmp_path: Path) -> None:
         "(built in no region); give the page a region or remove it"
         for rid in ("intl", "pk")
     ]
+
+
+def test_a_draft_rewrite_at_a_published_pages_url_leaves_links_to_the_page_alone(tmp_path: Path) -> None:
+    # The rewrite is left out of the build; the page it will replace is what visitors get until then.
+    root = _home(
+        tmp_path,
+        "[a](/about/) [b](about.md)",
+        **{
+            "content/about.md": ABOUT,
+            "content/about-new.md": "---\ntitle: About (rewrite)\nurl: about\ndraft: true\n---\nNew.\n",
+        },
+    )
+    build_site(root)
+    assert _links(root, "pk/index.html") == {"a": "/pk/about/", "b": "/pk/about/"}
+    assert "Team" in html(root, "pk/about/index.html")
