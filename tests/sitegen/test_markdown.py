@@ -222,3 +222,7 @@ def test_the_text_before_the_first_region_block_is_kept_whole() -> None:
     parsed = convert("Intro\n\n::: region pk\nA\n:::\n", IDS)
     assert select_region(parsed.html, "pk", parsed.blocks) == "<p>Intro</p>\n<p>A</p>\n"
     assert select_region(parsed.html, "eu", parsed.blocks) == "<p>Intro</p>\n"
+
+
+def test_an_expression_after_a_leading_blank_line_is_on_line_two() -> None:
+    assert protect_expressions("\n{{ x }}")[1] == [("{{ x }}", 2)]

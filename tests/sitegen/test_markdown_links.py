@@ -161,3 +161,26 @@ def test_links_in_raw_html_are_placed_at_the_line_of_the_block_before_or_at_the_
     assert [(link.target, link.line) for link in after_code.links] == [("/y/", 3)]
     spaced = convert("<div>\nintro\n[x](/a b/)\n</div>\n", [])
     assert spaced.errors == [(3, f"'[x](/a b/)' {NOT_A_LINK}; did you mean [x](/a-b/)?")]
+
+
+def test_an_image_is_its_file_whatever_query_or_fragment_follows() -> None:
+    parsed = convert("![a](a.png#x) ![b](b.png?v=1?w) ![c](c.png#s#t)\n", [])
+    assert [(image.target, image.src) for image in parsed.images] == [
+        ("a.png", "a.png#x"),
+        ("b.png", "b.png?v=1?w"),
+        ("c.png", "c.png#s#t"),
+    ]
+
+
+def test_a_page_link_whose_query_names_a_markdown_file_is_still_a_page_link() -> None:
+    parsed = convert("[q](/faq/?q=readme.md?) [r](/faq/?doc=a.md)\n", [])
+    assert [(link.target, link.is_source) for link in parsed.links] == [
+        ("/faq/?q=readme.md?", False),
+        ("/faq/?doc=a.md", False),
+    ]
+
+
+def test_a_raw_html_image_written_like_the_engines_is_published_from_the_file_it_names() -> None:
+    parsed = convert('<img src="team photo.jpg" alt="Team" />\n', [])
+    assert [(image.target, image.alt) for image in parsed.images] == [("team photo.jpg", "Team")]
+    assert parsed.html == f"{IMG_OPEN}0{IMG_CLOSE}\n"
