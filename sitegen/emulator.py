@@ -136,6 +136,9 @@ def parse_headers(text: str) -> list[tuple[str, dict[str, str]]]:
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         if not raw[0].isspace():
+            # Netlify documents a block's path as a path or a full URL; anything else is a generator bug.
+            if not raw.startswith("/") and not re.match(r"https?://", raw):
+                raise RulesError(f"_headers:{number}: expected a path or URL, got {raw!r}")
             blocks.append((raw.strip(), {}))
             continue
         if not blocks:

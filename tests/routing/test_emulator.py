@@ -187,6 +187,8 @@ def test_malformed_rules_are_reported() -> None:
         emulator.resolve_files({"_redirects": "/a /b 302\n/lonely\n"}, "netlify", "/x")
     with pytest.raises(emulator.RulesError, match="_redirects:1: condition without a value"):
         emulator.resolve_files({"_redirects": "/  /world/  302!  Country=\n"}, "netlify", "/")
+    with pytest.raises(emulator.RulesError, match="_headers:2: expected a path or URL"):
+        emulator.resolve_files({"_headers": "/*\nXXXX\n  X-Frame-Options: DENY\n"}, "netlify", "/x")
     with pytest.raises(emulator.RulesError, match="vercel.json"):
         emulator.resolve_files({"vercel.json": "{not json"}, "vercel", "/x")
     with pytest.raises(ValueError, match="unknown host"):

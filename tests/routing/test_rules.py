@@ -57,7 +57,9 @@ def published(
     """The output folder as the host gets it: the rule files, each region's pages and 404 page,
     the root 404, robots.txt, the sitemaps, one stylesheet and the static files."""
     if pages is None:
-        pages = {rid: {"/", "/about/"} for rid in config.region_ids}
+        # /local/ is missing from the last region, so the rules for such pages are always there.
+        pages = {rid: {"/", "/about/", "/local/"} for rid in config.region_ids}
+        pages[config.region_ids[-1]].remove("/local/")
     files: dict[str, object] = dict(routing.files(config, pages, static=static))
     for rid, paths in pages.items():
         files.update({f"{rid}{path}index.html": b"" for path in paths})
