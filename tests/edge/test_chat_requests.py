@@ -188,6 +188,22 @@ def test_every_finished_or_refused_request_frees_its_slot(tmp_path: Path, fake: 
         assert provider_of(ask(url)[0]) == "groq"
 
 
+def test_the_concurrency_cap_counts_every_answer_under_way(tmp_path: Path, fake: FakeProviders) -> None:
+    env = _env(fake)
+    fake.modes["groq"] = "slow"
+    fake.answers["groq"] = ["Word. "] * 30  # a second a word: both answers outlast the test
+    with (
+        _chat(tmp_path, chat_site(timeout=5, max_concurrent=2), env) as url,
+        httpx.stream("POST", url, json=HI) as first,
+        httpx.stream("POST", url, json=HI) as second,
+    ):
+        # Kept: a dropped line iterator closes its response, which would end that answer.
+        lines = [first.iter_lines(), second.iter_lines()]
+        assert [next(answer) for answer in lines] == ["event: meta"] * 2  # both answers are under way
+        third = httpx.post(url, json=HI)
+        assert third.status_code == 503 and third.headers["retry-after"] == "5"
+
+
 def test_tokens_of_question_and_answer_are_charged_to_the_daily_budget(
     tmp_path: Path, fake: FakeProviders
 ) -> None:
