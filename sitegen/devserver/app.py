@@ -124,6 +124,10 @@ class DevServer:
     def _publish(self, name: str) -> None:
         self.events.publish(name, json.dumps(self.state()))
 
+    def _reload(self, pages: list[str] | None) -> None:
+        """Tell open pages to reload: those at ``pages`` (the URLs a one-page rebuild changed), or all."""
+        self.events.publish("reload", json.dumps({**self.state(), "pages": pages}))
+
     # ------------------------------------------------------------------ running
 
     def close(self) -> None:
@@ -148,7 +152,7 @@ class DevServer:
 
         def ready() -> None:
             # From the build's thread, as soon as the new pages are served (before the edge data).
-            loop.call_soon_threadsafe(self._publish, "reload")
+            loop.call_soon_threadsafe(self._reload, self.builder.changed_pages)
 
         if not await anyio.to_thread.run_sync(self.rebuild, reason, paths, ready):
             self._publish("build-error")

@@ -80,6 +80,8 @@ class Builder:
         self.snapshot: Snapshot | None = None
         self.errors: list[SitegenError] = []
         self.generation = 0  # successful builds so far: pages reload when it changes
+        # The URLs whose page the last good build changed ("/pk/about/"); None: maybe every page.
+        self.changed_pages: list[str] | None = None
         self.builds = 0
         self.full_builds = 0
         self.edge: ASGIApp | None = None
@@ -154,6 +156,7 @@ class Builder:
             self.errors = [SitegenError(f"{type(exc).__name__}: {exc} (a sitegen bug?)")]
         else:
             self.errors = []
+            self.changed_pages = None
             self._previous = Previous.of(result)
             self._swap(dict(result.files), result.config, result.sources)
             return f"built {sum(result.pages.values())} pages"
@@ -172,6 +175,7 @@ class Builder:
             return "failed"
         old = self._previous
         self._previous = outcome.previous
+        self.changed_pages = [f"/{rel[: -len('index.html')]}" for rel in outcome.outputs]
         if self.snapshot is None or old is None:
             self._swap(outcome.previous.files, outcome.previous.config, outcome.previous.sources)
         else:

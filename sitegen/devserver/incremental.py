@@ -96,6 +96,7 @@ def _report(errors: list[SitegenError]) -> list[SitegenError]:
 class Outcome:
     previous: Previous  # its files: the new pages, and (once ``edge_data`` ran) the new edge data
     pages: int  # HTML files re-rendered
+    outputs: list[str]  # their names ("pk/about/index.html")
     # Updates ``previous.files``' search shards and chat chunks in place; returns the names rewritten.
     # Separate so the server can tell open pages to reload before this part (no page shows it).
     edge_data: Callable[[], set[str]]
@@ -141,6 +142,7 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
     return Outcome(
         replace(prev, sources=sources, files=files),
         len(html),
+        sorted(html),
         lambda: _update_search(prev, files, html, edited),
     )
 

@@ -80,6 +80,20 @@
     document.body.appendChild(box);
   }
 
+  // Whether this document is one of `pages` (URL paths such as "/pk/about/"). The dev server's own
+  // pages (/__sitegen/diff shows pages of two regions) always reload.
+  function showsOneOf(pages) {
+    var path = window.location.pathname;
+    if (path.indexOf("/__sitegen/") === 0) return true;
+    try {
+      path = decodeURI(path);
+    } catch (e) {
+      return true;
+    }
+    path = path.replace(/index\.html$/, "");
+    return pages.indexOf(path) !== -1;
+  }
+
   function connect() {
     var source = new EventSource("/__sitegen/events");
     source.addEventListener("hello", function (event) {
@@ -93,7 +107,14 @@
         window.location.reload();
       }
     });
-    source.addEventListener("reload", function () {
+    source.addEventListener("reload", function (event) {
+      var state = JSON.parse(event.data);
+      // A one-page rebuild names the pages it changed; any other page is still current, so it
+      // stays as it is (scroll position, open menus) and takes the new generation as its own.
+      if (Array.isArray(state.pages) && !showsOneOf(state.pages)) {
+        generation = state.generation;
+        return;
+      }
       window.location.reload();
     });
     source.addEventListener("build-error", function (event) {

@@ -136,3 +136,39 @@ def test_the_overlay_links_to_both_regions_side_by_side_with_the_differences(
     built = run.dev.snapshot
     assert built is not None
     assert not any(b"__sitegen" in data or "diff" in rel.split("/")[-1] for rel, data in built.files.items())
+
+
+def test_an_edit_of_another_page_leaves_the_open_page_as_it_is(
+    browser: Any, start: Start, site: Path
+) -> None:
+    """A one-page rebuild reloads only the pages it changed: the open page keeps its state (scroll,
+    anything typed) when another page's body is edited, and still reloads for its own edits after."""
+    with start() as run:
+        page = browser.new_page()
+        try:
+            page.goto(run.url + "/pk/about/")
+            page.locator("html[data-sitegen=connected]").wait_for(state="attached")
+            page.evaluate("window.__kept = true")
+            builds = run.dev.builds
+            (site / "content" / "index.md").write_text("---\ntitle: Home\n---\nWelcome home, edited.\n")
+            index = browser.new_page()  # the edited page, open in another tab, does reload
+            try:
+                index.goto(run.url + "/pk/")
+                index.locator("main", has_text="Welcome home, edited.").wait_for(timeout=20000)
+            finally:
+                index.close()
+            assert run.dev.builds == builds + 1 and run.dev.full_builds == 1  # the one-page path
+            page.wait_for_timeout(500)  # the reload event reached this page long before now
+            assert page.evaluate("window.__kept === true")
+
+            (site / "content" / "about.md").write_text("---\ntitle: About\n---\nAbout us, edited.\n")
+            page.locator("main", has_text="About us, edited.").wait_for(timeout=20000)
+            assert page.evaluate("window.__kept === undefined")
+            # A full build (the layout changed) reloads every open page.
+            page.evaluate("window.__kept = true")
+            layout = site / "themes" / "mini" / "templates" / "page.html"
+            layout.write_text(layout.read_text().replace("<main>", "<main><p id=again>again</p>"))
+            page.locator("#again").wait_for(timeout=20000)
+            assert page.evaluate("window.__kept === undefined")
+        finally:
+            page.close()

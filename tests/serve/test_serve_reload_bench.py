@@ -34,8 +34,8 @@ def test_the_benchmark_times_page_template_and_other_page_edits(
         assert edit.navigate_ms >= 0 and edit.response_ms >= 0
     assert all(e.build.startswith("re-rendered 2 pages") for e in report.edits)  # the one-page path
     assert report.template is not None and report.template.build.startswith("built ")
-    # Every open page reloads after any good build: the server's design today.
-    assert report.other_page_reloaded_open_page is True
+    # A one-page rebuild reloads only the pages it changed.
+    assert report.other_page_reloaded_open_page is False
     assert "content/pages/page-00002.md" in report.other_page_build
     assert report.start_build.startswith("built ")
 
