@@ -345,3 +345,37 @@ def test_written_rules_are_utf8_whatever_the_locale(tmp_path: Path) -> None:
     files = {p.name: p.read_bytes().decode("utf-8") for p in written}
     answer = emulator.resolve_files(files, "netlify", "/api/contact", "AE")
     assert answer.proxy == "https://édge.rules.example/api/contact"
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_region_redirects_are_temporary(tmp_path: Path, host: str) -> None:
+    # 302, never a cacheable or method-changing kind: a visitor who switches region or travels
+    # must be sent again, and browsers must not remember where the bare root sent them.
+    config = site(tmp_path, host)
+    files = published(config)
+    for path, country in [("/", "PK"), ("/", "FR"), ("/about/", "AE"), ("/local/", "FR"), ("/x/", None)]:
+        answer = ask(files, config, path, country)
+        assert (answer.status, answer.location is not None) == (302, True), (path, country)
+        answer = ask(files, config, path, "FR", cookie="SA")
+        assert (answer.status, answer.location is not None) == (302, True), (path, "cookie")
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_a_build_of_one_region_sends_every_visitor_there(tmp_path: Path, host: str) -> None:
+    # `sitegen build --region pk` leaves the default region out: nobody is sent to a region not built.
+    config = site(tmp_path, host)
+    files = published(config, {"pk": {"/", "/about/"}})
+    for path in ("/", "/about/"):
+        assert where(files, config, path, "PK", "AE", "FR", None) == [f"/pk{path}"] * 4
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_a_page_named_api_does_not_take_the_edge_away(tmp_path: Path, host: str) -> None:
+    # An editor's content/api.md is a page at /api/ in every region; /api/ stays the edge's.
+    config = site(
+        tmp_path, host, extra="edge:\n  origin: https://edge.rules.example\n" if host == "netlify" else ""
+    )
+    files = published(config, {rid: {"/", "/api/"} for rid in config.region_ids})
+    for country in ("PK", "AE", "FR"):
+        answer = ask(files, config, "/api/", country)
+        assert answer.location is None and (answer.function or answer.proxy), country
