@@ -170,8 +170,10 @@ class _Pass:
 
     def _unparsed(self, written: str, destination: str, shown: str) -> str:
         """An error at the line that holds the text, with the link as it would work."""
+        # The text as the editor wrote it: with '&' (the engine escaped it) or '&amp;' as it shows.
         line = self.line + next(
-            (i for i, text in enumerate(self.source[self.line - 1 :]) if written in text), 0
+            (i for i, text in enumerate(self.source[self.line - 1 :]) if written in text or shown in text),
+            0,  # not found (written with other entities): the line its block starts on
         )
         target = destination.strip()
         if target.startswith("/") and not _SCHEME.match(target) and "." not in target.rsplit("/", 1)[-1]:

@@ -184,3 +184,21 @@ def test_a_raw_html_image_written_like_the_engines_is_published_from_the_file_it
     parsed = convert('<img src="team photo.jpg" alt="Team" />\n', [])
     assert [(image.target, image.alt) for image in parsed.images] == [("team photo.jpg", "Team")]
     assert parsed.html == f"{IMG_OPEN}0{IMG_CLOSE}\n"
+
+
+def test_a_link_with_spaces_and_an_entity_is_reported_at_the_line_that_holds_it() -> None:
+    for written in ("[a &amp; b](/x y/)", "[a & b](/x y/)"):
+        parsed = convert(f"Intro\n\nText\n{written}\n", [])
+        assert parsed.errors == [(4, f"'[a & b](/x y/)' {NOT_A_LINK}; did you mean [a & b](/x-y/)?")]
+    # Written another way than the page shows it: the line its paragraph starts on.
+    parsed = convert("Intro\n\nText\n[a &#38; b](/x y/)\n", [])
+    assert [line for line, _ in parsed.errors] == [3]
+
+
+def test_a_page_address_with_spaces_is_fixed_to_its_slug_whatever_dots_its_folders_have() -> None:
+    parsed = convert("[g](/guides/web 2.0/) [h](/v1.0/our team/) [i](/docs/my file.v2 final)\n", [])
+    assert [message.rsplit("did you mean ", 1)[1] for _, message in parsed.errors] == [
+        "[g](/guides/web-2-0/)?",
+        "[h](/v1-0/our-team/)?",
+        "[i](</docs/my file.v2 final>)?",  # a dot in the last segment: a file, kept in brackets
+    ]
