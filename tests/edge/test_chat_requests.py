@@ -15,6 +15,7 @@ import pytest
 from edge.chat import create_app
 from edge.settings import Settings
 from tests.support.chatsite import IDS, ask, chat_data, chat_site, provider_of, text_of
+from tests.support.edgesite import PROXY_SECRET, netlify_signature
 from tests.support.fakeproviders import FakeProviders
 from tests.support.servers import serve
 
@@ -202,6 +203,24 @@ def test_the_concurrency_cap_counts_every_answer_under_way(tmp_path: Path, fake:
         assert [next(answer) for answer in lines] == ["event: meta"] * 2  # both answers are under way
         third = httpx.post(url, json=HI)
         assert third.status_code == 503 and third.headers["retry-after"] == "5"
+
+
+def test_behind_the_signed_proxy_each_visitor_has_their_own_rate_limit(tmp_path: Path) -> None:
+    site = chat_site(providers=[], rate_per_minute=1)
+    site["edge"]["proxy_signature_env"] = "NETLIFY_PROXY_SIGNATURE"
+    env = {"NETLIFY_PROXY_SIGNATURE": PROXY_SECRET}
+
+    def visitor(address: str) -> dict[str, str]:
+        # Not X-Forwarded-For: uvicorn itself believes that header from a loopback peer.
+        signed = {"x-nf-sign": netlify_signature(), "x-nf-client-connection-ip": address}
+        return signed | {"accept": "application/json"}
+
+    with _chat(tmp_path, site, env) as url:
+        codes = [
+            httpx.post(url, json=HI, headers=visitor(address)).status_code
+            for address in ("198.51.100.2", "198.51.100.3", "198.51.100.2")
+        ]
+    assert codes == [200, 200, 429]
 
 
 def test_tokens_of_question_and_answer_are_charged_to_the_daily_budget(
