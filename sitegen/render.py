@@ -60,6 +60,34 @@ class ShownUndefined(jinja2.ChainableUndefined):
     __str__ = __html__ = __iter__ = __len__ = _fail
 
 
+# What `getattr(some_dict, name)` finds: a plain dict has no instance attributes, so any other
+# name is an AttributeError and Jinja2 then looks the key up.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class ThemeEnvironment(jinja2.Environment):
+    """Jinja2's environment with `page.title` on a plain dict looked up without the failed
+    attribute lookup first (raising and catching that AttributeError cost ~15 % of the layouts'
+    CPU: pages, menu items, switcher entries and params are dicts). Same result as Jinja2's
+    own `getattr` for every name: a dict's methods (`page.items`) still win over its keys."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                return self.undefined(obj=obj, name=attribute)
+        # Jinja2's own lookup, inlined: super() would add a call to every lookup on an object.
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
+
+
 class Renderer(TemplateContext):
     """Renders every page of every region; one per build (per worker process)."""
 
@@ -75,7 +103,7 @@ class Renderer(TemplateContext):
         drafts: Sequence[Draft] = (),
     ) -> None:
         super().__init__(config, pages, services, assets, production, images, drafts)
-        self.theme = jinja2.Environment(
+        self.theme = ThemeEnvironment(
             loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
             autoescape=jinja2.select_autoescape(["html", "xml"]),
             trim_blocks=True,

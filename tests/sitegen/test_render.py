@@ -112,3 +112,24 @@ def test_hidden_notes_and_an_unclosed_note(tmp_path: Path) -> None:
         "content/index.md:6: template error: Missing end of comment tag"
         " ('{#' starts a hidden note that must end with '#}'; an id goes at the end of a '#' heading line)"
     ]
+
+
+def test_layouts_read_dict_keys_but_a_dicts_methods_win(tmp_path: Path) -> None:
+    # The theme environment looks keys of plain dicts up directly (render.ThemeEnvironment);
+    # Jinja2's rule stays: an attribute of the dict (here the method `items`) wins over a key
+    # of the same name, and a missing key is an undefined value the template may test.
+    write_site(
+        tmp_path,
+        {
+            "content/index.md": "---\ntitle: Home\n---\nx\n",
+            "content/about.md": "---\ntitle: About\nitems: shadowed\nparams:\n  colour: teal\n---\nBody.\n",
+            "templates/page.html": (
+                '{% extends "base.html" %}{% block content %}'
+                "<p id=t>{{ page.title }}|{{ page.params.colour }}|{{ page.items is callable }}"
+                "|{{ page.params.missing | default('none') }}|{{ page.nothing is defined }}</p>"
+                "{% endblock %}"
+            ),
+        },
+    )
+    build_site(tmp_path)
+    assert "<p id=t>About|teal|True|none|False</p>" in html(tmp_path, "pk/about/index.html")
