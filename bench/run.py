@@ -51,6 +51,11 @@ sys.path.insert(0, str(HERE))
 from make_site import make_site  # noqa: E402
 
 SITEGEN = [str(ROOT / ".venv" / "bin" / "sitegen")]
+# Python may cache compiled modules, as on a developer's machine: with PYTHONDONTWRITEBYTECODE
+# set (as it is in some sandboxes) and a virtualenv installed without bytecode, every run
+# compiled Jinja2, click, PyYAML... from source: ~0.6 CPU-s of a ~2 CPU-s one-page edit.
+# The warm-up round writes the bytecode.
+RUN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 # ../shared/bench-peers beside the repository (or beside the folder of its worktrees).
 PEERS = next(
     (
@@ -75,6 +80,9 @@ class Result:
     peak_rss_mib: float
     peak_pss_mib: float
     html_files: int
+    cpu_median_s: float = 0.0  # user+sys of the whole process tree: steadier than wall time under load
+    cpu_min_s: float = 0.0
+    cpu_max_s: float = 0.0
 
 
 @dataclass
@@ -121,12 +129,14 @@ def _memory_kib(pids: list[int]) -> tuple[int, int]:
     return rss, pss
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
-    """Run cmd; return (wall seconds, peak tree RSS MiB, peak tree PSS MiB)."""
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float, float, float]:
+    """Run cmd; return (wall seconds, peak tree RSS MiB, peak tree PSS MiB, CPU seconds).
+
+    CPU is user+sys of the process and of the children it waited for (the build's workers)."""
     peak_rss = peak_pss = 0
     done = threading.Event()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=RUN_ENV)
 
     def sample() -> None:
         nonlocal peak_rss, peak_pss
@@ -147,7 +157,8 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
         raise SystemExit(f"build failed ({proc.returncode}): {' '.join(cmd)}\n{err}")
     if proc.stderr:
         proc.stderr.close()
-    return wall, max(peak_rss, usage.ru_maxrss) / 1024, peak_pss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, max(peak_rss, usage.ru_maxrss) / 1024, peak_pss / 1024, cpu
 
 
 def sitegen_scenarios(
@@ -216,7 +227,7 @@ def hugo_scenarios(n: int) -> list[Scenario]:
     ]
 
 
-Times = dict[tuple[str, str], list[tuple[float, float, float]]]
+Times = dict[tuple[str, str], list[tuple[float, float, float, float]]]
 
 
 def rounds(scenarios: list[Scenario], runs: int, seed: int) -> tuple[Times, list[float]]:
@@ -241,6 +252,7 @@ def summarise(n: int, scenarios: list[Scenario], times: Times) -> list[Result]:
     results = []
     for s in scenarios:
         walls = [t[0] for t in times[(s.tool, s.name)]]
+        cpus = [t[3] for t in times[(s.tool, s.name)]]
         results.append(
             Result(
                 s.tool,
@@ -253,6 +265,9 @@ def summarise(n: int, scenarios: list[Scenario], times: Times) -> list[Result]:
                 max(t[1] for t in times[(s.tool, s.name)]),
                 max(t[2] for t in times[(s.tool, s.name)]),
                 sum(1 for _ in s.out.rglob("*.html")),
+                statistics.median(cpus),
+                min(cpus),
+                max(cpus),
             )
         )
     return results
@@ -276,12 +291,13 @@ def ratios(n: int, times: Times) -> list[str]:
 def table(results: list[Result]) -> str:
     lines = [
         f"{'tool':<24} {'scenario':<16} {'N':>6} {'median s':>9} {'min s':>7} {'max s':>7} "
-        f"{'RSS MiB':>8} {'PSS MiB':>8} {'html':>6}",
+        f"{'RSS MiB':>8} {'PSS MiB':>8} {'html':>6} {'CPU s':>7} {'CPU min':>7} {'CPU max':>7}",
     ]
     for r in results:
         lines.append(
             f"{r.tool:<24} {r.scenario:<16} {r.n:>6} {r.median_s:>9.3f} {r.min_s:>7.3f} {r.max_s:>7.3f} "
-            f"{r.peak_rss_mib:>8.1f} {r.peak_pss_mib:>8.1f} {r.html_files:>6}"
+            f"{r.peak_rss_mib:>8.1f} {r.peak_pss_mib:>8.1f} {r.html_files:>6} "
+            f"{r.cpu_median_s:>7.2f} {r.cpu_min_s:>7.2f} {r.cpu_max_s:>7.2f}"
         )
     return "\n".join(lines)
 
