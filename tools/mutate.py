@@ -35,8 +35,16 @@ TESTS: dict[str, list[str]] = {
         "tests/edge/test_contact_partial.py",
         "tests/edge/test_site_yaml_guards.py",
     ],
-    "edge/portal.py": ["tests/edge/test_portal_local.py", "tests/edge/test_privacy_local.py"],
-    "edge/portal_store.py": ["tests/edge/test_portal_local.py", "tests/edge/test_privacy_local.py"],
+    "edge/portal.py": [
+        "tests/edge/test_portal_local.py",
+        "tests/edge/test_portal_answers.py",
+        "tests/edge/test_privacy_local.py",
+    ],
+    "edge/portal_store.py": [
+        "tests/edge/test_portal_local.py",
+        "tests/edge/test_portal_answers.py",
+        "tests/edge/test_privacy_local.py",
+    ],
     "edge/ratelimit.py": ["tests/edge/test_ratelimit.py", "tests/edge/test_contact.py"],
     "edge/chat.py": [
         "tests/edge/test_chat.py",
