@@ -260,6 +260,10 @@ class LocalPortalStore:
             for p in self.rows("select id, closed_on from projects where closed_on is not null")
             if project_expiry(str(p["closed_on"]), months) < at
         ]
+        # Answered requests have their own retention, whether or not a project expires this run.
+        for r in self.rows("select id, closed_at from data_rights_requests where closed_at is not null"):
+            if months_before(datetime.fromisoformat(str(r["closed_at"])), -months) < at:
+                self._write("delete from data_rights_requests where id=?", r["id"])
         if not expired:
             return 0
         marks = ",".join("?" for _ in expired)
@@ -273,9 +277,6 @@ class LocalPortalStore:
         for person in people:
             if not self.rows("select 1 from project_members where user_id=?", person):
                 self.erase_person(person)
-        for r in self.rows("select id, closed_at from data_rights_requests where closed_at is not null"):
-            if months_before(datetime.fromisoformat(str(r["closed_at"])), -months) < at:
-                self._write("delete from data_rights_requests where id=?", r["id"])
         return len(expired)
 
     def subject(self, email: str) -> dict[str, Any]:

@@ -43,6 +43,7 @@ TESTS: dict[str, list[str]] = {
     "edge/portal_store.py": [
         "tests/edge/test_portal_local.py",
         "tests/edge/test_portal_answers.py",
+        "tests/edge/test_portal_store_local.py",
         "tests/edge/test_privacy_local.py",
     ],
     "edge/ratelimit.py": ["tests/edge/test_ratelimit.py", "tests/edge/test_contact.py"],

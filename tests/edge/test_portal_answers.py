@@ -104,6 +104,10 @@ def test_message_length_limits_and_answer(client: dict[str, Any]) -> None:
     r = c.post(url, json={"body": " " + "x" * 10000 + " "}, headers=a)
     assert r.status_code == 201
     assert r.json()["message"]["body"] == "x" * 10000 and r.json()["message"]["project_id"] == pid
+    second = c.post(url, json={"body": "again"}, headers=a).json()["message"]
+    listed = c.get(url, headers=a).json()["messages"]
+    assert [m["id"] for m in listed] == [r.json()["message"]["id"], second["id"]]
+    assert listed[1] == second and set(second) == {"id", "project_id", "author_id", "body", "created_at"}
 
 
 def test_profile_correction_reasons_and_limits(client: dict[str, Any]) -> None:
@@ -141,7 +145,9 @@ def test_rights_requests_reasons_limits_and_answer(client: dict[str, Any]) -> No
         "note": "",
         "status": "open",
     }
+    assert set(deletion.json()["request"]) == {"id", "user_id", "kind", "note", "status", "created_at"}
     exported = c.get("/me/export", headers=a).json()["data_rights_requests"]
+    assert any(r.items() >= deletion.json()["request"].items() for r in exported)
     assert sorted((r["kind"], r["note"]) for r in exported) == [
         ("access", ""),
         ("correction", "x" * 5000),
@@ -160,6 +166,8 @@ def test_correcting_an_erased_profile_says_so(client: dict[str, Any]) -> None:
     c, a = client["c"], client["a"]
     LocalPortalStore(client["settings"].local_dir / "portal").erase("a@example.com")
     assert _error(c.patch("/me", json={"name": "A"}, headers=a), 404) == "no client profile for this account"
+    export = c.get("/me/export", headers=a)
+    assert export.status_code == 200 and export.json()["profile"] is None and export.json()["projects"] == []
 
 
 def test_hidden_file_names_lose_their_leading_dots(client: dict[str, Any]) -> None:
