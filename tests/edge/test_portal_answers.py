@@ -20,7 +20,9 @@ from edge.portal_store import LocalPortalStore
 from edge.settings import load_settings
 from tests.support.edgesite import EDGE_SITE_YAML, write_edge
 
-SITE_YAML = EDGE_SITE_YAML + "portal:\n  upload_types: [application/pdf]\n  signed_url_seconds: 600\n"
+SITE_YAML = EDGE_SITE_YAML + (
+    "portal:\n  upload_types: [text/plain, application/pdf]\n  upload_max_bytes: 1000\n  signed_url_seconds: 600\n"
+)
 SUPABASE_ENV = {"SUPABASE_URL": "http://127.0.0.1:9", "SUPABASE_PUBLISHABLE_KEY": "sb_publishable_x"}
 
 
@@ -221,3 +223,38 @@ def test_links_through_the_edge_app_carry_the_portal_mount(tmp_path: Path) -> No
     url = r.json()["upload_url"]
     assert url.startswith("/api/portal/local-files/")
     assert c.put(url, content=b"x").json() == {"ok": True}
+
+
+def test_upload_announcement_reasons_limits_and_file_names(client: dict[str, Any]) -> None:
+    c, a, pid = client["c"], client["a"], client["pid"]
+    url = f"/projects/{pid}/files/upload-url"
+
+    def announce(**fields: Any) -> Any:
+        return c.post(
+            url, json={"name": "f.pdf", "size": 5, "content_type": "application/pdf", **fields}, headers=a
+        )
+
+    assert _error(c.post(url, json={"size": 5, "content_type": "application/pdf"}, headers=a), 422) == (
+        "name: give the file name"
+    )
+    assert _error(announce(name="..."), 422) == "name: give the file name"
+    for size in (0, -1, 1001, True, "5", None):
+        assert _error(announce(size=size), 422) == "size: files must be 1 to 1000 bytes", size
+    assert announce(size=1000).status_code == announce(size=1).status_code == 201
+    accepted = "(application/pdf, text/plain)"
+    assert _error(c.post(url, json={"name": "f", "size": 5}, headers=a), 422) == (
+        f"content_type: empty is not accepted {accepted}"
+    )
+    long_type = "x" * 150
+    assert (
+        _error(announce(content_type=long_type), 422)
+        == f"content_type: {'x' * 100} is not accepted {accepted}"
+    )
+    names = {
+        "Brief 2026 (final).PDF": "Brief_2026__final_.PDF",
+        "../../etc/passwd": "_.._etc_passwd",
+        "résumé.pdf": "r_sum_.pdf",
+        "a" * 130 + ".pdf": "a" * 120,
+    }
+    for given, kept in names.items():
+        assert announce(name=given).json()["file"]["name"] == kept, given
