@@ -183,6 +183,18 @@ def test_local_file_links_answers(client: dict[str, Any]) -> None:
     c, a, pid = client["c"], client["a"], client["pid"]
     up = _upload(c, a, pid)
     assert up["upload_url"].startswith("/local-files/")  # relative to where the portal is mounted
+    assert up["file"] == {
+        "id": up["file"]["id"],
+        "project_id": pid,
+        "uploaded_by": up["file"]["uploaded_by"],
+        "bucket": "portal-files",
+        "path": up["file"]["path"],
+        "size": 5,
+        "content_type": "application/pdf",
+        "name": "brief.pdf",
+        "created_at": up["file"]["created_at"],
+    }
+    assert c.get(f"/projects/{pid}/files", headers=a).json()["files"] == [up["file"]]
     link = c.get(f"/files/{up['file']['id']}/download-url", headers=a).json()["download_url"]
     assert _error(c.get(link), 404) == "nothing to download yet"
     assert _error(c.put(up["upload_url"], content=b"12"), 422) == "expected 5 bytes, got 2"

@@ -161,3 +161,44 @@ def test_the_log_keeps_the_outcome_without_the_person(store: LocalPortalStore) -
         "outcome": "erased",
     }
     assert row["erased"] == '{"projects": 1, "files": 2}' and row["answered_at"] > "2026"
+
+
+def test_development_login_makes_one_client_with_one_project_once(store: LocalPortalStore) -> None:
+    a = store.dev_login("ann.lee@example.com")
+    assert store.dev_login("ann.lee@example.com") == a and store.dev_login("b@example.com") != a
+    [project] = store.projects(a)
+    assert project["name"] == "Website for ann.lee@example.com" and project["status"] == "active"
+    assert project["started_on"] == datetime.now(UTC).date().isoformat()
+    profile = store.export(a)["profile"]
+    assert {k: profile[k] for k in ("name", "email")} == {"name": "ann.lee", "email": "ann.lee@example.com"}
+    # A store opened without the inquiries (as staff tools may) exports none rather than failing.
+    assert store.export(a)["inquiries"] == []
+    message = store.add_message(a, project["id"], "hi")
+    assert datetime.fromisoformat(message["created_at"]).utcoffset() == timedelta(0)
+
+
+def test_retention_ends_after_the_last_kept_instant_not_at_it(store: LocalPortalStore) -> None:
+    a = store.dev_login("a@example.com")
+    request = store.add_request(a, "access", "")
+    store.close_request(request["id"], "answered")
+    [row] = store.rows("select closed_at from data_rights_requests")
+    request_expiry = months_before(datetime.fromisoformat(row["closed_at"]), -24)
+    assert store.purge_expired(24, now=request_expiry) == 0
+    assert len(store.rows("select id from data_rights_requests")) == 1
+    _close(store, _own_project(store, a), "2024-11-29")
+    project_expiry = months_before(datetime(2024, 11, 30, tzinfo=UTC), -24)
+    assert store.purge_expired(24, now=project_expiry) == 0 and len(store.projects(a)) == 1
+
+
+def test_a_store_from_before_answered_requests_is_upgraded(tmp_path: Path) -> None:
+    directory = tmp_path / "portal"
+    directory.mkdir()
+    with sqlite3.connect(directory / "portal.sqlite3") as db:
+        db.execute(
+            "create table data_rights_requests (id text primary key, user_id text not null, kind text not null,"
+            " note text not null, status text not null default 'open', created_at text not null)"
+        )
+        db.execute("insert into data_rights_requests values ('r1', 'u1', 'access', '', 'open', '2026-01-01')")
+    store = LocalPortalStore(directory)
+    assert store.close_request("r1", "answered")["kind"] == "access"
+    assert store.open_requests() == []
