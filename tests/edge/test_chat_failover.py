@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from edge.chat import create_app
 from edge.settings import Settings
 from sitegen.chunks import chunks_file, service_chunks
-from tests.support.chatsite import IDS, ask, chat_data, chat_site, provider_of, text_of
+from tests.support.chatsite import IDS, ask, chat_data, chat_site, provider_env, provider_of, text_of
 from tests.support.fakeproviders import FakeProviders
 from tests.support.servers import free_port_url, serve
 
@@ -29,15 +29,6 @@ def _chat(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
     settings = Settings(data_dir=chat_data(tmp_path, site), local_dir=tmp_path, site=site, env=env)
     with serve(create_app(settings)) as base:
         yield f"{base}/"
-
-
-def _env(fake: FakeProviders) -> dict[str, str]:
-    """The four providers' keys and fake URLs; the fakes answer normally again."""
-    fake.modes.clear()
-    fake.answers.clear()
-    fake.requests.clear()
-    env = {f"{p.upper()}_API_KEY": f"key-{p}" for p in IDS}
-    return env | {f"SITEGEN_CHAT_{p.upper()}_BASE_URL": fake.url(p) for p in IDS}
 
 
 def _asked(fake: FakeProviders) -> list[str]:
@@ -71,7 +62,7 @@ def test_a_provider_answering_nothing_fails_over_and_is_cooled_down(chat: str, f
 
 
 def test_a_key_less_provider_is_skipped_without_a_request(tmp_path: Path, fake: FakeProviders) -> None:
-    env = _env(fake)
+    env = provider_env(fake)
     del env["GROQ_API_KEY"]
     with _chat(tmp_path, env) as url:
         events, _ = ask(url)
@@ -86,7 +77,7 @@ def test_a_redirecting_provider_is_not_followed(tmp_path: Path, fake: FakeProvid
             await RedirectResponse(fake.url("groq") + scope["path"], 307)(scope, receive, send)
 
     with serve(redirect) as elsewhere:
-        env = _env(fake) | {"SITEGEN_CHAT_GROQ_BASE_URL": elsewhere}
+        env = provider_env(fake) | {"SITEGEN_CHAT_GROQ_BASE_URL": elsewhere}
         with _chat(tmp_path, env) as url:
             events, _ = ask(url)
     assert provider_of(events) == "cerebras"
@@ -102,7 +93,7 @@ def test_proxy_settings_in_the_environment_are_ignored(
         monkeypatch.delenv(name, raising=False)
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.setenv(name, dead)
-    with _chat(tmp_path, _env(fake)) as url, httpx.Client(trust_env=False) as client:
+    with _chat(tmp_path, provider_env(fake)) as url, httpx.Client(trust_env=False) as client:
         body = {"region": "pk", "messages": [{"role": "user", "content": "hi"}]}
         reply = client.post(url + "?stream=0", json=body).json()
     assert reply["provider"] == "groq"
@@ -186,7 +177,10 @@ def test_a_provider_asking_to_retry_at_once_is_asked_again_next_time(
             hits.append(scope["path"])
             await Response("busy", 429, headers={"retry-after": "0"})(scope, receive, send)
 
-    with serve(busy) as groq, _chat(tmp_path, _env(fake) | {"SITEGEN_CHAT_GROQ_BASE_URL": groq}) as url:
+    with (
+        serve(busy) as groq,
+        _chat(tmp_path, provider_env(fake) | {"SITEGEN_CHAT_GROQ_BASE_URL": groq}) as url,
+    ):
         assert [provider_of(ask(url)[0]) for _ in range(2)] == ["cerebras", "cerebras"]
     assert len(hits) == 2
 
@@ -200,7 +194,7 @@ def test_offline_answers_keep_the_pages_spacing_and_line_breaks(tmp_path: Path, 
     (data / "chat" / "pk.chunks.json").write_text(
         chunks_file(pages, service_chunks(site["regions"]["pk"]["services"]))
     )
-    env = _env(fake)
+    env = provider_env(fake)
     fake.modes |= {p: "500" for p in IDS}
     settings = Settings(data_dir=data, local_dir=tmp_path, site=site, env=env)
     with serve(create_app(settings)) as base:

@@ -14,21 +14,12 @@ import pytest
 
 from edge.chat import create_app
 from edge.settings import Settings
-from tests.support.chatsite import IDS, ask, chat_data, chat_site, provider_of, text_of
+from tests.support.chatsite import IDS, ask, chat_data, chat_site, provider_env, provider_of, text_of
 from tests.support.edgesite import PROXY_SECRET, netlify_signature
 from tests.support.fakeproviders import FakeProviders
 from tests.support.servers import serve
 
 HI = {"region": "pk", "messages": [{"role": "user", "content": "hi"}]}
-
-
-def _env(fake: FakeProviders) -> dict[str, str]:
-    """The providers' keys and fake URLs; the fakes answer normally again."""
-    fake.modes.clear()
-    fake.answers.clear()
-    fake.requests.clear()
-    env = {f"{p.upper()}_API_KEY": f"key-{p}" for p in IDS}
-    return env | {f"SITEGEN_CHAT_{p.upper()}_BASE_URL": fake.url(p) for p in IDS}
 
 
 @contextmanager
@@ -50,7 +41,7 @@ def test_only_post_is_answered_and_the_405_says_so(chat: str, method: str) -> No
 def test_a_disabled_chat_is_not_found(tmp_path: Path, fake: FakeProviders) -> None:
     site = chat_site()
     site["chat"]["enabled"] = False
-    with _chat(tmp_path, site, _env(fake)) as url:
+    with _chat(tmp_path, site, provider_env(fake)) as url:
         r = httpx.post(url, json=HI)
     assert r.status_code == 404 and r.json()["error"] == "chat is disabled"
 
@@ -181,7 +172,7 @@ def test_json_reply_cut_off_says_so(chat: str, fake: FakeProviders) -> None:
 
 
 def test_every_finished_or_refused_request_frees_its_slot(tmp_path: Path, fake: FakeProviders) -> None:
-    with _chat(tmp_path, chat_site(max_concurrent=1), _env(fake)) as url:
+    with _chat(tmp_path, chat_site(max_concurrent=1), provider_env(fake)) as url:
         assert httpx.post(url, json={"region": "pk", "messages": []}).status_code == 400
         assert httpx.post(url, content=b"{", headers={"content-type": "application/json"}).status_code == 400
         assert httpx.post(url + "?stream=0", json=HI).json()["provider"] == "groq"
@@ -190,7 +181,7 @@ def test_every_finished_or_refused_request_frees_its_slot(tmp_path: Path, fake: 
 
 
 def test_the_concurrency_cap_counts_every_answer_under_way(tmp_path: Path, fake: FakeProviders) -> None:
-    env = _env(fake)
+    env = provider_env(fake)
     fake.modes["groq"] = "slow"
     fake.answers["groq"] = ["Word. "] * 30  # a second a word: both answers outlast the test
     with (
@@ -229,14 +220,16 @@ def test_tokens_of_question_and_answer_are_charged_to_the_daily_budget(
     # "Hi" and "Hello from the fake provider. (groq)" are 38 characters: 10 tokens at four per token.
     for daily_tokens, second in ((10, "offline"), (11, "groq")):
         (tmp_path / str(daily_tokens)).mkdir()
-        with _chat(tmp_path / str(daily_tokens), chat_site(daily_tokens=daily_tokens), _env(fake)) as url:
+        with _chat(
+            tmp_path / str(daily_tokens), chat_site(daily_tokens=daily_tokens), provider_env(fake)
+        ) as url:
             assert provider_of(ask(url, "Hi")[0]) == "groq"
             assert provider_of(ask(url, "Hi")[0]) == second
 
 
 def test_offline_answers_cost_no_tokens(tmp_path: Path, fake: FakeProviders) -> None:
     # The budget is for the providers: quick answers after they all failed are not charged.
-    with _chat(tmp_path, chat_site(daily_tokens=11), _env(fake)) as url:
+    with _chat(tmp_path, chat_site(daily_tokens=11), provider_env(fake)) as url:
         fake.modes |= {p: "500" for p in IDS}
         for _ in range(2):
             events, _ = ask(url, "How can I contact you?")
@@ -256,7 +249,7 @@ def test_shutdown_closes_the_providers_client_and_a_later_request_gets_a_new_one
     tmp_path: Path, fake: FakeProviders
 ) -> None:
     site = chat_site()
-    env = _env(fake)
+    env = provider_env(fake)
     settings = Settings(data_dir=chat_data(tmp_path, site), local_dir=tmp_path, site=site, env=env)
     app = create_app(settings)
 
@@ -284,7 +277,7 @@ def test_a_site_without_providers_never_blames_a_budget(tmp_path: Path) -> None:
 def test_a_site_with_no_requests_left_answers_offline_with_the_reason(
     tmp_path: Path, fake: FakeProviders
 ) -> None:
-    with _chat(tmp_path, chat_site(daily_requests=1), _env(fake)) as url:
+    with _chat(tmp_path, chat_site(daily_requests=1), provider_env(fake)) as url:
         assert provider_of(ask(url)[0]) == "groq"
         fake.requests.clear()
         events, _ = ask(url, "How can I contact you?")

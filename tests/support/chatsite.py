@@ -16,10 +16,21 @@ import httpx
 
 from sitegen.chunks import chunks_file, service_chunks
 from tests.support.edgesite import EDGE_SITE_FILES, built_edge
+from tests.support.fakeproviders import FakeProviders
 from tests.support.sitefactory import REGIONS_YAML
 
 IDS = ["groq", "cerebras", "openrouter", "gemini"]
 SYSTEM = "You are ExpertBot for 7Experts Pakistan."
+
+
+def provider_env(fake: FakeProviders) -> dict[str, str]:
+    """The four providers' keys and fake URLs, with the fakes reset to answer normally again."""
+    fake.modes.clear()
+    fake.answers.clear()
+    fake.requests.clear()
+    env = {f"{p.upper()}_API_KEY": f"key-{p}" for p in IDS}
+    return env | {f"SITEGEN_CHAT_{p.upper()}_BASE_URL": fake.url(p) for p in IDS}
+
 
 _SITE_YAML = (
     """\
