@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import anyio
+import jwt
 import pytest
 from starlette.testclient import TestClient
 
@@ -270,3 +271,53 @@ def test_upload_announcement_reasons_limits_and_file_names(client: dict[str, Any
     }
     for given, kept in names.items():
         assert announce(name=given).json()["file"]["name"] == kept, given
+
+
+def test_development_login_answers_with_a_one_hour_token_for_the_address_as_written_lower_cased(
+    tmp_path: Path,
+) -> None:
+    c = TestClient(create_app(_settings(tmp_path)))
+    before = int(time.time())
+    r = c.post("/dev-login", json={"email": "  Ayesha@Example.COM "})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"ok", "access_token", "development"}
+    assert body["ok"] is True and body["development"] is True
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["email"] == "ayesha@example.com"
+    assert claims["aud"] == "authenticated"  # what Supabase's tokens carry, so one code path reads both
+    assert claims["iss"] == "sitegen-local-dev"
+    assert before <= claims["iat"] <= int(time.time())
+    assert claims["exp"] - claims["iat"] == 3600
+    # The same person gets the same identity again; another address another one.
+    again = jwt.decode(
+        c.post("/dev-login", json={"email": "ayesha@example.com"}).json()["access_token"],
+        options={"verify_signature": False},
+    )
+    other = jwt.decode(
+        c.post("/dev-login", json={"email": "bilal@example.com"}).json()["access_token"],
+        options={"verify_signature": False},
+    )
+    assert claims["sub"] and claims["sub"] == again["sub"] != other["sub"]
+    # The token is the one the portal itself accepts.
+    auth = {"authorization": f"Bearer {body['access_token']}"}
+    assert c.get("/projects", headers=auth).status_code == 200
+
+
+@pytest.mark.parametrize("payload", [{}, {"email": ""}, {"email": "not-an-address"}, {"email": "a@b"}])
+def test_development_login_without_a_valid_address_says_what_to_enter(
+    tmp_path: Path, payload: dict[str, str]
+) -> None:
+    c = TestClient(create_app(_settings(tmp_path)))
+    assert _error(c.post("/dev-login", json=payload), 422) == "email: enter a valid address"
+
+
+@pytest.mark.parametrize("path", ["/projects/nope/messages", "/projects/nope/files"])
+def test_another_clients_or_unknown_project_is_not_found_everywhere_below_it(
+    client: dict[str, Any], path: str
+) -> None:
+    c, a = client["c"], client["a"]
+    assert _error(c.get(path, headers=a), 404) == "no such project"
+    # Another client's real project answers the same, so its id is not confirmed.
+    b = _login(c, "b@example.com")
+    assert _error(c.get(path.replace("nope", client["pid"]), headers=b), 404) == "no such project"
