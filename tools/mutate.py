@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tomllib
@@ -78,6 +79,21 @@ TESTS: dict[str, list[str]] = {
     ],
 }
 FAST = ["-m", "not browser and not pg"]
+# Modules with branches only PostgreSQL reaches (the portal in Supabase mode: the visitor's token
+# through PostgREST, Storage's signed URLs, the database's refusals). Their run adds these tests,
+# runs inside a throwaway cluster as ./dev test does, and tests one mutant at a time: every child
+# resets the cluster's one database. The abuse tests reach the portal through JWKS-verified
+# tokens; their ten-thousand-request run only measures and would slow every survivor by 20 s.
+PG_TESTS: dict[str, list[str]] = {
+    "edge/portal.py": [
+        "tests/edge/test_portal_supabase.py",
+        "tests/edge/test_privacy_supabase.py",
+        "tests/edge/test_abuse.py",
+        "--deselect",
+        "tests/edge/test_abuse.py::test_mixed_run_of_ten_thousand_requests",
+    ],
+}
+WITH_PG = ["-m", "not browser"]
 # mutmut settings of one module. links.py memoises which hrefs the output check follows (_KEPT); a
 # worker forked from mutmut's main process, which ran every test to collect the stats, would inherit
 # that memo full and never run the mutated classification: fork each from a server that ran none.
@@ -180,7 +196,20 @@ def run(module: str, selection: list[str], children: int, recheck: bool) -> int:
     # the tests, in .venv/) does not exist: name the checkout's copy.
     env.setdefault("SITEGEN_COMMONMARK_SPEC", str(ROOT / ".venv" / "commonmark-spec.md"))
     command = [mutmut, "run", "--max-children", str(children), *names]
+    if module in PG_TESTS:
+        command = [*throwaway_cluster(), *command]
     return subprocess.run(command, cwd=work, env=env).returncode
+
+
+def throwaway_cluster() -> list[str]:
+    """pg_virtualenv as ./dev test calls it: a fresh cluster with pg_cron, on a free port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return [
+        "pg_virtualenv", "-t", "-c", f"--port {port}",
+        "-o", "shared_preload_libraries=pg_cron", "-o", "cron.database_name=postgres",
+    ]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,8 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     failed = 0
     for module in args.modules or known:
-        selection = [*FAST, *(args.tests or TESTS[module])]
-        if run(module, selection, args.children, args.recheck) != 0:
+        if module in PG_TESTS:
+            selection = [*WITH_PG, *(args.tests or [*TESTS[module], *PG_TESTS[module]])]
+            children = 1
+        else:
+            selection, children = [*FAST, *(args.tests or TESTS[module])], args.children
+        if run(module, selection, children, args.recheck) != 0:
             failed += 1
     return 1 if failed else 0
 

@@ -250,6 +250,36 @@ def snapshot(conn: psycopg.Connection[Any], database: Database) -> None:
         (list(KEEP_SCHEMAS),),
     ).fetchall()
     database.sequences = [(r[0], r[1], int(r[2]), bool(r[3])) for r in rows]
+    # Kept beside the seed copies, so a later session on the same cluster can bring the data back
+    # to this state before it migrates and snapshots again (see set_up_database).
+    state = {
+        "app_tables": database.app_tables,
+        "seeded_tables": database.seeded_tables,
+        "seed_columns": [[s, t, cols] for (s, t), cols in database.seed_columns.items()],
+        "sequences": database.sequences,
+    }
+    conn.execute("create table _harness.state (data jsonb not null)")
+    conn.execute("insert into _harness.state values (%s)", (json.dumps(state),))
+
+
+def _earlier_snapshot(conn: psycopg.Connection[Any], dsn: str) -> Database | None:
+    """The bookkeeping an earlier session on this cluster left in ``_harness.state``, if any."""
+    if conn.execute("select to_regclass('_harness.state')").fetchone() == (None,):
+        return None
+    row = conn.execute("select data from _harness.state").fetchone()
+    if row is None:
+        return None
+    state = row[0]
+    return Database(
+        dsn=dsn,
+        authenticator_dsn="",
+        host="",
+        port=0,
+        app_tables=[(s, t) for s, t in state["app_tables"]],
+        seeded_tables=[(s, t) for s, t in state["seeded_tables"]],
+        seed_columns={(s, t): list(cols) for s, t, cols in state["seed_columns"]},
+        sequences=[(s, n, int(v), bool(c)) for s, n, v, c in state["sequences"]],
+    )
 
 
 def reset_data(conn: psycopg.Connection[Any], database: Database) -> None:
@@ -296,6 +326,11 @@ def reset_data(conn: psycopg.Connection[Any], database: Database) -> None:
 def set_up_database(dsn: str) -> Database:
     """Bootstrap, migrate and snapshot the database; the session fixture's work."""
     with psycopg.connect(dsn, autocommit=True) as conn:
+        # A second session on the same cluster (mutation testing forks one per mutant) starts from
+        # the post-migration data, not from what the last session's tests left behind.
+        earlier = _earlier_snapshot(conn, dsn)
+        if earlier is not None:
+            reset_data(conn, earlier)
         run_sql_file(conn, BOOTSTRAP_SQL)
         # A fresh password per session for the role PostgREST logs in as.
         password = secrets.token_urlsafe(24)
