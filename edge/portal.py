@@ -42,6 +42,8 @@ from edge.storage import Storage, StorageError
 
 LOCAL_ISSUER = "sitegen-local-dev"
 MAX_JSON_BODY = 64 * 1024
+# A file row whose upload never finished: the same answer in both modes.
+NOT_UPLOADED = "nothing to download yet: the file's upload has not finished"
 
 
 @dataclass
@@ -218,12 +220,18 @@ async def upload_url(request: Request) -> JSONResponse:
     return JSONResponse({"file": row, "upload_url": url}, status_code=201)
 
 
-def _download_link(portal: Portal, request: Request, user: User, row: dict[str, Any]) -> str:
-    """A short-lived link to a file's contents: Storage's signed URL, or a local ticket."""
+def _download_link(portal: Portal, request: Request, user: User, row: dict[str, Any]) -> str | None:
+    """A short-lived link to a file's contents: Storage's signed URL, or a local ticket; None when
+    Storage has no object for the row (its upload never finished)."""
     if portal.storage is not None:
-        return portal.storage.signed_download_url(
-            row["bucket"], row["path"], user.token, portal.conf.signed_url_seconds
-        )
+        try:
+            return portal.storage.signed_download_url(
+                row["bucket"], row["path"], user.token, portal.conf.signed_url_seconds
+            )
+        except StorageError as exc:
+            if exc.not_found:
+                return None
+            raise
     return _local_url(request, _ticket(portal, row["id"], "get"))
 
 
@@ -234,6 +242,8 @@ async def download_url(request: Request) -> JSONResponse:
     if row is None:
         raise BadRequest(404, "no such file")
     url = await run_in_threadpool(_download_link, portal, request, user, row)
+    if url is None:
+        raise BadRequest(404, NOT_UPLOADED)
     return JSONResponse({"download_url": url})
 
 
@@ -269,16 +279,16 @@ async def local_file(request: Request) -> Response:
             media_type=row["content_type"],
             headers={"content-disposition": f'attachment; filename="{row["name"]}"'},
         )
-    raise BadRequest(
-        404, "nothing to download yet" if request.method == "GET" else "this link is for downloading"
-    )
+    raise BadRequest(404, NOT_UPLOADED if request.method == "GET" else "this link is for downloading")
 
 
 async def me_export(request: Request) -> JSONResponse:
     portal = _portal(request)
     user, store = await signed_in(request)
     data = await run_in_threadpool(store.export, user.id)
-    for row in data["files"]:  # every file of their projects, with a link to its contents
+    # Every file of their projects, with a link to its contents (null while an upload is unfinished:
+    # one missing object must not withhold the rest of the export).
+    for row in data["files"]:
         row["download_url"] = await run_in_threadpool(_download_link, portal, request, user, row)
     return JSONResponse(data, headers={"content-disposition": 'attachment; filename="my-data.json"'})
 

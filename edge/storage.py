@@ -15,6 +15,24 @@ import httpx
 class StorageError(RuntimeError):
     """The Storage API refused or failed; the message names the call and status."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        # Storage's own code when its answer has one: it sends HTTP 400 with
+        # {"statusCode": "404", "error": "not_found", ...} for an object that does not exist.
+        self.status = status
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+
+def _status(response: httpx.Response) -> int:
+    try:
+        code = response.json().get("statusCode")
+        return int(code) if code is not None else response.status_code
+    except (ValueError, AttributeError, TypeError):
+        return response.status_code
+
 
 class Storage:
     def __init__(self, supabase_url: str, api_key: str, *, client: httpx.Client | None = None) -> None:
@@ -29,7 +47,7 @@ class Storage:
         except httpx.HTTPError as exc:
             raise StorageError(f"{method} {path}: {exc}") from exc
         if r.status_code >= 300:
-            raise StorageError(f"{method} {path}: HTTP {r.status_code} {r.text[:200]}")
+            raise StorageError(f"{method} {path}: HTTP {r.status_code} {r.text[:200]}", _status(r))
         return r.json() if r.content else None
 
     @staticmethod

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from edge import app as edge_app
 from edge import portal as portal_module
-from edge.portal import create_app
+from edge.portal import NOT_UPLOADED, create_app
 from edge.portal_store import LocalPortalStore
 from edge.settings import load_settings
 from tests.support.edgesite import EDGE_SITE_YAML, write_edge
@@ -197,7 +197,7 @@ def test_local_file_links_answers(client: dict[str, Any]) -> None:
     }
     assert c.get(f"/projects/{pid}/files", headers=a).json()["files"] == [up["file"]]
     link = c.get(f"/files/{up['file']['id']}/download-url", headers=a).json()["download_url"]
-    assert _error(c.get(link), 404) == "nothing to download yet"
+    assert _error(c.get(link), 404) == NOT_UPLOADED
     assert _error(c.put(up["upload_url"], content=b"12"), 422) == "expected 5 bytes, got 2"
     assert c.put(up["upload_url"], content=b"%PDF-").json() == {"ok": True}
     got = c.get(link)

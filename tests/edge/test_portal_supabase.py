@@ -5,6 +5,7 @@ from the server's JWKS, verified by edge.auth."""
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,11 @@ import pytest
 from postgrest import APIError
 from starlette.testclient import TestClient
 
-from edge.portal import create_app
+from edge.portal import NOT_UPLOADED, create_app
 from edge.portal_supabase import SupabasePortalStore
 from edge.settings import Settings
 from tests.support.edgesite import EDGE_SITE_YAML, built_edge
+from tests.support.jwt import generate_signing_key, user_claims
 
 
 @pytest.fixture()
@@ -130,3 +132,112 @@ def test_bad_tokens_rejected_by_the_handler(world: dict[str, Any]) -> None:
 
     for token in ("garbage", unsigned_token(user_claims(world["a"], issuer=world["url"] + "/auth/v1"))):
         assert c.get("/projects", headers={"authorization": f"Bearer {token}"}).status_code == 401
+
+
+def _error(response: Any, status: int) -> str:
+    assert response.status_code == status, response.text
+    return str(response.json()["error"])
+
+
+def test_a_file_the_buckets_own_limits_refuse_is_422_with_the_databases_reason(
+    world: dict[str, Any], db: psycopg.Connection[Any]
+) -> None:
+    """site.yaml allows 100-byte PDFs; a bucket set tighter in the dashboard wins, and the client
+    is told why instead of getting a 500 or a file row Storage would never accept."""
+    c, h, pa = world["c"], world["h"], world["pa"]
+    url = f"/projects/{pa}/files/upload-url"
+    pdf = {"name": "brief.pdf", "size": 80, "content_type": "application/pdf"}
+    db.execute("update storage.buckets set file_size_limit = 50 where id = 'portal-files'")
+    reason = _error(c.post(url, json=pdf, headers=h["a"]), 422)
+    assert reason == "refused by the database: file of 80 bytes is over the limit of 50 bytes"
+    db.execute("update storage.buckets set file_size_limit = null, allowed_mime_types = '{image/png}'")
+    reason = _error(c.post(url, json=pdf, headers=h["a"]), 422)
+    assert reason == "refused by the database: content type application/pdf is not accepted"
+    assert db.execute("select count(*) from public.files where project_id = %s", (pa,)).fetchone() == (1,)
+    db.execute("update storage.buckets set allowed_mime_types = null")
+    assert c.post(url, json=pdf, headers=h["a"]).status_code == 201
+
+
+def test_a_write_the_database_does_not_grant_is_403_with_its_reason(
+    world: dict[str, Any], db: psycopg.Connection[Any]
+) -> None:
+    """A missing grant (a migration not applied) is the database's refusal: 403 naming it, not 500."""
+    c, h, pa = world["c"], world["h"], world["pa"]
+    db.execute("revoke insert (project_id, body) on public.messages from authenticated")
+    try:
+        reason = _error(c.post(f"/projects/{pa}/messages", json={"body": "hi"}, headers=h["a"]), 403)
+    finally:
+        db.execute("grant insert (project_id, body) on public.messages to authenticated")
+    assert reason == "refused by the database: permission denied for table messages"
+    assert c.post(f"/projects/{pa}/messages", json={"body": "hi"}, headers=h["a"]).status_code == 201
+
+
+def test_storage_refusing_an_upload_is_403_with_storages_reason(
+    world: dict[str, Any], db: psycopg.Connection[Any]
+) -> None:
+    """Storage's own insert policy says no (here: the policy is missing): 403 'storage refused'."""
+    c, h, pa = world["c"], world["h"], world["pa"]
+    pdf = {"name": "brief.pdf", "size": 3, "content_type": "application/pdf"}
+    db.execute("drop policy portal_files_insert on storage.objects")
+    try:
+        reason = _error(c.post(f"/projects/{pa}/files/upload-url", json=pdf, headers=h["a"]), 403)
+    finally:
+        db.execute(
+            "create policy portal_files_insert on storage.objects for insert to authenticated"
+            " with check (bucket_id = 'portal-files' and public.has_file_row(bucket_id, name))"
+        )
+    assert reason.startswith(f"storage refused: POST /object/upload/sign/portal-files/{pa}/")
+    assert reason.endswith(
+        'HTTP 400 {"statusCode":"403","error":"Unauthorized",'
+        '"message":"new row violates row-level security policy"}'
+    )
+    created = c.post(f"/projects/{pa}/files/upload-url", json=pdf, headers=h["a"])
+    assert created.status_code == 201
+    assert created.json()["upload_url"].startswith(
+        world["url"] + "/storage/v1/object/upload/sign/portal-files/"
+    )
+
+
+def test_a_file_whose_upload_never_finished_has_no_link_and_does_not_break_the_export(
+    world: dict[str, Any], db: psycopg.Connection[Any]
+) -> None:
+    """A file row without a Storage object: its download is 404 as in local mode, and the export
+    (the right of access) still lists everything, with no link for that one file."""
+    c, h, pa = world["c"], world["h"], world["pa"]
+    pending = db.execute(
+        "insert into public.files (project_id, uploaded_by, path, name, size, content_type)"
+        " values (%s, %s, %s, 'later.pdf', 3, 'application/pdf') returning id",
+        (pa, world["a"], f"{pa}/later.pdf"),
+    ).fetchone()
+    assert pending is not None
+    assert _error(c.get(f"/files/{pending[0]}/download-url", headers=h["a"]), 404) == NOT_UPLOADED
+    export = c.get("/me/export", headers=h["a"])
+    assert export.status_code == 200
+    links = {f["name"]: f["download_url"] for f in export.json()["files"]}
+    assert links["later.pdf"] is None
+    assert links["f.pdf"].startswith(world["url"] + f"/storage/v1/object/sign/portal-files/{pa}/f.pdf?token=")
+
+
+def test_sign_in_that_cannot_be_checked_is_503_with_retry_after(tmp_path: Path) -> None:
+    """Supabase's JWKS unreachable: the visitor is told to retry, not signed out (401) or shown a 500."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    settings = Settings(
+        data_dir=tmp_path,
+        local_dir=tmp_path,
+        env={"SUPABASE_URL": url, "SUPABASE_PUBLISHABLE_KEY": "sb_publishable_x"},
+        site=built_edge(EDGE_SITE_YAML),
+    )
+    token = generate_signing_key().sign(user_claims(uuid.uuid4(), issuer=url + "/auth/v1"))
+    with TestClient(create_app(settings)) as c:
+        answer = c.get("/projects", headers={"authorization": f"Bearer {token}"})
+        assert _error(answer, 503) == "sign-in cannot be checked just now; try again shortly"
+        assert answer.headers["retry-after"] == "30"
+        config = c.get("/config").json()
+    assert config == {
+        "mode": "supabase",
+        "supabase_url": url,
+        "supabase_key": "sb_publishable_x",
+        "dev_login": False,
+    }
