@@ -148,7 +148,9 @@ async def config(request: Request) -> JSONResponse:
 
 async def dev_login(request: Request) -> JSONResponse:
     portal = _portal(request)
-    if portal.settings.production or portal.local is None:
+    if portal.local is None:
+        raise BadRequest(403, "the development login exists only in local mode; sign in with Supabase")
+    if portal.settings.production:
         raise BadRequest(403, "the development login is disabled in production")
     data = await _body(request)
     email = str(data.get("email", "")).strip().lower()

@@ -83,7 +83,8 @@ def test_supabase_mode_config_gives_the_page_its_project_and_no_development_logi
         "dev_login": False,
     }
     # Outside production too: with Supabase there is no local store to log in to.
-    assert "disabled" in _error(c.post("/dev-login", json={"email": "a@example.com"}), 403)
+    reason = _error(c.post("/dev-login", json={"email": "a@example.com"}), 403)
+    assert reason == "the development login exists only in local mode; sign in with Supabase"
     reason = _error(c.get("/local-files/anything"), 404)
     assert reason == "local files exist only in local mode"
 
