@@ -462,6 +462,16 @@ def test_a_jwks_endpoint_that_never_answers_is_keys_unavailable(own_client: bool
     asyncio.run(run())
 
 
+def test_a_sign_in_waits_three_seconds_at_most_for_the_keys() -> None:
+    """The bound the portal's sign-in gets by default (the test above proves the bound is applied,
+    with 0.2 s; waiting the real 3 s would only test asyncio's clock)."""
+    keyset = KeySet("http://127.0.0.1:9/jwks.json")
+    try:
+        assert keyset.timeout == 3.0
+    finally:
+        asyncio.run(keyset.aclose())
+
+
 def test_the_jwks_fetch_ignores_proxy_settings_in_the_environment(
     server: _Server, keys: list[SigningKey], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -822,3 +822,14 @@ async def test_a_spam_check_endpoint_that_never_answers_is_a_503_not_a_hang(tmp_
             response = await asyncio.wait_for(post, 60)
         await app.state.handler.aclose()
     assert response.status_code == 503
+
+
+async def test_a_silent_spam_check_holds_a_visitor_for_ten_seconds_at_most(tmp_path: Path) -> None:
+    """The bound a slow Cloudflare gets: the app's own client gives up after 10 s on every phase
+    (waiting 10 s here would only test httpx; the never-answering endpoint test proves it is applied)."""
+    settings = make_settings(tmp_path, env={"TURNSTILE_SECRET_KEY": "s"})
+    app = create_app(settings, store=LocalInquiryStore.in_dir(settings.local_dir))
+    try:
+        assert app.state.handler.turnstile.client.timeout == httpx.Timeout(10.0)
+    finally:
+        await app.state.handler.aclose()
