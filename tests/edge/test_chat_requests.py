@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from edge.chat import create_app
 from edge.settings import Settings
@@ -212,6 +217,41 @@ def test_behind_the_signed_proxy_each_visitor_has_their_own_rate_limit(tmp_path:
             for address in ("198.51.100.2", "198.51.100.3", "198.51.100.2")
         ]
     assert codes == [200, 200, 429]
+
+
+def test_with_supabase_the_chat_limit_is_counted_in_the_shared_counters(tmp_path: Path) -> None:
+    """Every edge instance counts a visitor's chat messages in the database (PostgREST's
+    /rpc/edge_hit, faked here at the network boundary), under the chat's own bucket and the
+    site's per-minute limit; the wait the database names becomes the 429's Retry-After."""
+    calls: list[dict[str, Any]] = []
+    waits = {"chat": [0, 0, 7]}
+
+    async def edge_hit(request: Request) -> JSONResponse:
+        args = await request.json()
+        calls.append(args | {"apikey": request.headers.get("apikey")})
+        queue = waits.get(args["p_bucket"])
+        return JSONResponse(queue.pop(0) if queue else 0)
+
+    database = Starlette(routes=[Route("/rest/v1/rpc/edge_hit", edge_hit, methods=["POST"])])
+    site = chat_site(providers=[], rate_per_minute=2)
+    with serve(database) as supabase:
+        env = {"SUPABASE_URL": supabase, "SUPABASE_PUBLISHABLE_KEY": "sb_publishable_test"}
+        with _chat(tmp_path, site, env) as url:
+            answers = [httpx.post(url, json=HI, headers={"accept": "application/json"}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].headers["retry-after"] == "7"
+    assert answers[2].json()["error"] == "too many messages; wait a moment"
+    chat = [c for c in calls if c["p_bucket"] == "chat"]
+    assert len(chat) == 3
+    for call in chat:
+        assert re.fullmatch(r"[0-9a-f]{32}", call.pop("p_key"))
+        assert call == {
+            "p_bucket": "chat",
+            "p_limit": 2,
+            "p_window_seconds": 60,
+            "p_cost": 1,
+            "apikey": "sb_publishable_test",
+        }
 
 
 def test_tokens_of_question_and_answer_are_charged_to_the_daily_budget(
