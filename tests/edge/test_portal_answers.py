@@ -179,6 +179,26 @@ def test_hidden_file_names_lose_their_leading_dots(client: dict[str, Any]) -> No
     assert _upload(c, a, pid, name=".htaccess")["file"]["name"] == "htaccess"
     assert _upload(c, a, pid, name="..env")["file"]["name"] == "env"
     assert _upload(c, a, pid, name="report.pdf.")["file"]["name"] == "report.pdf."
+    assert _upload(c, a, pid, name=".XX.pdf")["file"]["name"] == "XX.pdf"  # only dots go
+
+
+def test_a_local_upload_may_trickle_in_for_five_minutes(
+    client: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file on a slow line: its upload gets 300 s, not the 10 s any other request body gets
+    (waiting that long here would only test anyio's clock; the 408 itself is tested in test_abuse)."""
+    c, a, pid = client["c"], client["a"], client["pid"]
+    calls: list[tuple[int, dict[str, Any]]] = []
+    real = portal_module.read_body
+
+    async def spy(request: Any, limit: int, **options: Any) -> bytes:
+        calls.append((limit, options))
+        return await real(request, limit, **options)
+
+    monkeypatch.setattr(portal_module, "read_body", spy)
+    up = _upload(c, a, pid, size=5)
+    assert c.put(up["upload_url"], content=b"12345").status_code == 200
+    assert calls == [(5, {"seconds": 300.0})]
 
 
 def test_local_file_links_answers(client: dict[str, Any]) -> None:

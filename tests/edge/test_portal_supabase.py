@@ -53,7 +53,8 @@ def world(db: psycopg.Connection[Any], postgrest: Any, supabase_apis: Any, tmp_p
         local_dir=tmp_path,
         env=env,
         site=built_edge(
-            EDGE_SITE_YAML + "portal:\n  upload_types: [application/pdf]\n  upload_max_bytes: 100\n"
+            EDGE_SITE_YAML
+            + "portal:\n  upload_types: [application/pdf]\n  upload_max_bytes: 100\n  signed_url_seconds: 120\n"
         ),
     )
     hdr = {
@@ -71,6 +72,7 @@ def world(db: psycopg.Connection[Any], postgrest: Any, supabase_apis: Any, tmp_p
         "pb": pb,
         "url": postgrest.url,
         "key": postgrest.publishable_key,
+        "storage": supabase_apis,
     }
 
 
@@ -215,6 +217,8 @@ def test_a_file_whose_upload_never_finished_has_no_link_and_does_not_break_the_e
     assert export.status_code == 200
     links = {f["name"]: f["download_url"] for f in export.json()["files"]}
     assert links["later.pdf"] is None
+    # The link lives as long as site.yaml says (portal.signed_url_seconds), not Storage's default.
+    assert world["storage"].lifetimes == {f"portal-files/{pa}/f.pdf": 120}
     assert links["f.pdf"].startswith(world["url"] + f"/storage/v1/object/sign/portal-files/{pa}/f.pdf?token=")
 
 

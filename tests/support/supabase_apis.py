@@ -56,6 +56,7 @@ class SupabaseApis:
     log: list[tuple[str, str, str]] = field(default_factory=list)
     blobs: dict[tuple[str, str], bytes] = field(default_factory=dict)
     _tickets: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+    lifetimes: dict[str, int] = field(default_factory=dict)  # "bucket/name" -> expiresIn of its last link
 
     def install(self) -> None:
         self.server.app.router.routes[:0] = [
@@ -71,6 +72,7 @@ class SupabaseApis:
         self.log.clear()
         self.blobs.clear()
         self._tickets.clear()
+        self.lifetimes.clear()
 
     # -- helpers ----------------------------------------------------------------
 
@@ -149,6 +151,10 @@ class SupabaseApis:
             role, claims = self._caller(request)
         except ApiError as exc:
             return _storage_error("403", "Unauthorized", exc.message)
+        # Storage's body schema: expiresIn is a required integer of at least 1 (seconds).
+        expires = (await request.json() if await request.body() else {}).get("expiresIn")
+        if not isinstance(expires, int) or isinstance(expires, bool) or expires < 1:
+            return _storage_error("400", "Bad Request", "body/expiresIn must be integer >= 1")
         with psycopg.connect(self.dsn) as conn:
             self._as(conn, role, claims)
             found = conn.execute(
@@ -159,6 +165,7 @@ class SupabaseApis:
             return _storage_error("404", "not_found", "Object not found")
         token = secrets.token_urlsafe(16)
         self._tickets[token] = (bucket, name, "", "get")
+        self.lifetimes[f"{bucket}/{name}"] = expires
         return JSONResponse({"signedURL": f"/object/sign/{bucket}/{name}?token={token}"})
 
     async def _delete_objects(self, request: Request) -> Response:
