@@ -174,6 +174,28 @@ def test_correcting_an_erased_profile_says_so(client: dict[str, Any]) -> None:
     assert export.status_code == 200 and export.json()["profile"] is None and export.json()["projects"] == []
 
 
+def test_a_local_token_the_portal_did_not_issue_is_a_401_asking_for_a_bearer(client: dict[str, Any]) -> None:
+    """Signed with the portal's own secret but not a token its development login issues: another
+    issuer, no expiry or no subject. Each is refused before any data is read (no subject used to
+    be a KeyError waiting to happen)."""
+    c = client["c"]
+    secret = c.app.state.portal.local_secret
+    user = _login(c, "a@example.com")["authorization"].split()[1]
+    issued = jwt.decode(user, secret, algorithms=["HS256"], audience="authenticated")
+    forged = [
+        issued | {"iss": "somebody-else"},
+        {k: v for k, v in issued.items() if k != "exp"},
+        {k: v for k, v in issued.items() if k != "sub"},
+        {k: v for k, v in issued.items() if k != "iss"},
+    ]
+    tokens = [jwt.encode(claims, secret, algorithm="HS256") for claims in forged] + ["not-a-token"]
+    for token in tokens:
+        answer = c.get("/projects", headers={"authorization": f"Bearer {token}"})
+        assert _error(answer, 401) == "not signed in: invalid token"
+        assert answer.headers["www-authenticate"] == "Bearer"
+    assert c.get("/projects", headers={"authorization": f"Bearer {user}"}).status_code == 200
+
+
 def test_hidden_file_names_lose_their_leading_dots(client: dict[str, Any]) -> None:
     c, a, pid = client["c"], client["a"], client["pid"]
     assert _upload(c, a, pid, name=".htaccess")["file"]["name"] == "htaccess"
