@@ -201,6 +201,25 @@ def test_the_concurrency_cap_counts_every_answer_under_way(tmp_path: Path, fake:
         assert third.status_code == 503 and third.headers["retry-after"] == "5"
 
 
+def test_refused_requests_give_back_exactly_their_own_slot(tmp_path: Path, fake: FakeProviders) -> None:
+    """After refusals the cap is still the cap: one answer under way and max_concurrent 1 means
+    the next visitor waits (a refusal that gave back more than its slot would let both through)."""
+    env = provider_env(fake)
+    fake.modes["groq"] = "slow"
+    fake.answers["groq"] = ["Word. "] * 30
+    with _chat(tmp_path, chat_site(timeout=5, max_concurrent=1), env) as url:
+        for _ in range(2):
+            assert httpx.post(url, json={"region": "pk", "messages": []}).status_code == 400
+        with httpx.stream("POST", url, json=HI) as first:
+            lines = first.iter_lines()
+            assert next(lines) == "event: meta"
+            second = httpx.post(url, json=HI)
+            assert (
+                second.status_code == 503
+                and second.json()["error"] == "the assistant is busy; try again shortly"
+            )
+
+
 def test_behind_the_signed_proxy_each_visitor_has_their_own_rate_limit(tmp_path: Path) -> None:
     site = chat_site(providers=[], rate_per_minute=1)
     site["edge"]["proxy_signature_env"] = "NETLIFY_PROXY_SIGNATURE"
