@@ -15,7 +15,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Mount, request_response
 
 from edge.grounding import InventedPrice, PriceGuard, allowed_prices, grounded_context
 from edge.http import (
@@ -301,7 +301,9 @@ def create_app(settings: Settings) -> Starlette:
     handler = ChatApp(settings)
     app = Starlette(
         routes=[
-            Route("/{rest:path}", handler.handle, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+            # Every method reaches the handler (a Route would answer the ones it does not list
+            # itself, in plain text), so OPTIONS or PROPFIND get the same JSON 405 as GET.
+            Mount("", app=request_response(handler.handle))
         ],
         exception_handlers=EXCEPTION_HANDLERS,
     )

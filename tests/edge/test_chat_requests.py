@@ -34,7 +34,7 @@ def _chat(tmp_path: Path, site: dict[str, Any], env: dict[str, str]) -> Iterator
         yield f"{base}/"
 
 
-@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND"])
 def test_only_post_is_answered_and_the_405_says_so(chat: str, method: str) -> None:
     r = httpx.request(method, chat)
     assert r.status_code == 405
