@@ -201,15 +201,18 @@ def test_the_concurrency_cap_counts_every_answer_under_way(tmp_path: Path, fake:
         assert third.status_code == 503 and third.headers["retry-after"] == "5"
 
 
-def test_refused_requests_give_back_exactly_their_own_slot(tmp_path: Path, fake: FakeProviders) -> None:
-    """After refusals the cap is still the cap: one answer under way and max_concurrent 1 means
-    the next visitor waits (a refusal that gave back more than its slot would let both through)."""
+def test_every_request_gives_back_exactly_its_own_slot(tmp_path: Path, fake: FakeProviders) -> None:
+    """After refusals, a whole JSON answer and a whole streamed one, the cap is still the cap: one
+    answer under way and max_concurrent 1 means the next visitor waits (a request that gave back
+    more than its slot would let both through)."""
     env = provider_env(fake)
-    fake.modes["groq"] = "slow"
-    fake.answers["groq"] = ["Word. "] * 30
     with _chat(tmp_path, chat_site(timeout=5, max_concurrent=1), env) as url:
         for _ in range(2):
             assert httpx.post(url, json={"region": "pk", "messages": []}).status_code == 400
+        assert httpx.post(url + "?stream=0", json=HI).json()["provider"] == "groq"
+        assert provider_of(ask(url)[0]) == "groq"
+        fake.modes["groq"] = "slow"
+        fake.answers["groq"] = ["Word. "] * 30
         with httpx.stream("POST", url, json=HI) as first:
             lines = first.iter_lines()
             assert next(lines) == "event: meta"
