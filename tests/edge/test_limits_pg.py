@@ -15,9 +15,12 @@ import httpx
 import psycopg
 import pytest
 
+from edge.chat import create_app as create_chat
 from edge.contact import create_app
 from edge.inquiries import LocalInquiryStore
 from edge.limits import Budget, SharedCounters
+from edge.settings import Settings
+from tests.support.chatsite import chat_data, chat_site
 from tests.support.contactsite import BASE, JSON_HEADERS, make_settings, valid
 from tests.support.pg import as_role
 
@@ -129,3 +132,33 @@ def test_daily_budget_is_shared(db: psycopg.Connection[Any], postgrest: Any) -> 
             await counters.aclose()
 
     assert asyncio.run(run()) == [True, True, False, False]
+
+
+def test_chat_limit_holds_across_two_workers(
+    tmp_path: Path, db: psycopg.Connection[Any], postgrest: Any
+) -> None:
+    """The chat's per-visitor limit, counted by the real edge_hit under the chat's own bucket."""
+    env = {
+        "SUPABASE_URL": postgrest.url,
+        "SUPABASE_PUBLISHABLE_KEY": postgrest.publishable_key,
+        "SITEGEN_CLIENT_KEY_SECRET": "shared-by-every-worker",
+    }
+    site = chat_site(providers=[], rate_per_minute=2)
+    settings = Settings(data_dir=chat_data(tmp_path, site), local_dir=tmp_path, site=site, env=env)
+    question = {"region": "pk", "messages": [{"role": "user", "content": "hi"}]}
+
+    async def run() -> list[int]:
+        apps = [create_chat(settings) for _ in range(2)]
+        codes = []
+        for i in range(3):
+            transport = httpx.ASGITransport(app=apps[i % 2])
+            async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+                answer = await client.post("/", json=question, headers={"accept": "application/json"})
+                codes.append(answer.status_code)
+        for app in apps:
+            await app.state.handler.aclose()
+        return codes
+
+    assert asyncio.run(run()) == [200, 200, 429]
+    buckets = db.execute("select distinct bucket from public.edge_counters order by 1").fetchall()
+    assert ("chat",) in buckets
