@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from collections.abc import Sequence
+from collections import ChainMap
+from collections.abc import KeysView, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import jinja2
 from sitegen.catalog import Service
 from sitegen.config import Region, SiteConfig
 from sitegen.errors import Problems
+from sitegen.fragments import SharedExtension
 from sitegen.images import ImageSet, finish_loading
 from sitegen.leakguard import BUG, raw_block_lines
 from sitegen.links import region_url
@@ -87,6 +89,21 @@ class ThemeEnvironment(jinja2.Environment):
         except (TypeError, LookupError, AttributeError):
             return self.undefined(obj=obj, name=attribute)
 
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return _Globals({} if d is None else d, self.globals)
+
+
+class _Globals(ChainMap[str, Any]):
+    """A template's globals as Jinja2 makes them (its own over the environment's), with ``keys()``
+    a dict's view: every ``{% import %}`` computes ``context globals - template.globals.keys()``,
+    which for a ChainMap runs in Python over every global (~7 µs; three imports per page)."""
+
+    def keys(self) -> KeysView[str]:
+        merged: dict[str, Any] = {}
+        for mapping in reversed(self.maps):
+            merged.update(mapping)
+        return merged.keys()
+
 
 class Renderer(TemplateContext):
     """Renders every page of every region; one per build (per worker process)."""
@@ -111,6 +128,7 @@ class Renderer(TemplateContext):
             undefined=ShownUndefined,
             auto_reload=False,
             cache_size=400,
+            extensions=[SharedExtension],
             # Compiled templates kept between builds (Jinja2 checks each against its source).
             bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_cache)) if bytecode_cache else None,
         )
