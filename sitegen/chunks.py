@@ -21,6 +21,8 @@ _HEADING = re.compile(r"<h([23])([^>]*)>(.*?)</h\1>", re.I | re.S)
 _ID = re.compile(r"\sid=\"([^\"]*)\"")
 # A table of contents (or any navigation inside main) only repeats the headings.
 _NAV = re.compile(r"<nav\b.*?</nav>", re.I | re.S)
+# A '<' that starts no tag, or one whose tag is not closed before the next '<'.
+_UNCLOSED = re.compile(r"<(?![A-Za-z/!?])|<[^>]*<")
 # Sections shorter than this are folded into the one before (a heading with one line under it).
 MIN_SECTION_CHARS = 40
 
@@ -38,6 +40,14 @@ def search_entry(
 
 def search_text(main_html: str) -> tuple[str, list[dict[str, str]]]:
     """A page's plain text, whole and by section: made only of what is outside tags, and heading ids."""
+    if _NAV.search(main_html) is None and _UNCLOSED.search(main_html) is None:
+        # The whole text is the sections' words in order: a heading's tags are not inline, so they
+        # separate words in the whole text just where the cut does (a third of the search text's
+        # CPU saved). Not so when a nav is left out of the sections, or a '<' that starts no tag,
+        # or a tag left open, could make one tag of text on both sides of a cut.
+        sections = _cut(main_html)
+        text = " ".join(part for s in sections for part in (s["heading"], s["text"]) if part)
+        return text, _merge(sections)
     return strip_tags(main_html), page_sections(main_html)
 
 
@@ -59,7 +69,11 @@ def chunks_json(pages: list[str], services: list[dict[str, Any]]) -> str:
 
 def page_sections(main_html: str) -> list[dict[str, str]]:
     """``[{"heading", "anchor", "text"}]`` of a page's main element; the text before the first h2/h3 has no heading."""
-    main_html = _NAV.sub(" ", main_html)
+    return _merge(_cut(_NAV.sub(" ", main_html)))
+
+
+def _cut(main_html: str) -> list[dict[str, str]]:
+    """The sections as the headings cut them, before short ones are folded."""
     sections: list[dict[str, str]] = []
     start, heading, anchor = 0, "", ""
     for match in _HEADING.finditer(main_html):
@@ -71,6 +85,10 @@ def page_sections(main_html: str) -> list[dict[str, str]]:
         anchor = htmllib.unescape(found.group(1)) if found else ""
         start = match.end()
     sections.append({"heading": heading, "anchor": anchor, "text": strip_tags(main_html[start:])})
+    return sections
+
+
+def _merge(sections: list[dict[str, str]]) -> list[dict[str, str]]:
     merged: list[dict[str, str]] = []
     for section in sections:
         if merged and len(section["text"]) < MIN_SECTION_CHARS:

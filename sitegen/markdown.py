@@ -331,13 +331,19 @@ def select_region(html: str, region_id: str, blocks: Sequence[Block]) -> str:
 
 def fill(html: str, opener: str, closer: str, values: Callable[[int], str]) -> str:
     """Replace ``opener N closer`` markers with ``values(N)``."""
-    # Inside a link destination markdown-it percent-encodes the markers
-    # ([WhatsApp](https://wa.me/{{ region.params.whatsapp }})): match both forms.
-    enc_open, enc_close = quote(opener), quote(closer)
+    enc_open, pattern = _markers(opener, closer)
     if opener not in html and enc_open not in html:
         return html
-    pattern = re.compile(f"(?:{opener}|{enc_open})(\\d+)(?:{closer}|{enc_close})")
     return pattern.sub(lambda m: values(int(m.group(1))), html)
+
+
+@lru_cache(maxsize=16)
+def _markers(opener: str, closer: str) -> tuple[str, re.Pattern[str]]:
+    """The percent-encoded opener, and the pattern of a marker in either form: inside a link
+    destination the engine percent-encodes the markers ([WhatsApp](https://wa.me/{{ ... }})).
+    Made once per kind of marker (quoting and compiling them was a few µs of every page)."""
+    enc_open, enc_close = quote(opener), quote(closer)
+    return enc_open, re.compile(f"(?:{opener}|{enc_open})(\\d+)(?:{closer}|{enc_close})")
 
 
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")

@@ -98,9 +98,14 @@ def _split(text: str, file: str) -> tuple[dict[str, Any], dict[tuple[str, ...], 
 def slug(text: str) -> str:
     """The URL segment made from a file or folder name: python-slugify's rule (lowercase,
     transliterated to ASCII, every run of other characters one hyphen): "Our Work" -> "our-work"."""
+    if _SLUG.match(text):
+        return text  # already one (nearly every file name): python-slugify would return it unchanged
     from slugify import slugify
 
     return slugify(text)
+
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 
 def slug_url(path: str) -> str:

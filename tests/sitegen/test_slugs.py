@@ -8,12 +8,14 @@ from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rfc3986 import misc
 
 from sitegen.build import BuildOptions, build
 from sitegen.cli import main
 from sitegen.errors import BuildFailed
-from sitegen.pages import url_for_source
+from sitegen.pages import slug, url_for_source
 from tests.support.sitefactory import build_site, write_site
 
 REPO = Path(__file__).resolve().parents[2]
@@ -194,3 +196,11 @@ def test_every_sitemap_loc_is_a_valid_absolute_url(tmp_path: Path) -> None:
     assert [loc for loc in locs if not valid_absolute_url(loc)] == []
     assert "https://7expertspk.com/pk/work/our-work-2026/" in locs
     assert "https://7expertspk.com/intl/uber-uns/" in locs
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.text(alphabet="abcxyz0189-_ .ÄéØ", max_size=14))
+def test_the_shortcut_for_names_that_are_already_slugs_agrees_with_python_slugify(name: str) -> None:
+    from slugify import slugify
+
+    assert slug(name) == slugify(name)

@@ -1,0 +1,62 @@
+"""The search text of a page: made from its sections in one pass, equal to stripping the whole."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitegen.chunks import page_sections, search_text
+from sitegen.render import strip_tags
+
+PIECES = [
+    "word",
+    " ",
+    "\n",
+    "&amp;",
+    "&lt;",
+    "<",
+    ">",
+    "<p>",
+    "</p>",
+    "<em>",
+    "</em>",
+    "<b>",
+    "</b>",
+    '<a href="/x/">',
+    "</a>",
+    '<h2 id="one">',
+    "</h2>",
+    "<h3>",
+    "</h3>",
+    "<nav>",
+    "</nav>",
+    "<!-- c -->",
+    "<br>",
+    '<img alt="a>b">',
+]
+
+
+def slow(main: str) -> tuple[str, list[dict[str, str]]]:
+    return strip_tags(main), page_sections(main)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_the_text_made_from_the_sections_is_the_whole_text_stripped(parts: list[str]) -> None:
+    main = "".join(parts)
+    assert search_text(main) == slow(main)
+
+
+def test_cases_where_a_tag_of_text_crosses_a_heading_take_the_whole_text() -> None:
+    for main in (
+        "x < y <h2>T</h2> z",  # a '<' that starts no tag
+        "a <b c <h2>T</h2> d>",  # a tag left open across the heading
+        "<nav><a href='#a'>A</a></nav><h2 id=a>A</h2>text",
+        "p<b>q<h2>r</h2>s</b>t",
+    ):
+        assert search_text(main) == slow(main)
+    text, sections = search_text(
+        'Intro words here.<h2 id="team">Our team</h2><p>Five people &amp; a dog.</p>'
+    )
+    assert text == "Intro words here. Our team Five people & a dog."
+    assert [s["anchor"] for s in sections] == [""]  # the short section folded into the first
