@@ -34,7 +34,7 @@ from sitegen.output import MANIFEST
 from sitegen.progress import Progress
 from sitegen.sources import Sources, read_sources
 from sitegen.staticfiles import foreign_files
-from sitegen.theme import template_dirs, theme_dir
+from sitegen.theme import theme_dir
 from sitegen.write import open_staging, write_output
 
 # Markdown, Jinja2 and the rest load only when something has to be rebuilt:
@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from sitegen.images import ImageSet
     from sitegen.output import Output, Staging
     from sitegen.pages import Draft, Page
-    from sitegen.render import Renderer
-    from sitegen.render_jobs import RenderOutcome, RenderPlan
+    from sitegen.render_jobs import RenderJob, RenderOutcome
+    from sitegen.searchentries import SearchEntries
 
 
 @dataclass
@@ -167,6 +167,7 @@ def _build(options: BuildOptions) -> BuildResult:
         site.root,
         inputs,
         cache,
+        key,
         drafts=options.drafts,
         strict=options.strict,
         jobs=jobs,
@@ -174,13 +175,15 @@ def _build(options: BuildOptions) -> BuildResult:
         problems=problems,
     )
     result.parsed, result.jobs = sources.read, max(result.jobs, sources.jobs)
+    from sitegen.render_jobs import prepare
+
     job = prepare(site, sources, inputs, key, last, cache, options, problems)
     result.reused, result.rendered = len(job.plan.reused), len(job.plan.tasks)
     result.images, result.images_encoded = len(job.images.found), job.images.encoded
     staging = open_staging(site.out, options.write, len(job.plan.tasks), last)
     try:
-        outcome, output = render_and_check(
-            site, sources, job, staging, jobs, options, progress, problems, result
+        outcome, output, searches = render_and_check(
+            site, sources, job, staging, last, cache, jobs, options, progress, problems, result
         )
         if not options.write:
             result.files = {**outcome.in_memory, **output.files}
@@ -191,8 +194,10 @@ def _build(options: BuildOptions) -> BuildResult:
             staging.abort()  # the old output was never touched
         raise
     if cache.enabled:
+        from sitegen.searchentries import layout
+
         sources.save(cache)
-        outcome.save(cache, job.plan, fresh_start=last.state is None)
+        outcome.save(cache, job.plan, last.state is None, searches)
         state = State(
             key=key,
             out=str(site.out),
@@ -202,76 +207,10 @@ def _build(options: BuildOptions) -> BuildResult:
             pages=dict(result.pages),
             warnings=list(problems.warnings),
             templates=job.plan.templates,
+            search_layout=layout(sources.pages, site.region_ids),
         )
         cache.save("state", state)
     return finish(result, progress, started)
-
-
-@dataclass
-class RenderJob:
-    """What rendering needs besides the sources, and the non-page files it adds to."""
-
-    renderer: Renderer
-    asset_urls: dict[str, str]
-    asset_files: dict[str, bytes]
-    plan: RenderPlan
-    images: ImageSet
-    static_files: dict[str, bytes]  # static/, published unchanged at the output root
-    # The last build's output files and digests, when it built every region into this folder.
-    last_outputs: dict[str, str] | None = None
-
-
-def prepare(
-    site: Site,
-    sources: Sources,
-    inputs: Inputs,
-    key: str,
-    last: LastBuild,
-    cache: BuildCache,
-    options: BuildOptions,
-    problems: Problems,
-) -> RenderJob:
-    """Assets and images, the renderer, and which pages must be rendered again."""
-    from sitegen import images as imaging
-    from sitegen import render_jobs
-    from sitegen.deps import TemplateDeps, structure_key
-    from sitegen.output import collect_assets
-    from sitegen.render import Assets, Renderer
-    from sitegen.staticfiles import read_static
-
-    static_dirs = [site.theme / "static", site.root / "static"]
-    asset_urls, asset_files = collect_assets(static_dirs)
-    # Kept for `sitegen serve` too (it builds in memory): encoding is what a rebuild must not repeat.
-    image_cache = site.root / DIRNAME / "images" if options.cache else None
-    hashes = {path: stamp[3] for path, stamp in inputs.stamps.items()}
-    images = imaging.collect(site.root, static_dirs, hashes, imaging.Settings.of(site.config), image_cache)
-    imaging.check_default(site.config, images, problems)
-    # Only what the built pages use is published: not a draft's pictures, not a forgotten file.
-    images.publish(imaging.used_by(images, sources.pages, sources.drafts, site.config))
-    problems.check(options.strict, errors_only=True)
-    asset_files.update(images.files)
-    renderer = Renderer(
-        site.config,
-        sources.pages,
-        sources.services,
-        Assets(asset_urls),
-        production=options.production,
-        bytecode_cache=cache.jinja_folder(),
-        images=images,
-        drafts=sources.drafts,
-    )
-    known = last.state.templates if last.state is not None else None
-    deps = TemplateDeps.scan(renderer.theme, template_dirs(site.config), known)
-    # Every page shows the theme's static images and the default Open Graph image: in every key.
-    shared_images = images.key_for([*images.static_keys(), *imaging.default_key(site.config)])
-    base = digest(key, repr(sorted(asset_urls.items())), structure_key(sources.pages), shared_images)
-    plan = render_jobs.plan(renderer, sources, site.region_ids, base, last, cache, deps, images)
-    outputs = None
-    if last.state is not None and last.same_output and site.region_ids == site.config.region_ids:
-        outputs = {rel: stamp[3] for rel, stamp in last.state.outputs.items()}
-    return RenderJob(
-        renderer, asset_urls, asset_files, plan, images, read_static(site.root, inputs.data), outputs
-    )
 
 
 def render_and_check(
@@ -279,15 +218,18 @@ def render_and_check(
     sources: Sources,
     job: RenderJob,
     staging: Staging | None,
+    last: LastBuild,
+    cache: BuildCache,
     jobs: int,
     options: BuildOptions,
     progress: Progress,
     problems: Problems,
     result: BuildResult,
-) -> tuple[RenderOutcome, Output]:
+) -> tuple[RenderOutcome, Output, SearchEntries]:
     """Render the pages, make the other files, check every link; raises BuildFailed on any problem."""
     from sitegen import render_jobs
     from sitegen.linkcheck import check_build, known_good
+    from sitegen.searchentries import SearchEntries, kept_shards, layout, remake_from
     from sitegen.sitefiles import site_files
     from sitegen.staticfiles import check_static
 
@@ -298,6 +240,11 @@ def render_and_check(
     result.jobs = max(result.jobs, outcome.jobs)
     if staging is not None:
         staging.written += outcome.written
+    remake = remake_from(site.out, render_jobs.entry_maker(job.renderer, pages))
+    searches = SearchEntries(outcome.rendered, cache, remake)
+    # Search shards none of whose pages changed stay as they are, when the output is updated in place.
+    in_place = staging is None and options.write
+    kept = kept_shards(outcome, site.region_ids, last, layout(pages, site.region_ids)) if in_place else {}
     output, result.pages = site_files(
         site.config,
         job.renderer,
@@ -307,14 +254,18 @@ def render_and_check(
         job.asset_urls,
         options.production,
         problems,
+        searches,
         static=job.static_files,
+        kept=kept,
     )
-    check_static(job.static_files, [*output.files, *outcome.rendered, *job.asset_files], problems)
+    check_static(
+        job.static_files, [*output.files, *output.kept, *outcome.rendered, *job.asset_files], problems
+    )
     # Links are checked once every page rendered; a failed page would only add noise.
     problems.check(options.strict, errors_only=True)
     output.files.update(job.static_files)  # links may lead to them; the set of names includes them
     html_files = {rel: digest(data) for rel, data in output.files.items() if rel.endswith(".html")}
-    names = {*output.files, *job.asset_files, *outcome.rendered}
+    names = {*output.files, *output.kept, *job.asset_files, *outcome.rendered}
     known = known_good(
         outcome.rendered, outcome.fresh, job.plan.previous_ids, names, job.last_outputs, html_files
     )
@@ -336,7 +287,7 @@ def render_and_check(
     result.image_set = job.images
     result.drafts = sources.drafts
     result.warnings = problems.warnings
-    return outcome, output
+    return outcome, output, searches
 
 
 def configure(options: BuildOptions, problems: Problems) -> Site:

@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import zlib
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,9 @@ DIRNAME = ".sitegen-cache"
 _MAGIC = b"sitegen-cache\n"
 # Anything that changes what a section means: a new sitegen or Python version starts afresh.
 # The last part is the layout of what is pickled (2: Parsed carries region blocks, not container tokens;
-# 3: Parsed and Page carry the images they use);
+# 3: Parsed and Page carry the images they use; 4: search entries in their own section);
 # parsed pages are reused across code changes, so a changed layout must bump it.
-_STAMP = f"{__version__}|{sys.version_info[:2]}|3".encode()
+_STAMP = f"{__version__}|{sys.version_info[:2]}|4".encode()
 # A file whose mtime is this close to the moment its state was recorded may have
 # changed again within the file system's timestamp granularity: it is re-hashed.
 RACY_NS = 2_000_000_000
@@ -101,11 +102,12 @@ class BuildCache:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def load_map(self, name: str) -> dict[str, Any]:
-        """A large mapping kept in SHARDS files, so a small change rewrites only a few of them."""
+    def load_map(self, name: str, only: Collection[int] | None = None) -> dict[str, Any]:
+        """A large mapping kept in SHARDS files, so a small change rewrites only a few of them
+        (``only``: read just these shards)."""
         out: dict[str, Any] = {}
         bad = self._bad.setdefault(name, set())
-        for i in range(SHARDS):
+        for i in range(SHARDS) if only is None else sorted(only):
             part = self.load(f"{name}.{i}")
             if isinstance(part, dict):
                 out.update(part)
@@ -113,16 +115,28 @@ class BuildCache:
                 bad.add(i)  # missing or unreadable: rewritten by the next save_map
         return out
 
-    def save_map(self, name: str, mapping: dict[str, Any], dirty: set[str] | None) -> None:
-        """Save the shards holding a ``dirty`` key (changed or removed); every shard when None."""
+    def bad_shards(self, name: str) -> set[int]:
+        """Shards of ``name`` found missing or unreadable so far (the next ``save_map`` rewrites them)."""
+        return set(self._bad.get(name, set()))
+
+    def save_map(
+        self,
+        name: str,
+        mapping: dict[str, Any],
+        dirty: set[str] | None,
+        shard: Callable[[str], int] = _shard,
+    ) -> None:
+        """Save the shards holding a ``dirty`` key (changed or removed); every shard when None.
+
+        ``mapping`` must hold every key of the shards saved. ``shard`` (a key's shard, 0 to
+        SHARDS - 1) must be the same function for every save and load of the section.
+        """
         if not self.enabled:
             return
         shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
         for key, value in mapping.items():
-            shards[_shard(key)][key] = value
-        todo = (
-            set(range(SHARDS)) if dirty is None else {_shard(k) for k in dirty} | self._bad.get(name, set())
-        )
+            shards[shard(key)][key] = value
+        todo = set(range(SHARDS)) if dirty is None else {shard(k) for k in dirty} | self._bad.get(name, set())
         for i in sorted(todo):
             self.save(f"{name}.{i}", shards[i])
         self._bad[name] = set()

@@ -42,6 +42,7 @@ class State:
     pages: dict[str, int]
     warnings: list[SitegenError]
     templates: dict[str, Any]
+    search_layout: str = ""  # searchentries.layout of the pages (which search shard files may be kept)
 
 
 @dataclass

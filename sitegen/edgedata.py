@@ -10,6 +10,7 @@ the chat ranks (sitegen/chunks.py). See docs/architecture.md.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -142,39 +143,57 @@ def write_edge_data(
     services: dict[str, list[dict[str, Any]]],
     urls: dict[str, dict[str, str]],
     search: dict[str, list[tuple[str, str, str]]],
+    kept: dict[str, str] | None = None,
 ) -> None:
     """``search`` holds, per region, each page's URL, entry and chat chunks, the last two already
-    serialised (made where the page rendered), so nothing here parses or serialises the pages' text."""
+    serialised (made where the page rendered), so nothing here parses or serialises the pages' text.
+
+    ``kept``: search shard files (``_edge/search/...`` -> digest) the last build wrote that this one
+    would write unchanged: they are left as they are (``output.kept``), and their pages' entries
+    may be empty here (not loaded).
+    """
     data = site_json(config, production, services, urls)
     output.add("_edge/site.json", json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
     for rid in config.region_ids:
         output.add(f"_edge/chat/{rid}.prompt.txt", system_prompt(config, rid, services.get(rid, []), urls))
         # Joined as json.dumps joins list items, so the file reads as one JSON array.
         entries = search.get(rid, [])
-        write_search(output, rid, entries)
+        write_search(output, rid, entries, kept or {})
         chunks = chunks_json([part for _, _, part in entries], service_chunks(services.get(rid, [])))
         output.add(f"_edge/chat/{rid}.chunks.json", chunks)
+
+
+@functools.cache
+def search_shard_number(url: str) -> int:
+    """The number of the search shard holding the page at ``url`` (a hash of the URL; remembered,
+    as a build asks for every page's twice)."""
+    return int.from_bytes(hashlib.blake2b(url.encode("utf-8"), digest_size=2).digest(), "big") % SEARCH_SHARDS
 
 
 def search_shard(rid: str, url: str) -> str:
     """The file of ``_edge/search/`` holding the entry of the page at ``url``: chosen by a hash of the
     URL, so an edited page rewrites one shard and a new or removed page only its own."""
-    shard = (
-        int.from_bytes(hashlib.blake2b(url.encode("utf-8"), digest_size=2).digest(), "big") % SEARCH_SHARDS
-    )
-    return f"{rid}/{shard:02d}.json"
+    return f"{rid}/{search_shard_number(url):02d}.json"
 
 
-def write_search(output: Output, rid: str, entries: list[tuple[str, str, str]]) -> None:
+def write_search(
+    output: Output, rid: str, entries: list[tuple[str, str, str]], kept: dict[str, str] | None = None
+) -> None:
     """``_edge/search/<region>/NN.json``: each a JSON array of entries (in page order), every shard
-    written even when empty; ``_edge/search/<region>.json`` lists them."""
+    written even when empty; ``_edge/search/<region>.json`` lists them. Shards in ``kept``
+    (file -> digest) are left as the last build wrote them."""
+    kept = kept or {}
     names = [f"{rid}/{n:02d}.json" for n in range(SEARCH_SHARDS)]
     shards: dict[str, list[str]] = {name: [] for name in names}
     for url, entry, _ in entries:
         shards[search_shard(rid, url)].append(entry)
     for name, items in shards.items():
+        rel = f"_edge/search/{name}"
+        if rel in kept:
+            output.kept[rel] = kept[rel]
+            continue
         # Joined as json.dumps joins list items, so each file reads as one JSON array.
-        output.add(f"_edge/search/{name}", "[" + ", ".join(items) + "]\n")
+        output.add(rel, "[" + ", ".join(items) + "]\n")
     output.add(f"_edge/search/{rid}.json", json.dumps({"version": 1, "shards": names}) + "\n")
 
 

@@ -29,6 +29,8 @@ MANIFEST = ".sitegen-manifest"
 
 def escape(text: str) -> str:
     """XML text escaping (xml.sax.saxutils.escape's, without importing urllib.request and email)."""
+    if "&" not in text and "<" not in text and ">" not in text:
+        return text  # nearly every URL of a sitemap: three scans instead of three copies
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -37,6 +39,9 @@ class Output:
     """Every file of the build, by path relative to the output folder."""
 
     files: dict[str, bytes] = field(default_factory=dict)
+    # Files the last build wrote that this one would write the same: left in the output folder
+    # as they are (file -> digest); only an in-place update has them (see searchentries.kept_shards).
+    kept: dict[str, str] = field(default_factory=dict)
 
     def add(self, path: str, data: str | bytes) -> None:
         self.files[path] = data.encode("utf-8") if isinstance(data, str) else data

@@ -14,23 +14,26 @@ import contextlib
 import json
 import pickle
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sitegen import workers
-from sitegen.cache import BuildCache, digest
-from sitegen.changes import LastBuild
+from sitegen.cache import DIRNAME, BuildCache, digest
+from sitegen.changes import Inputs, LastBuild
 from sitegen.errors import Problems
 from sitegen.progress import Progress
 from sitegen.sources import PageRecord, Sources
 
 if TYPE_CHECKING:
+    from sitegen.build import BuildOptions, Site
     from sitegen.deps import TemplateDeps
     from sitegen.images import ImageSet
     from sitegen.page_content import LinkSources
     from sitegen.pages import Page
     from sitegen.render import Renderer
+    from sitegen.searchentries import SearchEntries
 
 # Below this many pages to render, forking workers costs more than it saves.
 PARALLEL_RENDER = 200
@@ -44,7 +47,9 @@ class Rendered:
     digest: str
     hrefs: tuple[str, ...]
     ids: frozenset[str]
-    search: str  # its entry in _edge/search/<region>.json, serialised
+    # Its entry in _edge/search/<region>/NN.json, serialised; "" when loaded from the cache, which
+    # keeps entries in a section of their own (see sitegen.searchentries).
+    search: str
     link_sources: LinkSources
     chunks: str  # its chunks in _edge/chat/<region>.chunks.json, serialised (chunks.page_chunks_json)
 
@@ -72,9 +77,16 @@ class RenderOutcome:
     written: int = 0  # written straight into the staging folder by the workers
     jobs: int = 1
 
-    def save(self, cache: BuildCache, plan: RenderPlan, fresh_start: bool) -> None:
-        """The "rendered" section; ``fresh_start``: nothing was loaded, so every shard is rewritten."""
+    def save(self, cache: BuildCache, plan: RenderPlan, fresh_start: bool, searches: SearchEntries) -> None:
+        """The "rendered" and "search" sections; ``fresh_start``: nothing was loaded, so every shard
+        is rewritten."""
         dirty = None if fresh_start else self.fresh | (plan.previous - set(self.rendered))
+        searches.save(dirty)
+        # The entries went to their own section above (the last use of them in this build), so
+        # the "rendered" section is saved without them: cleared in place, not copied, as copying
+        # 8000 records costs more than the rest of saving them.
+        for kept in self.rendered.values():
+            kept.search = ""
         cache.save_map("rendered", self.rendered, dirty)
 
 
@@ -265,8 +277,93 @@ class SearchText:
 _REGION_HREF = re.compile(r'(<a\s[^>]*?href="/)([^/"]+)/')
 
 
+def entry_maker(renderer: Renderer, pages: list[Page]) -> Callable[[str, str], str]:
+    """(output file, its HTML) -> the page's search entry, as rendering made it (for a reused page
+    whose entry the cache lost: see ``searchentries.SearchEntries``)."""
+    from sitegen.links import region_url
+
+    by_rel: dict[str, tuple[Page, str]] = {}
+
+    def make(rel: str, html: str) -> str:
+        if not by_rel:
+            by_rel.update({f"{rid}{p.path}index.html": (p, rid) for p in pages for rid in p.regions})
+        page, rid = by_rel[rel]
+        title = str(renderer.page_meta(page, rid).get("title", ""))
+        return SearchText().entry(0, rid, region_url(rid, page.path), title, main_html(html))[0]
+
+    return make
+
+
 def main_html(html: str) -> str:
     """A page's ``<main>`` element (the whole page without one): what its search entry is made of."""
     start = html.find("<main")
     end = html.rfind("</main>")
     return html[start:end] if start >= 0 and end > start else html
+
+
+@dataclass
+class RenderJob:
+    """What rendering needs besides the sources, and the non-page files it adds to."""
+
+    renderer: Renderer
+    asset_urls: dict[str, str]
+    asset_files: dict[str, bytes]
+    plan: RenderPlan
+    images: ImageSet
+    static_files: dict[str, bytes]  # static/, published unchanged at the output root
+    # The last build's output files and digests, when it built every region into this folder.
+    last_outputs: dict[str, str] | None = None
+
+
+def prepare(
+    site: Site,
+    sources: Sources,
+    inputs: Inputs,
+    key: str,
+    last: LastBuild,
+    cache: BuildCache,
+    options: BuildOptions,
+    problems: Problems,
+) -> RenderJob:
+    """The build's stage before rendering: assets and images, the renderer, and which pages must
+    be rendered again."""
+    from sitegen import images as imaging
+    from sitegen.deps import TemplateDeps, structure_key
+    from sitegen.output import collect_assets
+    from sitegen.render import Assets, Renderer
+    from sitegen.staticfiles import read_static
+    from sitegen.theme import template_dirs
+
+    static_dirs = [site.theme / "static", site.root / "static"]
+    asset_urls, asset_files = collect_assets(static_dirs)
+    # Kept for `sitegen serve` too (it builds in memory): encoding is what a rebuild must not repeat.
+    image_cache = site.root / DIRNAME / "images" if options.cache else None
+    hashes = {path: stamp[3] for path, stamp in inputs.stamps.items()}
+    images = imaging.collect(site.root, static_dirs, hashes, imaging.Settings.of(site.config), image_cache)
+    imaging.check_default(site.config, images, problems)
+    # Only what the built pages use is published: not a draft's pictures, not a forgotten file.
+    images.publish(imaging.used_by(images, sources.pages, sources.drafts, site.config))
+    problems.check(options.strict, errors_only=True)
+    asset_files.update(images.files)
+    renderer = Renderer(
+        site.config,
+        sources.pages,
+        sources.services,
+        Assets(asset_urls),
+        production=options.production,
+        bytecode_cache=cache.jinja_folder(),
+        images=images,
+        drafts=sources.drafts,
+    )
+    known = last.state.templates if last.state is not None else None
+    deps = TemplateDeps.scan(renderer.theme, template_dirs(site.config), known)
+    # Every page shows the theme's static images and the default Open Graph image: in every key.
+    shared_images = images.key_for([*images.static_keys(), *imaging.default_key(site.config)])
+    base = digest(key, repr(sorted(asset_urls.items())), structure_key(sources.pages), shared_images)
+    the_plan = plan(renderer, sources, site.region_ids, base, last, cache, deps, images)
+    outputs = None
+    if last.state is not None and last.same_output and site.region_ids == site.config.region_ids:
+        outputs = {rel: stamp[3] for rel, stamp in last.state.outputs.items()}
+    return RenderJob(
+        renderer, asset_urls, asset_files, the_plan, images, read_static(site.root, inputs.data), outputs
+    )

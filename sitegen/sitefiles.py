@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sitegen.pages import Page
     from sitegen.render import Renderer
     from sitegen.render_jobs import Rendered
+    from sitegen.searchentries import SearchEntries
 
 # The pages the edge handlers link to by name (site.json's "urls"), when the site has them.
 KNOWN_PAGES = {
@@ -39,12 +40,15 @@ def site_files(
     asset_urls: dict[str, str],
     production: bool,
     problems: Problems,
+    searches: SearchEntries,
     static: Iterable[str] = (),
+    kept: dict[str, str] | None = None,
 ) -> tuple[Output, dict[str, int]]:
     """Every non-page output file, and how many pages each region has (``static``: the
-    static/ files published at the root, which the geo routing leaves alone)."""
+    static/ files published at the root, which the geo routing leaves alone; ``kept``: search
+    shard files left as the last build wrote them, see ``searchentries.kept_shards``)."""
     from sitegen import routing
-    from sitegen.edgedata import write_edge_data
+    from sitegen.edgedata import search_shard, write_edge_data
     from sitegen.links import region_url
     from sitegen.output import Output, robots, sitemap, sitemap_index
 
@@ -56,9 +60,13 @@ def site_files(
     for rid in region_ids:
         built = [p for p in pages if rid in p.regions]
         for page in built:
-            entry = rendered.get(f"{rid}{page.path}index.html")
+            rel = f"{rid}{page.path}index.html"
+            entry = rendered.get(rel)
             if entry is not None:
-                search[rid].append((region_url(rid, page.path), entry.search, entry.chunks))
+                url = region_url(rid, page.path)
+                # A kept shard's entries are not needed: not read from the cache.
+                text = "" if kept and f"_edge/search/{search_shard(rid, url)}" in kept else searches.get(rel)
+                search[rid].append((url, text, entry.chunks))
         output.add(f"{rid}/sitemap.xml", sitemap(config, rid, built))
         counts[rid] = len(built)
         services_by_region[rid] = renderer.service_views(rid)
@@ -71,7 +79,7 @@ def site_files(
         output.files["404.html"] = output.files[f"{default}/404.html"]
     output.add("sitemap.xml", sitemap_index(config, region_ids))
     output.add("robots.txt", robots(config, production))
-    write_edge_data(output, config, production, services_by_region, urls, search)
+    write_edge_data(output, config, production, services_by_region, urls, search, kept)
     pages_by_region = {rid: {p.path for p in pages if rid in p.regions} for rid in region_ids}
     for name, text in routing.files(config, pages_by_region, asset_urls, static).items():
         output.add(name, text)

@@ -51,13 +51,17 @@ def write_output(
     """
     from sitegen.output import OutputFiles, update
 
-    names = [*output.files, *outcome.rendered]
+    names = [*output.files, *output.kept, *outcome.rendered]
     kept: dict[str, Stamp] = {}
     digests = {rel: entry.digest for rel, entry in outcome.rendered.items()}
+    digests.update(output.kept)  # left in the folder as they are, found intact
     for rel, data in output.files.items():
         digests[rel] = digest(data)
     if staging is not None:
         try:
+            for rel in output.kept:
+                if not staging.keep(rel):
+                    raise SitegenError(f"could not carry {rel} over from the previous output", str(out))
             for rel, data in outcome.in_memory.items():
                 staging.put(rel, data)
             for rel, data in output.files.items():

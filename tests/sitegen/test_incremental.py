@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
 
 from sitegen.build import BuildOptions, BuildResult, build
-from sitegen.cache import DIRNAME
+from sitegen.cache import DIRNAME, BuildCache
 from sitegen.edgedata import SEARCH_SHARDS, read_search, search_shard
 from sitegen.errors import BuildFailed
 from sitegen.links import region_url
+from sitegen.searchentries import SECTION, shard_of
 from tests.support.sitefactory import tree, write_site
 
 THEME = Path(__file__).resolve().parents[2] / "themes" / "default" / "templates"
@@ -338,3 +340,98 @@ def test_a_body_edit_rewrites_one_search_shard_per_region(site: Path, tmp_path: 
     changed = sorted(name for name in after if after[name] != before.get(name))
     assert changed == sorted(f"{search_shard(rid, region_url(rid, '/about/'))}" for rid in ("intl", "pk"))
     assert any("careful" in e["text"] for e in read_search(site / "dist" / "_edge", "pk"))
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_an_edit_reads_and_rewrites_only_its_pages_search_shards(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    search = site / "dist" / "_edge" / "search"
+    before = _stamps(search)
+    loaded: list[int] = []
+    original = BuildCache.load_map
+
+    def spy(self: BuildCache, name: str, only: Collection[int] | None = None) -> dict[str, object]:
+        if name == SECTION:
+            assert only is not None, "an edit must not read every search entry"
+            loaded.extend(only)
+        return original(self, name, only)
+
+    monkeypatch.setattr(BuildCache, "load_map", spy)
+    edit(site / "content/about.md", "We are a small team.", "We are a small, careful team.")
+    same_as_clean(site, tmp_path)
+    after = _stamps(search)
+    # The other shard files were not even written again (same inode and mtime), the index files
+    # (rewritten with the same bytes) aside.
+    touched = sorted(name for name in after if after[name] != before.get(name) and "/" in name)
+    assert touched == sorted(search_shard(rid, region_url(rid, "/about/")) for rid in ("intl", "pk"))
+    assert set(loaded) <= {shard_of(f"{rid}/about/index.html") for rid in ("intl", "pk")}
+    assert loaded
+
+
+def test_search_entries_lost_from_the_cache_are_made_again_from_the_output(
+    site: Path, tmp_path: Path
+) -> None:
+    for section in (site / DIRNAME).glob(f"{SECTION}.*.bin"):
+        section.unlink()
+    edit(site / "content/about.md", "We are a small team.", "We are a small, careful team.")
+    result = same_as_clean(site, tmp_path)
+    assert result.rendered == 2  # the rendered pages' records were intact: only the entries were remade
+    # The shards this build needed were saved whole again; the others are remade when first needed.
+    assert {p.name for p in (site / DIRNAME).glob(f"{SECTION}.*.bin")} == {
+        f"{SECTION}.{shard_of(f'{rid}/about/index.html')}.bin" for rid in ("intl", "pk")
+    }
+    edit(site / "content/blog/post-a.md", "Some words", "Other words")
+    same_as_clean(site, tmp_path)
+
+
+def test_a_search_shard_changed_behind_the_builds_back_is_written_again(site: Path, tmp_path: Path) -> None:
+    shard = site / "dist" / "_edge" / "search" / search_shard("pk", region_url("pk", "/blog/post-a/"))
+    shard.write_text("[]\n", encoding="utf-8")
+    edit(site / "content/about.md", "We are a small team.", "We are a small, careful team.")
+    same_as_clean(site, tmp_path)
+
+
+def test_a_new_page_changes_the_search_layout_and_every_shard_is_made_again(
+    site: Path, tmp_path: Path
+) -> None:
+    (site / "content/blog/post-c.md").write_text("---\ntitle: Post C\n---\nNew words.\n", encoding="utf-8")
+    same_as_clean(site, tmp_path)
+    assert any(e["url"] == "/pk/blog/post-c/" for e in read_search(site / "dist" / "_edge", "pk"))
+
+
+def test_an_edit_takes_the_catalog_from_the_cache_with_its_warnings(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edit(site / "content/services/seo.yaml", "name: SEO", "name: SEO\ncolour: blue")
+    first = same_as_clean(site, tmp_path)  # read again: the file changed
+    assert any("unknown service key 'colour'" in str(w) for w in first.warnings)
+    import sitegen.catalog
+
+    def must_not_read(*args: object) -> None:
+        raise AssertionError("the catalog did not change: it comes from the cache")
+
+    monkeypatch.setattr(sitegen.catalog, "read_catalog", must_not_read)
+    edit(site / "content/about.md", "We are a small team.", "We are a small, careful team.")
+    again = cached_build(site)
+    assert again.rendered == 2
+    assert [str(w) for w in again.warnings] == [str(w) for w in first.warnings]
+    monkeypatch.undo()
+    assert tree(site / "dist") == clean_build(site, tmp_path)
+
+
+def test_a_region_setting_in_site_yaml_reads_the_catalog_again(site: Path, tmp_path: Path) -> None:
+    # The catalog files are as they were; a price's text depends on the region's locale too.
+    before = (site / "dist/intl/pricing/index.html").read_text()
+    assert "$900" in before
+    edit(site / "site.yaml", "locale: en_US", "locale: de_DE")
+    same_as_clean(site, tmp_path)
+    after = (site / "dist/intl/pricing/index.html").read_text()
+    assert "$900" not in after and "900" in after
