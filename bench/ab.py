@@ -17,6 +17,9 @@ system of the build's process tree, from wait4) with the range. A benchmark: it 
 
 page-edit: before each timed build the copy builds once (so the cache is its own: another copy's
 cache has another code stamp and would mean a full build), then one page gets a new line.
+
+no-change: each copy builds its own copy of the site (made beside it, `SITE-ab-N`, on the same
+file system) once in the warm-up round; every timed build then finds nothing changed.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def main() -> None:
     parser.add_argument("--site", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--page", default="content/pages/page-00077.md", help="the page a page-edit changes")
-    parser.add_argument("scenario", choices=["cold", "page-edit"])
+    parser.add_argument("scenario", choices=["cold", "page-edit", "no-change"])
     parser.add_argument("copies", nargs="+")
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
@@ -62,6 +65,14 @@ def main() -> None:
     build_args = argv[cut + 1 :]  # for `sitegen build`
     results: dict[str, list[tuple[float, float]]] = {c: [] for c in options.copies}
     edits = 0
+    sites = {copy: options.site for copy in options.copies}
+    if options.scenario == "no-change":
+        for n, copy in enumerate(options.copies):
+            sites[copy] = options.site.with_name(f"{options.site.name}-ab-{n}")
+            shutil.rmtree(sites[copy], ignore_errors=True)
+            shutil.copytree(
+                options.site, sites[copy], ignore=shutil.ignore_patterns("dist", ".sitegen-cache")
+            )
     for round_no in range(options.rounds + 1):
         order = list(options.copies)
         random.shuffle(order)
@@ -69,12 +80,12 @@ def main() -> None:
             if options.scenario == "cold":
                 shutil.rmtree(options.site / "dist", ignore_errors=True)
                 shutil.rmtree(options.site / ".sitegen-cache", ignore_errors=True)
-            else:
+            elif options.scenario == "page-edit":
                 run(copy, options.site, build_args)
                 edits += 1
                 with open(options.site / options.page, "a", encoding="utf-8") as f:
                     f.write(f"\nEdited for the benchmark ({edits}).\n")
-            measured = run(copy, options.site, build_args)
+            measured = run(copy, sites[copy], build_args)
             if round_no:  # the first round warms up
                 results[copy].append(measured)
     print(f"{options.scenario}, {options.rounds} rounds, load average {os.getloadavg()[0]:.1f}")

@@ -30,10 +30,8 @@ from sitegen.cache import DIRNAME, BuildCache, digest
 from sitegen.changes import Inputs, LastBuild, State, build_key, input_paths, output_stamps
 from sitegen.config import SiteConfig, at_origin, load_config, parse_origin
 from sitegen.errors import BuildFailed, Problems, SitegenError
-from sitegen.output import MANIFEST
 from sitegen.progress import Progress
 from sitegen.sources import Sources, read_sources
-from sitegen.staticfiles import foreign_files
 from sitegen.theme import theme_dir
 from sitegen.write import open_staging, write_output
 
@@ -157,10 +155,11 @@ def _build(options: BuildOptions) -> BuildResult:
     )
     last = LastBuild.load(cache, key, site.out)
     paths = input_paths(site.root, site.theme, site.config)
-    if last.unchanged(paths):
-        return nothing_to_do(last, result, problems, options.strict, started)
-    inputs = Inputs.track(paths, last.files, site.root, problems)
     jobs = worker_count(options)
+    foreign = last.unchanged(paths, parallel=jobs > 1)
+    if foreign is not None:
+        return nothing_to_do(last, foreign, result, problems, options.strict, started)
+    inputs = Inputs.track(paths, last.files, site.root, problems)
 
     sources = read_sources(
         site.config,
@@ -324,9 +323,10 @@ def worker_count(options: BuildOptions) -> int:
 
 
 def nothing_to_do(
-    last: LastBuild, result: BuildResult, problems: Problems, strict: bool, started: float
+    last: LastBuild, kept: list[str], result: BuildResult, problems: Problems, strict: bool, started: float
 ) -> BuildResult:
-    """The result of a build that found every input and output as the last one left them."""
+    """The result of a build that found every input and output as the last one left them
+    (``kept``: the files in the output folder no build made)."""
     from sitegen.output import OutputFiles
 
     state = last.state
@@ -337,7 +337,7 @@ def nothing_to_do(
     result.warnings = list(state.warnings)
     result.reused = sum(state.pages.values())
     result.files = OutputFiles(Path(last.out), state.outputs)
-    result.kept = foreign_files(Path(last.out), state.outputs, MANIFEST)
+    result.kept = kept
     result.seconds = time.perf_counter() - started
     return result
 

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from sitegen.config import SiteConfig
 from sitegen.errors import Problems, SitegenError
 from sitegen.output import MANIFEST
 from sitegen.staticfiles import FOLDER as STATIC
-from sitegen.staticfiles import static_paths
+from sitegen.staticfiles import foreign_files, static_paths
 from sitegen.theme import template_dirs
 from sitegen.yamlio import unreadable
 
@@ -80,13 +81,34 @@ class LastBuild:
             return False
         return (st.st_size, st.st_mtime_ns, st.st_ino) == known[:3]
 
-    def unchanged(self, paths: list[str]) -> bool:
-        """Every input and output file as the last build left it (the no-change fast path)."""
+    def unchanged(self, paths: list[str], parallel: bool = False) -> list[str] | None:
+        """Every input and output file as the last build left it (the no-change fast path): then
+        the files in the output folder no build made, else None.
+
+        With ``parallel``, the outputs are stat-ed and the output folder listed in a forked child
+        while this process stats the inputs (each half was ~35 ms of a 4000-source no-change build).
+        """
         state = self.state
         if state is None or not self.same_output or len(paths) != len(state.inputs):
-            return False
+            return None
+        from sitegen import workers
+
+        outputs = workers.aside(partial(_outputs_as_left, self.out, state.outputs), parallel)
+        try:
+            same = self._inputs_as_left(paths)
+        except BaseException:
+            outputs.cancel()
+            raise
+        if not same:
+            outputs.cancel()  # an edit: the child's answer is not needed
+            return None
+        return outputs.result()
+
+    def _inputs_as_left(self, paths: list[str]) -> bool:
+        assert self.state is not None
+        inputs = self.state.inputs
         for path in paths:
-            known = state.inputs.get(path)
+            known = inputs.get(path)
             if known is None:
                 return False
             try:
@@ -95,16 +117,21 @@ class LastBuild:
                 return False
             if self.files.hash_of(path, path, st)[0] != known[3]:
                 return False
-        if not os.path.isfile(os.path.join(self.out, MANIFEST)):
-            return False
-        for rel, (size, mtime, ino, _) in state.outputs.items():
-            try:
-                st = os.stat(os.path.join(self.out, rel))
-            except OSError:
-                return False
-            if st.st_size != size or st.st_mtime_ns != mtime or st.st_ino != ino:
-                return False
         return True
+
+
+def _outputs_as_left(out: str, outputs: dict[str, Stamp]) -> list[str] | None:
+    """The files in ``out`` no build made when every output is as recorded, else None."""
+    if not os.path.isfile(os.path.join(out, MANIFEST)):
+        return None
+    for rel, (size, mtime, ino, _) in outputs.items():
+        try:
+            st = os.stat(os.path.join(out, rel))
+        except OSError:
+            return None
+        if st.st_size != size or st.st_mtime_ns != mtime or st.st_ino != ino:
+            return None
+    return foreign_files(Path(out), outputs, MANIFEST)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -71,3 +71,62 @@ def _call(part: Any) -> Any:
     assert _task is not None
     fn, context = _task
     return fn(context, part)
+
+
+def aside(fn: Callable[[], R], parallel: bool) -> Aside[R]:
+    """``fn()`` started in a forked child while the caller goes on (when ``parallel`` and fork exist).
+
+    For short independent checks (the no-change build stats its outputs while it stats its
+    inputs): the child's answer comes back pickled through a pipe. Without a child, or when the
+    child fails, ``fn`` runs in this process when the result is asked for.
+    """
+    if not parallel or not can_fork():
+        return Aside(fn, None, None)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer, then leave without running the parent's exit handlers
+        status = 1
+        try:
+            os.close(read_end)
+            import pickle
+
+            data = pickle.dumps(fn(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return Aside(fn, pid, read_end)
+
+
+class Aside(Generic[R]):
+    """A result being computed by :func:`aside`."""
+
+    def __init__(self, fn: Callable[[], R], pid: int | None, pipe: int | None) -> None:
+        self._fn, self._pid, self._pipe = fn, pid, pipe
+
+    def result(self) -> R:
+        if self._pid is None or self._pipe is None:
+            return self._fn()
+        with os.fdopen(self._pipe, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = self._pipe = None
+        if status != 0 or not data:
+            return self._fn()  # the child failed (out of memory, killed): the same work here
+        import pickle
+
+        value: R = pickle.loads(data)
+        return value
+
+    def cancel(self) -> None:
+        """The result is not wanted: stop the child and reap it."""
+        if self._pid is None or self._pipe is None:
+            return
+        import signal
+
+        os.kill(self._pid, signal.SIGKILL)
+        os.waitpid(self._pid, 0)
+        os.close(self._pipe)
+        self._pid = self._pipe = None

@@ -51,3 +51,63 @@ def test_parallel_build_is_byte_identical_to_one_process(tmp_path: Path) -> None
     assert "2 processes" in again.stdout
     sitegen("--root", str(site), "--out", str(tmp_path / "clean"), "--jobs", "1", "--no-cache")
     assert tree(tmp_path / "cached") == tree(tmp_path / "clean")
+
+
+def test_no_change_build_checks_its_outputs_in_a_child_and_still_sees_every_change(tmp_path: Path) -> None:
+    # With more than one job, a no-change build stats the outputs and lists the output folder in
+    # a forked child while it stats the inputs: each kind of change must still be seen.
+    site = tmp_path / "site"
+    make_site(site, 30)
+    out = tmp_path / "out"
+    flags = ("--root", str(site), "--out", str(out), "--jobs", "2")
+    sitegen(*flags)
+    assert "0 files written" in sitegen(*flags).stdout
+    (out / "by-hand.txt").write_text("copied in by hand\n", encoding="utf-8")
+    (out / "north" / "extra").mkdir()
+    (out / "north" / "extra" / "note.txt").write_text("also\n", encoding="utf-8")
+    found = sitegen(*flags).stdout
+    assert "0 files written" in found and "2 files in out/ not made by sitegen" in found, found
+    assert "by-hand.txt, north/extra/note.txt" in found
+
+    # An output changed behind the build's back: written again.
+    page = next(out.glob("north/pages/*/index.html"))
+    page.write_text("tampered", encoding="utf-8")
+    rebuilt = sitegen(*flags).stdout
+    assert " 1 files written" in rebuilt, rebuilt
+    assert page.read_text(encoding="utf-8") != "tampered"
+
+    # An input changed: the pages are built again and the output matches a clean build.
+    source = next((site / "content" / "pages").glob("*.md"))
+    source.write_text(source.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    edited = sitegen(*flags).stdout
+    assert "cache: 2 of" not in edited and "0 files written" not in edited, edited
+    sitegen("--root", str(site), "--out", str(tmp_path / "clean"), "--jobs", "1", "--no-cache")
+    made = {k: v for k, v in tree(out).items() if not k.startswith(("by-hand", "north/extra"))}
+    assert made == tree(tmp_path / "clean")
+
+
+def test_work_set_aside_in_a_child_comes_back_or_is_done_here() -> None:
+    script = """
+import os
+from sitegen import workers
+parent = os.getpid()
+assert workers.aside(os.getpid, parallel=True).result() != parent  # ran in a child
+assert workers.aside(os.getpid, parallel=False).result() == parent
+
+calls = []
+def fails_in_the_child():
+    calls.append(1)
+    if os.getpid() != parent:
+        raise RuntimeError("child fails")
+    return "done here"
+assert workers.aside(fails_in_the_child, parallel=True).result() == "done here"
+
+import time
+slow = workers.aside(lambda: time.sleep(30), parallel=True)
+started = time.monotonic()
+slow.cancel()
+assert time.monotonic() - started < 10
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
