@@ -207,6 +207,7 @@ def _build(options: BuildOptions) -> BuildResult:
             warnings=list(problems.warnings),
             templates=job.plan.templates,
             search_layout=layout(sources.pages, site.region_ids),
+            listing=job.plan.listing,
         )
         cache.save("state", state)
     return finish(result, progress, started)
@@ -229,7 +230,7 @@ def render_and_check(
     from sitegen import render_jobs
     from sitegen.linkcheck import check_build, known_good
     from sitegen.searchentries import SearchEntries, kept_shards, layout, remake_from
-    from sitegen.sitefiles import site_files
+    from sitegen.sitefiles import kept_sitemaps, site_files
     from sitegen.staticfiles import check_static
 
     pages = sources.pages
@@ -244,6 +245,8 @@ def render_and_check(
     # Search shards none of whose pages changed stay as they are, when the output is updated in place.
     in_place = staging is None and options.write
     kept = kept_shards(outcome, site.region_ids, last, layout(pages, site.region_ids)) if in_place else {}
+    if in_place:
+        kept.update(kept_sitemaps(last, job.plan.listing, site.region_ids))
     output, result.pages = site_files(
         site.config,
         job.renderer,

@@ -44,6 +44,7 @@ class State:
     warnings: list[SitegenError]
     templates: dict[str, Any]
     search_layout: str = ""  # searchentries.layout of the pages (which search shard files may be kept)
+    listing: str = ""  # deps.listing_key of the pages (whether the sitemaps may be kept)
 
 
 @dataclass

@@ -65,6 +65,7 @@ class RenderPlan:
     templates: dict[str, Any]  # parsed template dependencies, for the next build
     # The element ids the last build's output of each page to render had (for the link check).
     previous_ids: dict[str, frozenset[str]] = field(default_factory=dict)
+    listing: str = ""  # deps.listing_key of the pages (what a sitemap shows of them)
 
 
 @dataclass
@@ -147,7 +148,7 @@ def plan(
                 tasks.append((index, rid))
                 if old is not None:
                     previous_ids[rel] = old.ids
-    return RenderPlan(keys, reused, tasks, set(previous), deps.parsed(), previous_ids)
+    return RenderPlan(keys, reused, tasks, set(previous), deps.parsed(), previous_ids, listing)
 
 
 def render(

@@ -435,3 +435,23 @@ def test_a_region_setting_in_site_yaml_reads_the_catalog_again(site: Path, tmp_p
     same_as_clean(site, tmp_path)
     after = (site / "dist/intl/pricing/index.html").read_text()
     assert "$900" not in after and "900" in after
+
+
+def test_a_body_edit_leaves_the_sitemaps_and_a_front_matter_change_makes_them_again(
+    site: Path, tmp_path: Path
+) -> None:
+    sitemaps = {rid: site / "dist" / rid / "sitemap.xml" for rid in ("intl", "pk")}
+    before = {rid: (p.stat().st_ino, p.stat().st_mtime_ns) for rid, p in sitemaps.items()}
+    edit(site / "content/about.md", "We are a small team.", "We are a small, careful team.")
+    same_as_clean(site, tmp_path)
+    assert {rid: (p.stat().st_ino, p.stat().st_mtime_ns) for rid, p in sitemaps.items()} == before
+    # A date the sitemap shows: both regions' sitemaps are made again, with it.
+    edit(site / "content/blog/post-a.md", "title: Post A", "title: Post A\nupdated: 2026-11-30")
+    same_as_clean(site, tmp_path)
+    assert all("<lastmod>2026-11-30</lastmod>" in p.read_text(encoding="utf-8") for p in sitemaps.values())
+
+
+def test_a_sitemap_changed_behind_the_builds_back_is_written_again(site: Path, tmp_path: Path) -> None:
+    (site / "dist" / "pk" / "sitemap.xml").write_text("<urlset/>\n", encoding="utf-8")
+    edit(site / "content/about.md", "We are a small team.", "We are a small, careful team.")
+    same_as_clean(site, tmp_path)
