@@ -154,63 +154,67 @@ def _build(options: BuildOptions) -> BuildResult:
         site.root, site.theme, site.region_ids, options.production, options.drafts, site.config.base_url
     )
     last = LastBuild.load(cache, key, site.out)
-    paths = input_paths(site.root, site.theme, site.config)
-    jobs = worker_count(options)
-    foreign = last.unchanged(paths, parallel=jobs > 1)
-    if foreign is not None:
-        return nothing_to_do(last, foreign, result, problems, options.strict, started)
-    inputs = Inputs.track(paths, last.files, site.root, problems)
-
-    sources = read_sources(
-        site.config,
-        site.root,
-        inputs,
-        cache,
-        key,
-        drafts=options.drafts,
-        strict=options.strict,
-        jobs=jobs,
-        progress=progress,
-        problems=problems,
-    )
-    result.parsed, result.jobs = sources.read, max(result.jobs, sources.jobs)
-    from sitegen.render_jobs import prepare
-
-    job = prepare(site, sources, inputs, key, last, cache, options, problems)
-    result.reused, result.rendered = len(job.plan.reused), len(job.plan.tasks)
-    result.images, result.images_encoded = len(job.images.found), job.images.encoded
-    staging = open_staging(site.out, options.write, len(job.plan.tasks), last)
     try:
-        outcome, output, searches = render_and_check(
-            site, sources, job, staging, last, cache, jobs, options, progress, problems, result
-        )
-        if not options.write:
-            result.files = {**outcome.in_memory, **output.files}
-            return finish(result, progress, started)
-        names, digests, kept = write_output(site.out, output, outcome, staging, last, result)
-    except BaseException:
-        if staging is not None:
-            staging.abort()  # the old output was never touched
-        raise
-    if cache.enabled:
-        from sitegen.searchentries import layout
+        paths = input_paths(site.root, site.theme, site.config)
+        jobs = worker_count(options)
+        foreign = last.unchanged(paths, parallel=jobs > 1)
+        if foreign is not None:
+            return nothing_to_do(last, foreign, result, problems, options.strict, started)
+        inputs = Inputs.track(paths, last.files, site.root, problems)
 
-        sources.save(cache)
-        outcome.save(cache, job.plan, last.state is None, searches)
-        state = State(
-            key=key,
-            out=str(site.out),
-            started_ns=started_ns,
-            inputs=inputs.stamps,
-            outputs=output_stamps(site.out, names, digests, kept),
-            pages=dict(result.pages),
-            warnings=list(problems.warnings),
-            templates=job.plan.templates,
-            search_layout=layout(sources.pages, site.region_ids),
-            listing=job.plan.listing,
+        sources = read_sources(
+            site.config,
+            site.root,
+            inputs,
+            cache,
+            key,
+            drafts=options.drafts,
+            strict=options.strict,
+            jobs=jobs,
+            progress=progress,
+            problems=problems,
         )
-        cache.save("state", state)
-    return finish(result, progress, started)
+        result.parsed, result.jobs = sources.read, max(result.jobs, sources.jobs)
+        from sitegen.render_jobs import prepare
+
+        job = prepare(site, sources, inputs, key, last, cache, options, problems)
+        result.reused, result.rendered = len(job.plan.reused), len(job.plan.tasks)
+        result.images, result.images_encoded = len(job.images.found), job.images.encoded
+        staging = open_staging(site.out, options.write, len(job.plan.tasks), last)
+        try:
+            outcome, output, searches = render_and_check(
+                site, sources, job, staging, last, cache, jobs, options, progress, problems, result
+            )
+            if not options.write:
+                result.files = {**outcome.in_memory, **output.files}
+                return finish(result, progress, started)
+            names, digests, kept = write_output(site.out, output, outcome, staging, last, result)
+        except BaseException:
+            if staging is not None:
+                staging.abort()  # the old output was never touched
+            raise
+        if cache.enabled:
+            from sitegen.searchentries import layout
+
+            sources.save(cache)
+            outcome.save(cache, job.plan, last.state is None, searches)
+            state = State(
+                key=key,
+                out=str(site.out),
+                started_ns=started_ns,
+                inputs=inputs.stamps,
+                outputs=output_stamps(site.out, names, digests, kept),
+                pages=dict(result.pages),
+                warnings=list(problems.warnings),
+                templates=job.plan.templates,
+                search_layout=layout(sources.pages, site.region_ids),
+                listing=job.plan.listing,
+            )
+            cache.save("state", state)
+        return finish(result, progress, started)
+
+    finally:
+        last.close()  # the children scanning the output folder, if their answers were not needed
 
 
 def render_and_check(

@@ -101,12 +101,18 @@ def aside(fn: Callable[[], R], parallel: bool) -> Aside[R]:
 
 
 class Aside(Generic[R]):
-    """A result being computed by :func:`aside`."""
+    """A result being computed by :func:`aside`; asked for once, it is kept."""
 
     def __init__(self, fn: Callable[[], R], pid: int | None, pipe: int | None) -> None:
         self._fn, self._pid, self._pipe = fn, pid, pipe
+        self._value: tuple[R] | None = None
 
     def result(self) -> R:
+        if self._value is None:
+            self._value = (self._compute(),)
+        return self._value[0]
+
+    def _compute(self) -> R:
         if self._pid is None or self._pipe is None:
             return self._fn()
         with os.fdopen(self._pipe, "rb") as pipe:
@@ -121,7 +127,7 @@ class Aside(Generic[R]):
         return value
 
     def cancel(self) -> None:
-        """The result is not wanted: stop the child and reap it."""
+        """The result is not wanted (any more): stop the child if it runs, and reap it."""
         if self._pid is None or self._pipe is None:
             return
         import signal

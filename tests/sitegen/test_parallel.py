@@ -76,11 +76,16 @@ def test_no_change_build_checks_its_outputs_in_a_child_and_still_sees_every_chan
     assert " 1 files written" in rebuilt, rebuilt
     assert page.read_text(encoding="utf-8") != "tampered"
 
-    # An input changed: the pages are built again and the output matches a clean build.
-    source = next((site / "content" / "pages").glob("*.md"))
-    source.write_text(source.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    # An input changed, and at the same time an output its pages do not touch: the scan the
+    # children made serves the edit (which outputs are intact, which files no build made).
+    sources = sorted((site / "content" / "pages").glob("*.md"))
+    sources[0].write_text(sources[0].read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    other = out / "west" / "pages" / sources[-1].stem / "index.html"
+    other.write_text("tampered", encoding="utf-8")
     edited = sitegen(*flags).stdout
-    assert "cache: 2 of" not in edited and "0 files written" not in edited, edited
+    assert "cache: 71 of 74 pages unchanged" in edited, edited  # the edited page twice, the tampered one
+    assert "2 files in out/ not made by sitegen" in edited, edited
+    assert other.read_text(encoding="utf-8") != "tampered"
     sitegen("--root", str(site), "--out", str(tmp_path / "clean"), "--jobs", "1", "--no-cache")
     made = {k: v for k, v in tree(out).items() if not k.startswith(("by-hand", "north/extra"))}
     assert made == tree(tmp_path / "clean")
