@@ -56,15 +56,19 @@ def chunks_file(pages: list[dict[str, Any]], services: list[dict[str, Any]]) -> 
     return json.dumps(page_chunks(pages) + services, ensure_ascii=False) + "\n"
 
 
-def page_chunks_json(entry: dict[str, Any]) -> str:
-    """A page's chunks, serialised as items of the chunks file's array (for ``chunks_json``)."""
-    return ", ".join(json.dumps(chunk, ensure_ascii=False) for chunk in page_chunks([entry]))
+def page_chunks_json(entry: dict[str, Any]) -> bytes:
+    """A page's chunks, serialised as items of the chunks file's array, in UTF-8 (for ``chunks_json``)."""
+    return ", ".join(json.dumps(chunk, ensure_ascii=False) for chunk in page_chunks([entry])).encode("utf-8")
 
 
-def chunks_json(pages: list[str], services: list[dict[str, Any]]) -> str:
-    """``chunks_file`` from each page's ``page_chunks_json``: joined as ``json.dumps`` joins list items."""
-    items = [part for part in pages if part] + [json.dumps(s, ensure_ascii=False) for s in services]
-    return "[" + ", ".join(items) + "]\n"
+def chunks_json(pages: list[bytes], services: list[dict[str, Any]]) -> bytes:
+    """``chunks_file`` in UTF-8 from each page's ``page_chunks_json``: joined as ``json.dumps`` joins
+    list items. Joined as bytes: joining 4000 pages' text as ``str`` took 20 ms per region, as
+    any page with a character past U+00FF makes every other page's text be widened."""
+    items = [part for part in pages if part] + [
+        json.dumps(s, ensure_ascii=False).encode("utf-8") for s in services
+    ]
+    return b"[" + b", ".join(items) + b"]\n"
 
 
 def page_sections(main_html: str) -> list[dict[str, str]]:

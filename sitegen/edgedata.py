@@ -142,7 +142,7 @@ def write_edge_data(
     production: bool,
     services: dict[str, list[dict[str, Any]]],
     urls: dict[str, dict[str, str]],
-    search: dict[str, list[tuple[str, str, str]]],
+    search: dict[str, list[tuple[str, bytes, bytes]]],
     kept: dict[str, str] | None = None,
 ) -> None:
     """``search`` holds, per region, each page's URL, entry and chat chunks, the last two already
@@ -177,14 +177,14 @@ def search_shard(rid: str, url: str) -> str:
 
 
 def write_search(
-    output: Output, rid: str, entries: list[tuple[str, str, str]], kept: dict[str, str] | None = None
+    output: Output, rid: str, entries: list[tuple[str, bytes, bytes]], kept: dict[str, str] | None = None
 ) -> None:
     """``_edge/search/<region>/NN.json``: each a JSON array of entries (in page order), every shard
     written even when empty; ``_edge/search/<region>.json`` lists them. Shards in ``kept``
     (file -> digest) are left as the last build wrote them."""
     kept = kept or {}
     names = [f"{rid}/{n:02d}.json" for n in range(SEARCH_SHARDS)]
-    shards: dict[str, list[str]] = {name: [] for name in names}
+    shards: dict[str, list[bytes]] = {name: [] for name in names}
     for url, entry, _ in entries:
         shards[search_shard(rid, url)].append(entry)
     for name, items in shards.items():
@@ -193,7 +193,7 @@ def write_search(
             output.kept[rel] = kept[rel]
             continue
         # Joined as json.dumps joins list items, so each file reads as one JSON array.
-        output.add(rel, "[" + ", ".join(items) + "]\n")
+        output.add(rel, b"[" + b", ".join(items) + b"]\n")
     output.add(f"_edge/search/{rid}.json", json.dumps({"version": 1, "shards": names}) + "\n")
 
 

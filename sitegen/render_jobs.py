@@ -47,11 +47,11 @@ class Rendered:
     digest: str
     hrefs: tuple[str, ...]
     ids: frozenset[str]
-    # Its entry in _edge/search/<region>/NN.json, serialised; "" when loaded from the cache, which
-    # keeps entries in a section of their own (see sitegen.searchentries).
-    search: str
+    # Its entry in _edge/search/<region>/NN.json, serialised in UTF-8; b"" when loaded from the
+    # cache, which keeps entries in a section of their own (see sitegen.searchentries).
+    search: bytes
     link_sources: LinkSources
-    chunks: str  # its chunks in _edge/chat/<region>.chunks.json, serialised (chunks.page_chunks_json)
+    chunks: bytes  # its chunks in _edge/chat/<region>.chunks.json, in UTF-8 (chunks.page_chunks_json)
 
 
 @dataclass
@@ -87,7 +87,7 @@ class RenderOutcome:
         # the "rendered" section is saved without them: cleared in place, not copied, as copying
         # 8000 records costs more than the rest of saving them.
         for kept in self.rendered.values():
-            kept.search = ""
+            kept.search = b""
         cache.save_map("rendered", self.rendered, dirty)
 
 
@@ -211,7 +211,7 @@ def _outcome(
 
 # Rendered without its key (a string: LinkSources is only imported for type checking, keeping
 # Jinja2 and Markdown out of builds that render nothing).
-Entry: TypeAlias = "tuple[str, tuple[str, ...], frozenset[str], str, LinkSources, str]"
+Entry: TypeAlias = "tuple[str, tuple[str, ...], frozenset[str], bytes, LinkSources, bytes]"
 
 
 def render_part(
@@ -260,8 +260,8 @@ class SearchText:
     def __init__(self) -> None:
         self.last: tuple[int, str, str, list[dict[str, str]]] | None = None
 
-    def entry(self, index: int, rid: str, url: str, title: str, main: str) -> tuple[str, str]:
-        """The page's search entry and its chat chunks, serialised."""
+    def entry(self, index: int, rid: str, url: str, title: str, main: str) -> tuple[bytes, bytes]:
+        """The page's search entry and its chat chunks, serialised in UTF-8 (joined as bytes)."""
         from sitegen.chunks import page_chunks_json, search_entry, search_text
 
         same = _REGION_HREF.sub(lambda m: m.group(1) if m.group(2) == rid else m.group(0), main)
@@ -271,21 +271,21 @@ class SearchText:
             text, sections = search_text(main)
             self.last = (index, same, text, sections)
         entry = search_entry(url, title, main, (text, sections))
-        return json.dumps(entry, ensure_ascii=False), page_chunks_json(entry)
+        return json.dumps(entry, ensure_ascii=False).encode("utf-8"), page_chunks_json(entry)
 
 
 # An <a> tag's href up to its region prefix: group 1 the tag so far, group 2 the region id.
 _REGION_HREF = re.compile(r'(<a\s[^>]*?href="/)([^/"]+)/')
 
 
-def entry_maker(renderer: Renderer, pages: list[Page]) -> Callable[[str, str], str]:
+def entry_maker(renderer: Renderer, pages: list[Page]) -> Callable[[str, str], bytes]:
     """(output file, its HTML) -> the page's search entry, as rendering made it (for a reused page
     whose entry the cache lost: see ``searchentries.SearchEntries``)."""
     from sitegen.links import region_url
 
     by_rel: dict[str, tuple[Page, str]] = {}
 
-    def make(rel: str, html: str) -> str:
+    def make(rel: str, html: str) -> bytes:
         if not by_rel:
             by_rel.update({f"{rid}{p.path}index.html": (p, rid) for p in pages for rid in p.regions})
         page, rid = by_rel[rel]

@@ -64,15 +64,15 @@ class SearchEntries:
     file when the cache lost it (a deleted or damaged shard)."""
 
     def __init__(
-        self, rendered: Mapping[str, Rendered], cache: BuildCache, remake: Callable[[str], str]
+        self, rendered: Mapping[str, Rendered], cache: BuildCache, remake: Callable[[str], bytes]
     ) -> None:
         self.rendered = rendered
         self.cache = cache
         self.remake = remake  # output file -> its entry, from the page's output as written
-        self.loaded: dict[str, str] = {}
+        self.loaded: dict[str, bytes] = {}
         self.shards: set[int] = set()
 
-    def get(self, rel: str) -> str:
+    def get(self, rel: str) -> bytes:
         entry = self.rendered[rel].search
         if entry:
             return entry
@@ -92,10 +92,10 @@ class SearchEntries:
         self.cache.save_map(SECTION, mapping, dirty, shard=shard_of)
 
 
-def remake_from(out: Path, make: Callable[[str, str], str]) -> Callable[[str], str]:
+def remake_from(out: Path, make: Callable[[str, str], bytes]) -> Callable[[str], bytes]:
     """``remake`` for ``SearchEntries``: the page's output file read from ``out``, given to ``make``."""
 
-    def remake(rel: str) -> str:
+    def remake(rel: str) -> bytes:
         return make(rel, (out / rel).read_text(encoding="utf-8"))
 
     return remake

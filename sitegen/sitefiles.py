@@ -57,7 +57,7 @@ def site_files(
 
     output = Output()
     counts: dict[str, int] = {}
-    search: dict[str, list[tuple[str, str, str]]] = {rid: [] for rid in region_ids}
+    search: dict[str, list[tuple[str, bytes, bytes]]] = {rid: [] for rid in region_ids}
     services_by_region: dict[str, list[dict[str, Any]]] = {}
     urls: dict[str, dict[str, str]] = {}
     for rid in region_ids:
@@ -68,7 +68,7 @@ def site_files(
             if entry is not None:
                 url = region_url(rid, page.path)
                 # A kept shard's entries are not needed: not read from the cache.
-                text = "" if kept and f"_edge/search/{search_shard(rid, url)}" in kept else searches.get(rel)
+                text = b"" if kept and f"_edge/search/{search_shard(rid, url)}" in kept else searches.get(rel)
                 search[rid].append((url, text, entry.chunks))
         if kept and f"{rid}/sitemap.xml" in kept:
             output.kept[f"{rid}/sitemap.xml"] = kept[f"{rid}/sitemap.xml"]
@@ -87,8 +87,8 @@ def site_files(
     output.add("robots.txt", robots(config, production))
     write_edge_data(output, config, production, services_by_region, urls, search, kept)
     pages_by_region = {rid: {p.path for p in pages if rid in p.regions} for rid in region_ids}
-    for name, text in routing.files(config, pages_by_region, asset_urls, static).items():
-        output.add(name, text)
+    for name, rules in routing.files(config, pages_by_region, asset_urls, static).items():
+        output.add(name, rules)
     return output, counts
 
 
