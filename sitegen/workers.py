@@ -66,8 +66,18 @@ def run(fn: Callable[[C, list[T]], R], parts: list[list[T]], jobs: int, context:
         _task = None
 
 
+def in_worker() -> bool:
+    """This process is a worker forked by :func:`run` (what it loads dies with it)."""
+    return _in_worker
+
+
+_in_worker = False
+
+
 def _call(part: Any) -> Any:
     """Runs in a worker: the task the parent set before forking."""
+    global _in_worker
+    _in_worker = True
     assert _task is not None
     fn, context = _task
     return fn(context, part)
