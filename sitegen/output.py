@@ -223,6 +223,9 @@ class Staging:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
         self.written = 0
+        # Files no build made, carried over from the old folder by commit(): after the swap, the
+        # only files in the output that this build did not make (so nothing need list it again).
+        self.carried: list[str] = []
 
     def put(self, rel: str, data: bytes) -> None:
         put(self.folder, rel, data)
@@ -254,6 +257,7 @@ class Staging:
             for rel in foreign_files(self.out, self.previous.union(names), MANIFEST):
                 if not self.keep(rel):
                     raise SitegenError(f"could not carry {rel} (not made by sitegen) over", str(self.out))
+                self.carried.append(rel)
         (self.folder / MANIFEST).write_text("\n".join(names) + "\n", encoding="utf-8")
         os.chmod(self.folder, 0o755)
         _swap(self.folder, self.out)

@@ -90,6 +90,7 @@ def write_output(
         previous = last.state.outputs if last.state is not None else {}
         kept = {rel: previous[rel] for rel in names if rel not in changed and rel in previous}
     result.files = OutputFiles(out, names)
-    found = last.foreign(names) if staging is None else None  # listed before the update, in a child
+    # Listed before the update, in a child; or carried over into the swapped-in folder.
+    found = last.foreign(names) if staging is None else staging.carried
     result.kept = foreign_files(out, names, MANIFEST) if found is None else sorted(found)
     return names, digests, kept
