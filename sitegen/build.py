@@ -157,10 +157,13 @@ def _build(options: BuildOptions) -> BuildResult:
     try:
         paths = input_paths(site.root, site.theme, site.config)
         jobs = worker_count(options)
-        foreign = last.unchanged(paths, parallel=jobs > 1)
+        last.scan(parallel=jobs > 1)
+        # Every input stat-ed (and hashed when its stamp changed) once, for both questions: did
+        # anything change, and what.
+        inputs = Inputs.track(paths, last.files, site.root, problems)
+        foreign = last.unchanged(inputs)
         if foreign is not None:
             return nothing_to_do(last, foreign, result, problems, options.strict, started)
-        inputs = Inputs.track(paths, last.files, site.root, problems)
 
         sources = read_sources(
             site.config,
