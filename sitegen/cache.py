@@ -32,9 +32,9 @@ _MAGIC = b"sitegen-cache\n"
 # Anything that changes what a section means: a new sitegen or Python version starts afresh.
 # The last part is the layout of what is pickled (2: Parsed carries region blocks, not container tokens;
 # 3: Parsed and Page carry the images they use; 4: search entries in their own section;
-# 5: search entries and chat chunks kept as UTF-8 bytes);
+# 5: search entries and chat chunks kept as UTF-8 bytes; 6: a page's source a str);
 # parsed pages are reused across code changes, so a changed layout must bump it.
-_STAMP = f"{__version__}|{sys.version_info[:2]}|5".encode()
+_STAMP = f"{__version__}|{sys.version_info[:2]}|6".encode()
 # A file whose mtime is this close to the moment its state was recorded may have
 # changed again within the file system's timestamp granularity: it is re-hashed.
 RACY_NS = 2_000_000_000

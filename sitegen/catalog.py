@@ -201,7 +201,7 @@ def _service_page(
     }
     page = Page(
         file=fields.file,
-        source=source,
+        source=source.as_posix(),
         path=f"/services/{sid}/",
         meta=meta,
         body=body if isinstance(body, str) else "",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html as htmllib
 import os
+import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -169,12 +170,12 @@ def is_image(name: str) -> bool:
     return any(suffix in lowered for suffix in SUFFIXES) and PurePosixPath(name).suffix.lower() in SUFFIXES
 
 
-def image_key(source: PurePosixPath, target: str) -> str | None:
+def image_key(source: str, target: str) -> str | None:
     """The key of an image a page at ``source`` (relative to content/) refers to, or None outside content/.
 
     Relative to the page's folder; a leading ``/`` means the content folder itself.
     """
-    base = PurePosixPath() if target.startswith("/") else source.parent
+    base = PurePosixPath() if target.startswith("/") else PurePosixPath(source).parent
     parts: list[str] = []
     for part in (*base.parts, *PurePosixPath(target.lstrip("/")).parts):
         if part == "..":
@@ -188,7 +189,7 @@ def image_key(source: PurePosixPath, target: str) -> str | None:
 
 def default_key(config: SiteConfig) -> list[str]:
     """The key of ``images.default`` (the site's Open Graph image), as a list of none or one."""
-    key = image_key(PurePosixPath(), config.images.default) if config.images.default else None
+    key = image_key("", config.images.default) if config.images.default else None
     return [key] if key else []
 
 
@@ -207,16 +208,16 @@ def used_by(images: ImageSet, pages: Iterable[Page], drafts: Iterable[Draft], co
         else:
             used.update(page.images)
     if dynamic:
-        hidden = tuple(_folder(d.source) for d in drafts if d.source.name == "index.md")
+        hidden = tuple(_folder(d.source) for d in drafts if posixpath.basename(d.source) == "index.md")
         for key, found in images.found.items():
             if isinstance(found, Picture) and key.startswith(tuple(dynamic)) and not key.startswith(hidden):
                 used.add(key)
     return used
 
 
-def _folder(source: PurePosixPath) -> str:
-    parent = source.parent.as_posix()
-    return "content/" if parent == "." else f"content/{parent}/"
+def _folder(source: str) -> str:
+    parent = posixpath.dirname(source)
+    return f"content/{parent}/" if parent else "content/"
 
 
 def check_default(config: SiteConfig, images: ImageSet, problems: Problems) -> None:

@@ -57,7 +57,7 @@ class Index:
             if src.startswith("/"):  # from the repository root, or from content/
                 joined = posixpath.normpath(src).lstrip("/").removeprefix("content/")
             else:
-                joined = posixpath.normpath(posixpath.join(str(base.source.parent), src))
+                joined = posixpath.normpath(posixpath.join(posixpath.dirname(base.source), src))
             return self.by_source.get(joined), joined
         # Dot segments are resolved as a browser does, in absolute links too: "/blog/../about/".
         path = posixpath.normpath(posixpath.join(base.path, target))

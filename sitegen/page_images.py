@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html as htmllib
 from collections.abc import Callable
-from pathlib import PurePosixPath
 from typing import Any
 
 import jinja2
@@ -100,7 +99,7 @@ class PageImages:
         """The page's Open Graph image (its own, else the site's default), with an absolute URL."""
         picture = meta.get("image")
         if not isinstance(picture, Picture) and self.config.images.default:
-            found = self.images.picture(image_key(PurePosixPath(), self.config.images.default) or "")
+            found = self.images.picture(image_key("", self.config.images.default) or "")
             picture = found if isinstance(found, Picture) else None
         if not isinstance(picture, Picture):
             return None

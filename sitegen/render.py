@@ -207,7 +207,7 @@ class Renderer(TemplateContext):
     def render_404(self, region: Region, problems: Problems) -> str | None:
         page = Page(
             file="404",
-            source=Path("404.md"),  # type: ignore[arg-type]
+            source="404.md",
             path="/404.html",
             meta={"title": "Page not found", "description": "", "noindex": True},
             body="",

@@ -125,7 +125,7 @@ def _refuse_taken_url(config: SiteConfig, content: Path, source: PurePosixPath, 
     from sitegen.errors import Problems
     from sitegen.pages import read_pages
 
-    url = url_for_source(source, {})
+    url = url_for_source(source.as_posix(), {})
     ignored = Problems()  # a source that does not read now is the build's to report
     pages = read_pages(config, content, ignored, drafts=True)
     pages += [s.page for s in read_catalog(config, content, ignored) if s.page is not None]

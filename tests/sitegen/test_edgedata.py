@@ -152,6 +152,8 @@ def test_chunks_file_from_serialised_pages_is_the_same_json() -> None:
     services = service_chunks(
         [{"id": "web", "url": "/pk/services/web/", "name": "Web", "price_text": "from Rs 1", "summary": "S"}]
     )
-    assert chunks_json([page_chunks_json(p) for p in pages], services) == chunks_file(pages, services).encode()
+    assert (
+        chunks_json([page_chunks_json(p) for p in pages], services) == chunks_file(pages, services).encode()
+    )
     assert chunks_json([], []) == chunks_file([], []).encode() == b"[]\n"
     assert json.loads(chunks_json([page_chunks_json(p) for p in pages], []))[0]["url"] == "/pk/a/"

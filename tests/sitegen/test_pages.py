@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +25,7 @@ from tests.support.sitefactory import write_site
     ],
 )
 def test_url_of_a_source(source: str, meta: dict[str, str], url: str) -> None:
-    assert url_for_source(PurePosixPath(source), meta) == url
+    assert url_for_source(source, meta) == url
 
 
 def test_front_matter_lines_and_body_start() -> None:
