@@ -170,6 +170,14 @@ def is_image(name: str) -> bool:
     return any(suffix in lowered for suffix in SUFFIXES) and PurePosixPath(name).suffix.lower() in SUFFIXES
 
 
+def _suffix(key: str) -> str:
+    """``PurePosixPath(key).suffix`` without making a path (done for every content file of every
+    build: 15 ms at 4000 sources)."""
+    name = key.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def image_key(source: str, target: str) -> str | None:
     """The key of an image a page at ``source`` (relative to content/) refers to, or None outside content/.
 
@@ -257,7 +265,7 @@ def collect(
         if not path.startswith(content):
             continue
         key = "content/" + path[len(content) :].replace(os.sep, "/")
-        suffix = PurePosixPath(key).suffix.lower()
+        suffix = _suffix(key).lower()
         if is_image(path):
             sources[key] = path
         elif suffix not in PAGE_SUFFIXES:

@@ -431,3 +431,24 @@ def test_a_page_with_statements_shows_its_folders_pictures_but_not_a_drafts(tmp_
     assert (root / "dist" / str(shown[0]["src"]).lstrip("/")).is_file()
     assert {n.split(".")[0] for n in published_images(root)} == {"hero", "shelf", "logo"}
     assert not list((root / "dist").rglob("notes*"))
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "content/a.md",
+        "content/a.b.PNG",
+        "content/.hidden",
+        "content/x.",
+        "content/d.e/f",
+        "content/a..b",
+        "c/..",
+        "n",
+    ],
+)
+def test_suffix_is_pathlibs(key: str) -> None:
+    from pathlib import PurePosixPath
+
+    from sitegen.images import _suffix
+
+    assert _suffix(key) == PurePosixPath(key).suffix
