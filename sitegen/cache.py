@@ -32,9 +32,10 @@ _MAGIC = b"sitegen-cache\n"
 # Anything that changes what a section means: a new sitegen or Python version starts afresh.
 # The last part is the layout of what is pickled (2: Parsed carries region blocks, not container tokens;
 # 3: Parsed and Page carry the images they use; 4: search entries in their own section;
-# 5: search entries and chat chunks kept as UTF-8 bytes; 6: a page's source a str);
+# 5: search entries and chat chunks kept as UTF-8 bytes; 6: a page's source a str; 7: CRC-32
+# checks);
 # parsed pages are reused across code changes, so a changed layout must bump it.
-_STAMP = f"{__version__}|{sys.version_info[:2]}|6".encode()
+_STAMP = f"{__version__}|{sys.version_info[:2]}|7".encode()
 # A file whose mtime is this close to the moment its state was recorded may have
 # changed again within the file system's timestamp granularity: it is re-hashed.
 RACY_NS = 2_000_000_000
@@ -43,6 +44,16 @@ SHARDS = 16
 
 def _shard(key: str) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
+
+
+def _check(payload: bytes) -> bytes:
+    """A section's check against damage (a truncated or changed file), 32 hex digits in the header.
+
+    CRC-32, not a cryptographic hash: it guards against accidents, not an attacker (who could
+    write the cache could write the output), and it is five times faster than BLAKE2b (3 against
+    16 ms for the 15 MB a one-page edit of a 4000-source site reads, and more again on saving).
+    """
+    return b"%032x" % zlib.crc32(payload)
 
 
 def digest(*parts: str | bytes) -> str:
@@ -78,7 +89,7 @@ class BuildCache:
             self.problems.append(f"{name}: written by another version")
             return None
         payload = data[stamp_end + 1 :]
-        if hashlib.blake2b(payload, digest_size=16).hexdigest().encode() != data[len(_MAGIC) : head]:
+        if _check(payload) != data[len(_MAGIC) : head]:
             self.problems.append(f"{name}: checksum mismatch")
             return None
         try:
@@ -91,7 +102,7 @@ class BuildCache:
         if not self.enabled:
             return
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        check = hashlib.blake2b(payload, digest_size=16).hexdigest().encode()
+        check = _check(payload)
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
         try:
