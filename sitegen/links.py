@@ -200,7 +200,7 @@ def extract(html: str) -> tuple[tuple[str, ...], frozenset[str]]:
     cache, so a page that was not re-rendered is still checked against the rest.
     Strings are interned: most hrefs (menus, assets) repeat on every page.
     """
-    if any(sep in html for sep in _UNUSUAL_SEPARATORS):
+    if _unusual_separators(html):
         found, ids = _HREF.findall(html), _ID.findall(html)
     else:
         # The common case, several times faster: a literal prefix lets the regex engine skip ahead.
@@ -212,6 +212,18 @@ def extract(html: str) -> tuple[tuple[str, ...], frozenset[str]]:
         internal = h and not h.startswith(_EXTERNAL) and not h.startswith("/_vercel/")
         _KEPT[h] = sys.intern(h) if internal else ""
     return tuple(filter(None, map(_KEPT.__getitem__, found))), frozenset(ids)
+
+
+def _unusual_separators(html: str) -> bool:
+    """Whether an href, src or id attribute follows a tab, newline, carriage return or form feed.
+
+    The same answer as looking for each of the twelve combinations, which scanned every page
+    twelve times (59 of extract's 85 µs per page): tabs, carriage returns and form feeds are rare
+    in output, so one scan each rules them out, and only the newline's three remain.
+    """
+    if "\t" in html or "\r" in html or "\f" in html:
+        return any(sep in html for sep in _UNUSUAL_SEPARATORS)
+    return "\nhref=" in html or "\nsrc=" in html or "\nid=" in html
 
 
 # href -> itself interned when the output check follows it, '' when not. Most hrefs (menus,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from sitegen.devserver.incremental import Outcome, Previous, rebuild_pages
 from sitegen.links import OutputProblem, check_links, check_output
 from tests.support.sitefactory import build_site, write_site
@@ -95,3 +98,18 @@ def test_serve_checks_an_edited_pages_anchors_on_pages_it_did_not_rerender(tmp_p
         "content/index.md:4: link to 'about.md#people': that page has no heading or element with id "
         "'people'; check the anchor"
     ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["<a", " ", "\t", "\n", "\r", "\f", "href=", "src=", "id=", '"/x/"', "x", ">", "\u00a0"]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_the_quick_separator_check_answers_as_looking_for_every_combination(html: str) -> None:
+    from sitegen.links import _UNUSUAL_SEPARATORS, _unusual_separators
+
+    assert _unusual_separators(html) == any(sep in html for sep in _UNUSUAL_SEPARATORS)
