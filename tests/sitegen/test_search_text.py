@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,3 +62,51 @@ def test_cases_where_a_tag_of_text_crosses_a_heading_take_the_whole_text() -> No
     )
     assert text == "Intro words here. Our team Five people & a dog."
     assert [s["anchor"] for s in sections] == [""]  # the short section folded into the first
+
+
+_INLINE_REFERENCE = re.compile(
+    r"</?(?:a|abbr|b|code|em|i|kbd|mark|q|s|small|span|strong|sub|sup|time|u)\b[^>]*>", re.I
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "<",
+                ">",
+                "/",
+                " ",
+                "a",
+                "A",
+                "abbr",
+                "b",
+                "Strong",
+                "SPAN",
+                "sub",
+                "sup",
+                "small",
+                "s",
+                "x",
+                "time",
+                "KBD",
+                "mark",
+                "q",
+                "u",
+                "i",
+                "em",
+                "code",
+                "\u00fc",
+                "1",
+                "-",
+                '"',
+            ]
+        ),
+        max_size=20,
+    ).map("".join)
+)
+def test_inline_tags_are_found_as_the_case_insensitive_pattern_found_them(html: str) -> None:
+    from sitegen.render import _INLINE_TAGS
+
+    assert _INLINE_TAGS.sub("", html) == _INLINE_REFERENCE.sub("", html)
