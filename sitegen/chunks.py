@@ -12,6 +12,8 @@ from __future__ import annotations
 import html as htmllib
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sitegen.render import strip_tags
@@ -54,6 +56,43 @@ def search_text(main_html: str) -> tuple[str, list[dict[str, str]]]:
 def chunks_file(pages: list[dict[str, Any]], services: list[dict[str, Any]]) -> str:
     """``_edge/chat/<region>.chunks.json``: the region's page sections, then its service chunks."""
     return json.dumps(page_chunks(pages) + services, ensure_ascii=False) + "\n"
+
+
+# What json.dumps(..., ensure_ascii=False) writes for a str: the quoted, escaped string.
+_quote: Callable[[str], str] = json.encoder.encode_basestring
+
+
+@dataclass(frozen=True)
+class QuotedText:
+    """A page's search text and sections with every string already written as JSON.
+
+    Made once per source and used for each of its regions, whose entries and chunks differ only
+    in their URL and title: quoting the text was most of serialising them.
+    """
+
+    text: str  # the whole text, quoted
+    sections: list[tuple[str, str, str]]  # (heading quoted, anchor as is, text quoted)
+
+    @classmethod
+    def of(cls, text: str, sections: list[dict[str, str]]) -> QuotedText:
+        return cls(_quote(text), [(_quote(s["heading"]), s["anchor"], _quote(s["text"])) for s in sections])
+
+
+def entry_and_chunks_json(url: str, title: str, quoted: QuotedText) -> tuple[bytes, bytes]:
+    """``json.dumps`` of ``search_entry(url, title, ...)`` and ``page_chunks_json`` of it, in UTF-8,
+    written from the quoted text (the same bytes: keys in the same order, the same separators)."""
+    q_url, q_title = _quote(url), _quote(title)
+    sections = ", ".join(
+        f'{{"heading": {heading}, "anchor": {_quote(anchor)}, "text": {text}}}'
+        for heading, anchor, text in quoted.sections
+    )
+    entry = f'{{"url": {q_url}, "title": {q_title}, "text": {quoted.text}, "sections": [{sections}]}}'
+    chunks = ", ".join(
+        f'{{"kind": "page", "url": {_quote(f"{url}#{anchor}") if anchor else q_url}, "title": {q_title}, '
+        f'"heading": {heading}, "text": {text}}}'
+        for heading, anchor, text in quoted.sections or [(_quote(""), "", quoted.text)]
+    )
+    return entry.encode("utf-8"), chunks.encode("utf-8")
 
 
 def page_chunks_json(entry: dict[str, Any]) -> bytes:

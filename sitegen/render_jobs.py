@@ -11,7 +11,6 @@ is enough to check links to and from it and to index it for search.
 from __future__ import annotations
 
 import contextlib
-import json
 import pickle
 import re
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from sitegen.sources import PageRecord, Sources
 
 if TYPE_CHECKING:
     from sitegen.build import BuildOptions, Site
+    from sitegen.chunks import QuotedText
     from sitegen.deps import TemplateDeps
     from sitegen.images import ImageSet
     from sitegen.page_content import LinkSources
@@ -269,20 +269,19 @@ class SearchText:
     """
 
     def __init__(self) -> None:
-        self.last: tuple[int, str, str, list[dict[str, str]]] | None = None
+        self.last: tuple[int, str, QuotedText] | None = None
 
     def entry(self, index: int, rid: str, url: str, title: str, main: str) -> tuple[bytes, bytes]:
         """The page's search entry and its chat chunks, serialised in UTF-8 (joined as bytes)."""
-        from sitegen.chunks import page_chunks_json, search_entry, search_text
+        from sitegen.chunks import QuotedText, entry_and_chunks_json, search_text
 
         same = _REGION_HREF.sub(lambda m: m.group(1) if m.group(2) == rid else m.group(0), main)
         if self.last is not None and self.last[0] == index and self.last[1] == same:
-            text, sections = self.last[2], self.last[3]
+            quoted = self.last[2]
         else:
-            text, sections = search_text(main)
-            self.last = (index, same, text, sections)
-        entry = search_entry(url, title, main, (text, sections))
-        return json.dumps(entry, ensure_ascii=False).encode("utf-8"), page_chunks_json(entry)
+            quoted = QuotedText.of(*search_text(main))
+            self.last = (index, same, quoted)
+        return entry_and_chunks_json(url, title, quoted)
 
 
 # An <a> tag's href up to its region prefix: group 1 the tag so far, group 2 the region id.

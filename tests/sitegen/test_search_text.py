@@ -110,3 +110,31 @@ def test_inline_tags_are_found_as_the_case_insensitive_pattern_found_them(html: 
     from sitegen.render import _INLINE_TAGS
 
     assert _INLINE_TAGS.sub("", html) == _INLINE_REFERENCE.sub("", html)
+
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    url=_TEXT,
+    title=_TEXT,
+    text=_TEXT,
+    # In the order chunks._cut makes a section's keys.
+    sections=st.lists(
+        st.tuples(_TEXT, _TEXT, _TEXT).map(lambda t: {"heading": t[0], "anchor": t[1], "text": t[2]}),
+        max_size=4,
+    ),
+)
+def test_entries_and_chunks_written_from_quoted_text_are_json_dumps_bytes(
+    url: str, title: str, text: str, sections: list[dict[str, str]]
+) -> None:
+    import json
+
+    from sitegen.chunks import QuotedText, entry_and_chunks_json, page_chunks_json, search_entry
+
+    entry = search_entry(url, title, "", (text, sections))
+    assert entry_and_chunks_json(url, title, QuotedText.of(text, sections)) == (
+        json.dumps(entry, ensure_ascii=False).encode("utf-8"),
+        page_chunks_json(entry),
+    )
