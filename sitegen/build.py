@@ -181,6 +181,9 @@ def _build(options: BuildOptions) -> BuildResult:
         from sitegen.render_jobs import prepare
 
         job = prepare(site, sources, inputs, key, last, cache, options, problems)
+        # The bytes read while hashing the inputs have been parsed or published by now: let go of
+        # them before the render workers fork (6 MB at 4000 sources, 30 MB at 20 000).
+        inputs.data.clear()
         result.reused, result.rendered = len(job.plan.reused), len(job.plan.tasks)
         result.images, result.images_encoded = len(job.images.found), job.images.encoded
         staging = open_staging(site.out, options.write, len(job.plan.tasks), last)
