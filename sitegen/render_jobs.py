@@ -176,7 +176,11 @@ def render(
     by_page = sorted(the_plan.tasks, key=lambda task: task[0])  # stable: regions keep their order
     done: dict[str, tuple[bytes | None, Entry]] = {}
     found_in: dict[str, Problems] = {rid: Problems() for _, rid in the_plan.tasks}
-    for part, found in workers.run(render_part, workers.chunks(by_page, jobs), jobs, context):
+    # Parts of ~250 pages (16 per worker, not 4): a worker holds a part's results until it sends
+    # them, which at ~1000 pages was the peak of a cold build's memory (PSS 166 -> 150 MiB at
+    # 4000 sources, with no measurable cost in time).
+    parts = workers.chunks(by_page, jobs, per_job=16)
+    for part, found in workers.run(render_part, parts, jobs, context):
         counts: dict[str, int] = {}
         for rel, rid, data, entry in part:
             done[rel] = (data, entry)
