@@ -273,15 +273,14 @@ def render_and_check(
         searches,
         static=job.static_files,
         kept=kept,
+        stage=staging.stager(last) if staging is not None else None,
     )
-    check_static(
-        job.static_files, [*output.files, *output.kept, *outcome.rendered, *job.asset_files], problems
-    )
+    check_static(job.static_files, [*output.names(), *outcome.rendered, *job.asset_files], problems)
     # Links are checked once every page rendered; a failed page would only add noise.
     problems.check(options.strict, errors_only=True)
     output.files.update(job.static_files)  # links may lead to them; the set of names includes them
     html_files = {rel: digest(data) for rel, data in output.files.items() if rel.endswith(".html")}
-    names = {*output.files, *output.kept, *job.asset_files, *outcome.rendered}
+    names = {*output.names(), *job.asset_files, *outcome.rendered}
     known = known_good(
         outcome.rendered, outcome.fresh, job.plan.previous_ids, names, job.last_outputs, html_files
     )

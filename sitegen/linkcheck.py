@@ -93,7 +93,7 @@ def check_build(
         for p in pages
         if rid in p.regions
     ]
-    present = {*ids, *asset_files, *output.files, *output.kept, *elsewhere}
+    present = {*ids, *asset_files, *output.names(), *elsewhere}
 
     def sources(rel: str) -> LinkSources | None:
         entry = rendered.get(rel)

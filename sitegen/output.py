@@ -13,7 +13,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError
 
 if TYPE_CHECKING:
+    from sitegen.changes import LastBuild
     from sitegen.pages import Page
 
 MANIFEST = ".sitegen-manifest"
@@ -42,9 +43,24 @@ class Output:
     # Files the last build wrote that this one would write the same: left in the output folder
     # as they are (file -> digest); only an in-place update has them (see searchentries.kept_shards).
     kept: dict[str, str] = field(default_factory=dict)
+    # Files already in the staging folder (file -> digest), put there as they were made; see
+    # ``stage``. Only a build that swaps in a new folder has them.
+    staged: dict[str, str] = field(default_factory=dict)
+    # Where a file other than a page goes as soon as it is made (it returns the file's digest):
+    # the edge data of a large site is hundreds of megabytes (search shards, chat chunks,
+    # sitemaps), which held in memory until the write were a cold build's peak.
+    stage: Callable[[str, bytes], str] | None = field(default=None, repr=False, compare=False)
 
     def add(self, path: str, data: str | bytes) -> None:
-        self.files[path] = data.encode("utf-8") if isinstance(data, str) else data
+        data = data.encode("utf-8") if isinstance(data, str) else data
+        if self.stage is not None and not path.endswith(".html"):  # pages' links are checked from memory
+            self.staged[path] = self.stage(path, data)
+        else:
+            self.files[path] = data
+
+    def names(self) -> list[str]:
+        """Every file this output has, wherever it is."""
+        return [*self.files, *self.kept, *self.staged]
 
 
 def collect_assets(static_dirs: Iterable[Path]) -> tuple[dict[str, str], dict[str, bytes]]:
@@ -246,6 +262,19 @@ class Staging:
             except OSError:
                 return False
         return True
+
+    def stager(self, last: LastBuild) -> Callable[[str, bytes], str]:
+        """``Output.stage`` for this folder: a file the last build left intact with these bytes
+        is linked from the old output (as ``write.write_output`` does), any other written."""
+        from sitegen.cache import digest
+
+        def stage(rel: str, data: bytes) -> str:
+            found = digest(data)
+            if not (last.intact(rel, found) and self.keep(rel)):
+                self.put(rel, data)
+            return found
+
+        return stage
 
     def commit(self, files: Iterable[str]) -> int:
         """Write the manifest and swap the folder in; returns how many old files are gone.

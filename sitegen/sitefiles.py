@@ -7,7 +7,7 @@ search shard or sitemap file as it is when its bytes could not have changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sitegen.config import SiteConfig
@@ -45,17 +45,19 @@ def site_files(
     searches: SearchEntries,
     static: Iterable[str] = (),
     kept: dict[str, str] | None = None,
+    stage: Callable[[str, bytes], str] | None = None,
 ) -> tuple[Output, dict[str, int]]:
     """Every non-page output file, and how many pages each region has (``static``: the
     static/ files published at the root, which the geo routing leaves alone; ``kept``: search
     shard files and sitemaps left as the last build wrote them, see ``searchentries.kept_shards``
-    and ``kept_sitemaps``)."""
+    and ``kept_sitemaps``; ``stage``: where files other than pages go as they are made, see
+    ``Output.stage``)."""
     from sitegen import routing
     from sitegen.edgedata import search_shard, write_edge_data
     from sitegen.links import region_url
     from sitegen.output import Output, robots, sitemap, sitemap_index
 
-    output = Output()
+    output = Output(stage=stage)
     counts: dict[str, int] = {}
     search: dict[str, list[tuple[str, bytes, bytes]]] = {rid: [] for rid in region_ids}
     services_by_region: dict[str, list[dict[str, Any]]] = {}

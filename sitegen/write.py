@@ -51,10 +51,11 @@ def write_output(
     """
     from sitegen.output import OutputFiles, update
 
-    names = [*output.files, *output.kept, *outcome.rendered]
+    names = [*output.names(), *outcome.rendered]
     kept: dict[str, Stamp] = {}
     digests = {rel: entry.digest for rel, entry in outcome.rendered.items()}
     digests.update(output.kept)  # left in the folder as they are, found intact
+    digests.update(output.staged)  # in the staging folder already
     for rel, data in output.files.items():
         digests[rel] = digest(data)
     if staging is not None:

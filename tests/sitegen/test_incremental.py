@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pytest
 
 from sitegen.build import BuildOptions, BuildResult, build
 from sitegen.cache import DIRNAME, BuildCache
+from sitegen.changes import LastBuild
 from sitegen.edgedata import SEARCH_SHARDS, read_search, search_shard
 from sitegen.errors import BuildFailed
 from sitegen.links import region_url
+from sitegen.output import Staging
 from sitegen.searchentries import SECTION, shard_of
 from tests.support.sitefactory import tree, write_site
 
@@ -455,3 +457,35 @@ def test_a_sitemap_changed_behind_the_builds_back_is_written_again(site: Path, t
     (site / "dist" / "pk" / "sitemap.xml").write_text("<urlset/>\n", encoding="utf-8")
     edit(site / "content/about.md", "We are a small team.", "We are a small, careful team.")
     same_as_clean(site, tmp_path)
+
+
+def test_a_swapped_in_build_stages_the_edge_files_as_made_and_links_the_unchanged_ones(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sitegen.write as write_module
+
+    monkeypatch.setattr(write_module, "IN_PLACE", 0)
+    unchanged = site / "dist" / "pk" / "sitemap.xml"  # a body edit cannot change it
+    changed = site / "dist" / "_edge" / "chat" / "pk.chunks.json"
+    before = (unchanged.stat().st_ino, changed.read_bytes())
+    staged: list[str] = []
+    real = Staging.stager
+
+    def spy(self: Staging, last: LastBuild) -> Callable[[str, bytes], str]:
+        stage = real(self, last)
+
+        def record(rel: str, data: bytes) -> str:
+            staged.append(rel)
+            return stage(rel, data)
+
+        return record
+
+    monkeypatch.setattr(Staging, "stager", spy)
+    edit(site / "content/blog/post-a.md", "Some words", "Swapped words")
+    same_as_clean(site, tmp_path)
+    # The edge files and sitemaps went to the new folder as they were made; the pages' HTML did not.
+    assert "_edge/chat/pk.chunks.json" in staged and "pk/sitemap.xml" in staged
+    assert not any(rel.endswith(".html") for rel in staged)
+    # The unchanged sitemap was linked from the old output (same inode), the chunks written anew.
+    assert unchanged.stat().st_ino == before[0]
+    assert changed.read_bytes() != before[1]
