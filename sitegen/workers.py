@@ -92,8 +92,16 @@ def aside(fn: Callable[[], R], parallel: bool) -> Aside[R]:
     """
     if not parallel or not can_fork():
         return Aside(fn, None, None)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:  # out of file descriptors: the work is done here when asked for
+        return Aside(fn, None, None)
+    try:
+        pid = os.fork()
+    except OSError:  # out of processes or memory: the same
+        os.close(read_end)
+        os.close(write_end)
+        return Aside(fn, None, None)
     if pid == 0:  # the child: answer, then leave without running the parent's exit handlers
         status = 1
         try:

@@ -107,6 +107,12 @@ def fails_in_the_child():
     return "done here"
 assert workers.aside(fails_in_the_child, parallel=True).result() == "done here"
 
+def no_fork():
+    raise OSError(11, "Resource temporarily unavailable")
+real_fork, os.fork = os.fork, no_fork
+assert workers.aside(os.getpid, parallel=True).result() == parent  # no child: done here
+os.fork = real_fork
+
 import time
 slow = workers.aside(lambda: time.sleep(30), parallel=True)
 started = time.monotonic()
