@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -92,16 +93,19 @@ class LastBuild:
             return False
         return (st.st_size, st.st_mtime_ns, st.st_ino) == known[:3]
 
-    def foreign(self, names: list[str]) -> list[str] | None:
+    def foreign(self, names: list[str], made_before: Collection[str] = ()) -> list[str] | None:
         """The files an in-place update leaves in the output folder that no build made (``names``:
-        this build's outputs), from the scan made before the update; None when there was none.
+        this build's outputs; ``made_before``: the output's manifest before the update), from the
+        scan made before the update; None when there was none.
 
-        The update writes only ``names`` and removes only files the last build made, so the
-        files no build made afterwards are those found before that this build did not make.
+        The update writes only ``names`` and removes only files the manifest lists, so the files
+        no build made afterwards are those found before that neither lists. (The scan left out
+        the files the last cached build made; the manifest can list more, when a build without
+        the cache wrote the folder since.)
         """
         if self._foreign is None:
             return None
-        made = set(names)
+        made = {*names, *made_before}
         return [rel for rel in self._foreign.result() if rel not in made]
 
     def scan(self, parallel: bool) -> None:

@@ -299,7 +299,9 @@ class Staging:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def update(out: Path, changed: Mapping[str, bytes], files: Iterable[str]) -> int:
+def update(
+    out: Path, changed: Mapping[str, bytes], files: Iterable[str], previous: set[str] | None = None
+) -> int:
     """Replace ``changed`` files in place (each atomically), delete files no longer produced.
 
     For small rebuilds over a previous output: every page has already rendered
@@ -307,7 +309,8 @@ def update(out: Path, changed: Mapping[str, bytes], files: Iterable[str]) -> int
     Returns how many files were removed.
     """
     out = out.resolve()
-    previous = check_ours(out)
+    if previous is None:
+        previous = check_ours(out)  # ``previous``: the caller read it already
     names = set(files)
     for rel, data in changed.items():
         path = out / rel

@@ -49,7 +49,7 @@ def write_output(
     Returns every output file's name and digest, and the stamps of those left as they were
     (stat-ed once already, by ``last.intact``, so the saved state need not stat them again).
     """
-    from sitegen.output import OutputFiles, update
+    from sitegen.output import OutputFiles, check_ours, update
 
     names = [*output.names(), *outcome.rendered]
     kept: dict[str, Stamp] = {}
@@ -58,6 +58,7 @@ def write_output(
     digests.update(output.staged)  # in the staging folder already
     for rel, data in output.files.items():
         digests[rel] = digest(data)
+    made_before: set[str] = set()  # the manifest an in-place update found
     if staging is not None:
         try:
             for rel in output.kept:
@@ -85,13 +86,14 @@ def write_output(
             for rel, data in files.items()
             if not last.intact(rel, digests[rel])
         }
-        result.removed = update(out, changed, names)
+        made_before = check_ours(out)
+        result.removed = update(out, changed, names, made_before)
         result.written = len(changed)
         # Every other file was found intact (last.intact) by this build: its stamp stands.
         previous = last.state.outputs if last.state is not None else {}
         kept = {rel: previous[rel] for rel in names if rel not in changed and rel in previous}
     result.files = OutputFiles(out, names)
     # Listed before the update, in a child; or carried over into the swapped-in folder.
-    found = last.foreign(names) if staging is None else staging.carried
+    found = last.foreign(names, made_before) if staging is None else staging.carried
     result.kept = foreign_files(out, names, MANIFEST) if found is None else sorted(found)
     return names, digests, kept
