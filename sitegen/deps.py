@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sitegen.cache import digest
 
@@ -131,9 +131,15 @@ def body_reads_catalog(page: Page) -> bool:
 
 def listing_key(pages: list[Page]) -> str:
     """Every page's front matter: what a listing (``section_pages``) may show of other pages."""
-    # Sorted by name (names are unique, so values are never compared): 5 of its 13 ms at 4000
-    # pages went to sorting by each item's str().
-    return digest(*(repr((page.path, page.regions, sorted(page.meta.items()))) for page in pages))
+    # Sorted by the key's str() (never comparing values, nor keys of different types: YAML makes
+    # `1:` and `null:` keys, only warned about), not by each whole item's: 13 -> 8 ms at 4000 pages.
+    return digest(
+        *(repr((page.path, page.regions, sorted(page.meta.items(), key=_key_str))) for page in pages)
+    )
+
+
+def _key_str(item: tuple[Any, Any]) -> str:
+    return str(item[0])
 
 
 def structure_key(pages: list[Page]) -> str:

@@ -9,6 +9,7 @@ which gives the same output.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
@@ -133,10 +134,12 @@ class Aside(Generic[R]):
     def _compute(self) -> R:
         if self._pid is None or self._pipe is None:
             return self._fn()
-        with os.fdopen(self._pipe, "rb") as pipe:
+        pid, fd = self._pid, self._pipe
+        self._pipe = None  # the file object below owns it now: closed once, whatever happens
+        with os.fdopen(fd, "rb") as pipe:
             data = pipe.read()
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = self._pipe = None
+        _, status = os.waitpid(pid, 0)
+        self._pid = None
         if status != 0 or not data:
             return self._fn()  # the child failed (out of memory, killed): the same work here
         import pickle
@@ -145,12 +148,19 @@ class Aside(Generic[R]):
         return value
 
     def cancel(self) -> None:
-        """The result is not wanted (any more): stop the child if it runs, and reap it."""
-        if self._pid is None or self._pipe is None:
-            return
+        """The result is not wanted (any more): stop the child if it runs, and reap it.
+
+        Safe after a result() that was interrupted (Ctrl-C while waiting): the pipe is closed
+        only if this object still owns it, and a child already reaped is left alone.
+        """
         import signal
 
-        os.kill(self._pid, signal.SIGKILL)
-        os.waitpid(self._pid, 0)
-        os.close(self._pipe)
+        pid, fd = self._pid, self._pipe
         self._pid = self._pipe = None
+        if fd is not None:
+            os.close(fd)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)

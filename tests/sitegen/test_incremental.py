@@ -489,3 +489,12 @@ def test_a_swapped_in_build_stages_the_edge_files_as_made_and_links_the_unchange
     # The unchanged sitemap was linked from the old output (same inode), the chunks written anew.
     assert unchanged.stat().st_ino == before[0]
     assert changed.read_bytes() != before[1]
+
+
+def test_front_matter_keys_that_are_no_strings_are_warned_about_not_a_crash(
+    site: Path, tmp_path: Path
+) -> None:
+    # YAML makes `1:` an int key and `null:` a None key; the listing key must not compare them.
+    edit(site / "content/blog/post-a.md", "title: Post A", "title: Post A\nnull: x\n1: one")
+    result = same_as_clean(site, tmp_path)
+    assert sum("unknown front matter key" in str(w) for w in result.warnings) == 2

@@ -113,7 +113,21 @@ real_fork, os.fork = os.fork, no_fork
 assert workers.aside(os.getpid, parallel=True).result() == parent  # no child: done here
 os.fork = real_fork
 
-import time
+import signal, time
+def interrupt(*_):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGALRM, interrupt)
+waited = workers.aside(lambda: time.sleep(30), parallel=True)
+signal.setitimer(signal.ITIMER_REAL, 0.2)
+try:
+    waited.result()
+    raise AssertionError("not interrupted")
+except KeyboardInterrupt:
+    pass
+unrelated = os.pipe()  # may take the number of the pipe the interrupted read closed
+waited.cancel()  # must neither close that fd nor leave the child running
+os.fstat(unrelated[0]); os.fstat(unrelated[1])
+
 slow = workers.aside(lambda: time.sleep(30), parallel=True)
 started = time.monotonic()
 slow.cancel()
