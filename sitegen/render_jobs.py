@@ -51,7 +51,7 @@ class Rendered:
     # cache, which keeps entries in a section of their own (see sitegen.searchentries).
     search: bytes
     link_sources: LinkSources
-    chunks: bytes  # its chunks in _edge/chat/<region>.chunks.json, in UTF-8 (chunks.page_chunks_json)
+    chunks: bytes  # its chunks in _edge/chat/<region>.chunks.json, in UTF-8 (chunks.entry_and_chunks_json)
 
 
 @dataclass
