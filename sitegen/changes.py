@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -93,6 +93,12 @@ class LastBuild:
             return False
         return (st.st_size, st.st_mtime_ns, st.st_ino) == known[:3]
 
+    def left_as_recorded(self, rels: Iterable[str]) -> dict[str, str]:
+        """Of ``rels``, the files the last build wrote into this folder that are still intact, with
+        their digests: what an in-place update may leave as they are when it would make the same."""
+        outputs = self.state.outputs if self.state is not None and self.same_output else {}
+        return {rel: outputs[rel][3] for rel in rels if rel in outputs and self.intact(rel, outputs[rel][3])}
+
     def foreign(self, names: list[str], made_before: Collection[str] = ()) -> list[str] | None:
         """The files an in-place update leaves in the output folder that no build made (``names``:
         this build's outputs; ``made_before``: the output's manifest before the update), from the
@@ -120,8 +126,8 @@ class LastBuild:
             return
         from sitegen import workers
 
-        self._foreign = workers.aside(partial(foreign_files, Path(self.out), state.outputs, MANIFEST), True)
-        self._changed = workers.aside(partial(_changed_outputs, self.out, state.outputs), True)
+        self._foreign = workers.aside(partial(foreign_files, Path(self.out), state.outputs, MANIFEST))
+        self._changed = workers.aside(partial(_changed_outputs, self.out, state.outputs))
 
     def unchanged(self, inputs: Inputs) -> list[str] | None:
         """Every input (as ``inputs`` found them) and output file as the last build left them (the

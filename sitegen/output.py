@@ -270,11 +270,16 @@ class Staging:
 
         def stage(rel: str, data: bytes) -> str:
             found = digest(data)
-            if not (last.intact(rel, found) and self.keep(rel)):
-                self.put(rel, data)
+            self.place(rel, data, found, last)
             return found
 
         return stage
+
+    def place(self, rel: str, data: bytes, found: str, last: LastBuild) -> None:
+        """Link ``rel`` from the old output when the last build left it there intact with digest
+        ``found`` (these bytes), else write it."""
+        if not (last.intact(rel, found) and self.keep(rel)):
+            self.put(rel, data)
 
     def commit(self, files: Iterable[str]) -> int:
         """Write the manifest and swap the folder in; returns how many old files are gone.

@@ -48,14 +48,12 @@ def kept_shards(
         for rel in outcome.fresh
         if rel in outcome.rendered
     }
-    kept: dict[str, str] = {}
-    for rid in region_ids:
-        for n in range(SEARCH_SHARDS):
-            rel = f"_edge/search/{rid}/{n:02d}.json"
-            known = state.outputs.get(rel)
-            if (rid, n) not in touched and known is not None and last.intact(rel, known[3]):
-                kept[rel] = known[3]
-    return kept
+    return last.left_as_recorded(
+        f"_edge/search/{rid}/{n:02d}.json"
+        for rid in region_ids
+        for n in range(SEARCH_SHARDS)
+        if (rid, n) not in touched
+    )
 
 
 class SearchEntries:

@@ -106,13 +106,7 @@ def kept_sitemaps(last: LastBuild, listing: str, region_ids: list[str]) -> dict[
     state = last.state
     if state is None or not last.same_output or not listing or state.listing != listing:
         return {}
-    kept: dict[str, str] = {}
-    for rid in region_ids:
-        rel = f"{rid}/sitemap.xml"
-        known = state.outputs.get(rel)
-        if known is not None and last.intact(rel, known[3]):
-            kept[rel] = known[3]
-    return kept
+    return last.left_as_recorded(f"{rid}/sitemap.xml" for rid in region_ids)
 
 
 def known_urls(rid: str, paths: set[str]) -> dict[str, str]:

@@ -84,14 +84,15 @@ def _call(part: Any) -> Any:
     return fn(context, part)
 
 
-def aside(fn: Callable[[], R], parallel: bool) -> Aside[R]:
-    """``fn()`` started in a forked child while the caller goes on (when ``parallel`` and fork exist).
+def aside(fn: Callable[[], R]) -> Aside[R]:
+    """``fn()`` started in a forked child while the caller goes on.
 
-    For short independent checks (the no-change build stats its outputs while it stats its
-    inputs): the child's answer comes back pickled through a pipe. Without a child, or when the
-    child fails, ``fn`` runs in this process when the result is asked for.
+    For short independent checks (a build stats its old outputs while it reads its inputs): the
+    child's answer comes back pickled through a pipe. Without fork, or when the child fails, ``fn``
+    runs in this process when the result is asked for. Callers that may have threads (which a
+    fork does not copy safely) must not call it: see ``BuildOptions.jobs``.
     """
-    if not parallel or not can_fork():
+    if not can_fork():
         return Aside(fn, None, None)
     try:
         read_end, write_end = os.pipe()

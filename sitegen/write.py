@@ -67,8 +67,7 @@ def write_output(
             for rel, data in outcome.in_memory.items():
                 staging.put(rel, data)
             for rel, data in output.files.items():
-                if not (last.intact(rel, digests[rel]) and staging.keep(rel)):
-                    staging.put(rel, data)
+                staging.place(rel, data, digests[rel], last)
             for rel in outcome.rendered:
                 if rel not in outcome.fresh and not staging.keep(rel):
                     raise SitegenError(f"could not carry {rel} over from the previous output", str(out))

@@ -96,8 +96,7 @@ def test_work_set_aside_in_a_child_comes_back_or_is_done_here() -> None:
 import os
 from sitegen import workers
 parent = os.getpid()
-assert workers.aside(os.getpid, parallel=True).result() != parent  # ran in a child
-assert workers.aside(os.getpid, parallel=False).result() == parent
+assert workers.aside(os.getpid).result() != parent  # ran in a child
 
 calls = []
 def fails_in_the_child():
@@ -105,19 +104,19 @@ def fails_in_the_child():
     if os.getpid() != parent:
         raise RuntimeError("child fails")
     return "done here"
-assert workers.aside(fails_in_the_child, parallel=True).result() == "done here"
+assert workers.aside(fails_in_the_child).result() == "done here"
 
 def no_fork():
     raise OSError(11, "Resource temporarily unavailable")
 real_fork, os.fork = os.fork, no_fork
-assert workers.aside(os.getpid, parallel=True).result() == parent  # no child: done here
+assert workers.aside(os.getpid).result() == parent  # no child: done here
 os.fork = real_fork
 
 import signal, time
 def interrupt(*_):
     raise KeyboardInterrupt
 signal.signal(signal.SIGALRM, interrupt)
-waited = workers.aside(lambda: time.sleep(30), parallel=True)
+waited = workers.aside(lambda: time.sleep(30))
 signal.setitimer(signal.ITIMER_REAL, 0.2)
 try:
     waited.result()
@@ -128,7 +127,7 @@ unrelated = os.pipe()  # may take the number of the pipe the interrupted read cl
 waited.cancel()  # must neither close that fd nor leave the child running
 os.fstat(unrelated[0]); os.fstat(unrelated[1])
 
-slow = workers.aside(lambda: time.sleep(30), parallel=True)
+slow = workers.aside(lambda: time.sleep(30))
 started = time.monotonic()
 slow.cancel()
 assert time.monotonic() - started < 10
