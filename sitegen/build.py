@@ -204,8 +204,6 @@ def _build(options: BuildOptions) -> BuildResult:
         output.files.clear()
         outcome.in_memory.clear()
         if cache.enabled:
-            from sitegen.searchentries import layout
-
             sources.save(cache)
             outcome.save(cache, job.plan, last.state is None, searches)
             state = State(
@@ -217,7 +215,7 @@ def _build(options: BuildOptions) -> BuildResult:
                 pages=dict(result.pages),
                 warnings=list(problems.warnings),
                 templates=job.plan.templates,
-                search_layout=layout(sources.pages, site.region_ids),
+                search_layout=job.plan.search_layout,
                 listing=job.plan.listing,
             )
             cache.save("state", state)
@@ -243,7 +241,7 @@ def render_and_check(
     """Render the pages, make the other files, check every link; raises BuildFailed on any problem."""
     from sitegen import render_jobs
     from sitegen.linkcheck import check_build, known_good
-    from sitegen.searchentries import SearchEntries, kept_shards, layout, remake_from
+    from sitegen.searchentries import SearchEntries, kept_shards, remake_from
     from sitegen.sitefiles import kept_sitemaps, site_files
     from sitegen.staticfiles import check_static
 
@@ -258,7 +256,7 @@ def render_and_check(
     searches = SearchEntries(outcome.rendered, cache, remake)
     # Search shards none of whose pages changed stay as they are, when the output is updated in place.
     in_place = staging is None and options.write
-    kept = kept_shards(outcome, site.region_ids, last, layout(pages, site.region_ids)) if in_place else {}
+    kept = kept_shards(outcome, site.region_ids, last, job.plan.search_layout) if in_place else {}
     if in_place:
         kept.update(kept_sitemaps(last, job.plan.listing, site.region_ids))
     output, result.pages = site_files(

@@ -33,9 +33,9 @@ _MAGIC = b"sitegen-cache\n"
 # The last part is the layout of what is pickled (2: Parsed carries region blocks, not container tokens;
 # 3: Parsed and Page carry the images they use; 4: search entries in their own section;
 # 5: search entries and chat chunks kept as UTF-8 bytes; 6: a page's source a str; 7: CRC-32
-# checks);
+# checks; 8: a page keeps its parts of the listing and structure keys);
 # parsed pages are reused across code changes, so a changed layout must bump it.
-_STAMP = f"{__version__}|{sys.version_info[:2]}|7".encode()
+_STAMP = f"{__version__}|{sys.version_info[:2]}|8".encode()
 # A file whose mtime is this close to the moment its state was recorded may have
 # changed again within the file system's timestamp granularity: it is re-hashed.
 RACY_NS = 2_000_000_000

@@ -49,6 +49,8 @@ class Page:
     service_id: str | None = None
     # The images it uses (keys under content/, see sitegen.images); None: not known before rendering.
     images: tuple[str, ...] | None = None
+    # Its digests in the site's listing and structure keys (deps.key_parts), made on first use.
+    key_parts: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)

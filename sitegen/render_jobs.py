@@ -66,6 +66,7 @@ class RenderPlan:
     # The element ids the last build's output of each page to render had (for the link check).
     previous_ids: dict[str, frozenset[str]] = field(default_factory=dict)
     listing: str = ""  # deps.listing_key of the pages (what a sitemap shows of them)
+    search_layout: str = ""  # searchentries.layout of the pages (which shard files may be kept)
 
 
 @dataclass
@@ -114,6 +115,7 @@ def plan(
 ) -> RenderPlan:
     """Which pages to render again: those whose key or output file changed."""
     from sitegen.deps import body_reads_catalog, listing_key
+    from sitegen.searchentries import layout
 
     listing = listing_key(sources.pages)
     previous: dict[str, Rendered] = cache.load_map("rendered") if last.state is not None else {}
@@ -122,23 +124,29 @@ def plan(
     reused: dict[str, Rendered] = {}
     tasks: list[tuple[int, str]] = []
     previous_ids: dict[str, frozenset[str]] = {}
+    # What a page's key takes from its source, template, catalog and images: the same in every
+    # region, so made once per page.
+    per_page: list[tuple[str, ...] | None] = [None] * len(sources.pages)
     for rid in region_ids:
         for index, page in enumerate(sources.pages):
             if rid not in page.regions:
                 continue
-            template_hash, template_reads_catalog = deps.closure(f"{page.template}.html")
-            record = sources.records.get(page.file)
+            common = per_page[index]
+            if common is None:
+                template = f"{page.template}.html"
+                template_hash, template_reads_catalog = deps.closure(template)
+                lists = deps.lists_pages(template)
+                record = sources.records.get(page.file)
+                common = per_page[index] = (
+                    record.key if record is not None else page.file,
+                    template_hash,
+                    sources.catalog_key if template_reads_catalog or body_reads_catalog(page) else "",
+                    listing if lists else "",
+                    # Its images (a listing may show any page's): an edited image re-renders its pages.
+                    images.key_for(None if lists else page.images),
+                )
             # A tuple, compared as is: hashing 8000 keys would cost more than comparing them.
-            key = (
-                base,
-                rid,
-                record.key if record is not None else page.file,
-                template_hash,
-                sources.catalog_key if template_reads_catalog or body_reads_catalog(page) else "",
-                listing if deps.lists_pages(f"{page.template}.html") else "",
-                # Its images (a listing may show any page's): an edited image re-renders its pages.
-                images.key_for(None if deps.lists_pages(f"{page.template}.html") else page.images),
-            )
+            key = (base, rid, *common)
             rel = f"{rid}{page.path}index.html"
             keys[rel] = key
             old = previous.get(rel)
@@ -148,7 +156,8 @@ def plan(
                 tasks.append((index, rid))
                 if old is not None:
                     previous_ids[rel] = old.ids
-    return RenderPlan(keys, reused, tasks, set(previous), deps.parsed(), previous_ids, listing)
+    search_layout = layout(sources.pages, region_ids)
+    return RenderPlan(keys, reused, tasks, set(previous), deps.parsed(), previous_ids, listing, search_layout)
 
 
 def render(

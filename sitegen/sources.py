@@ -274,6 +274,7 @@ def parse_part(
     context: ParseContext, items: list[ParseTask]
 ) -> list[tuple[int, str, Page | Draft | None, bytes | None, Problems]]:
     """Read and convert sources (in a worker); the Markdown comes back pickled, for the cache."""
+    from sitegen.deps import key_parts
     from sitegen.pages import Page, read_page
 
     out = []
@@ -281,6 +282,8 @@ def parse_part(
         found = Problems()
         page = read_page(context.config, context.content, Path(path), found, context.drafts, data)
         blob = None
+        if isinstance(page, Page):
+            key_parts(page)  # here, in parallel, rather than by the parent for every page
         if isinstance(page, Page) and not page.dynamic and page.parsed is not None:
             blob = pickle.dumps(page.parsed, protocol=pickle.HIGHEST_PROTOCOL)
             # The parent keeps the blob; whoever renders the page loads it. The Markdown source is
