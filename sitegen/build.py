@@ -31,7 +31,6 @@ from sitegen.changes import Inputs, LastBuild, State, build_key, input_paths, ou
 from sitegen.config import SiteConfig, at_origin, load_config, parse_origin
 from sitegen.errors import BuildFailed, Problems, SitegenError
 from sitegen.progress import Progress
-from sitegen.sources import Sources, read_sources
 from sitegen.theme import theme_dir
 from sitegen.write import open_staging, write_output
 
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
     from sitegen.pages import Draft, Page
     from sitegen.render_jobs import RenderJob, RenderOutcome
     from sitegen.searchentries import SearchEntries
+    from sitegen.sources import Sources
 
 
 @dataclass
@@ -164,6 +164,8 @@ def _build(options: BuildOptions) -> BuildResult:
         foreign = last.unchanged(inputs)
         if foreign is not None:
             return nothing_to_do(last, foreign, result, problems, options.strict, started)
+
+        from sitegen.sources import read_sources
 
         sources = read_sources(
             site.config,

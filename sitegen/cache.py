@@ -17,9 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import shutil
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -104,6 +102,8 @@ class BuildCache:
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         check = _check(payload)
         self.folder.mkdir(parents=True, exist_ok=True)
+        import tempfile  # here: a build that finds nothing changed saves nothing
+
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -154,6 +154,8 @@ class BuildCache:
         self._bad[name] = set()
 
     def clear(self) -> None:
+        import shutil
+
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def jinja_folder(self) -> Path | None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,9 @@ from typing import TYPE_CHECKING
 
 from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError
+
+# tempfile and shutil are imported where a folder is made, copied or removed: a build that finds
+# nothing changed imports this module (for OutputFiles) and does none of that (~3 ms of imports).
 
 if TYPE_CHECKING:
     from sitegen.changes import LastBuild
@@ -152,6 +153,9 @@ def write(out: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
     previous = check_ours(out)
     written = 0
     out.parent.mkdir(parents=True, exist_ok=True)
+    import shutil
+    import tempfile
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         made: set[Path] = set()
@@ -189,6 +193,9 @@ def _swap(tmp: Path, out: Path) -> None:
     if not out.exists():
         os.rename(tmp, out)
         return
+    import shutil
+    import tempfile
+
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     os.rename(out, old / "x")
     os.rename(tmp, out)
@@ -240,6 +247,8 @@ class Staging:
         self.out = out.resolve()
         self.previous = check_ours(self.out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         self.folder = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
         self.written = 0
         # Files no build made, carried over from the old folder by commit(): after the swap, the
@@ -258,6 +267,8 @@ class Staging:
             os.link(self.out / rel, new)
         except OSError:
             try:
+                import shutil
+
                 shutil.copy2(self.out / rel, new)
             except OSError:
                 return False
@@ -301,6 +312,8 @@ class Staging:
         return len(self.previous - set(names))
 
     def abort(self) -> None:
+        import shutil
+
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
