@@ -93,6 +93,9 @@ class BuildResult:
     images_encoded: int = 0  # of them, encoded by this build (the others came from the cache)
     image_set: ImageSet | None = None  # for `sitegen serve`'s one-page rebuild
     kept: list[str] = field(default_factory=list)  # files in the output folder no build made, left there
+    # Every file this build read (site.yaml too), as absolute paths: what `sitegen serve` tells an
+    # editor's vanished temp file from a deleted source by.
+    inputs: frozenset[str] = frozenset()
 
     def summary(self) -> str:
         per_region = ", ".join(f"{rid} {n}" for rid, n in self.pages.items())
@@ -156,6 +159,7 @@ def _build(options: BuildOptions) -> BuildResult:
     last = LastBuild.load(cache, key, site.out)
     try:
         paths = input_paths(site.root, site.theme, site.config)
+        result.inputs = frozenset([*paths, str(site.root / "site.yaml")])
         jobs = worker_count(options)
         last.scan(parallel=jobs > 1)
         # Every input stat-ed (and hashed when its stamp changed) once, for both questions: did

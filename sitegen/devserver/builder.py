@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sitegen import emulator, routing
 from sitegen.build import BuildOptions, build
 from sitegen.config import SiteConfig
-from sitegen.devserver.incremental import Previous, rebuild_pages
+from sitegen.devserver.incremental import Previous, never_read, rebuild_pages
 from sitegen.errors import BuildFailed, SitegenError
 from sitegen.output import write
 
@@ -107,6 +107,15 @@ class Builder:
         """
         started = time.perf_counter()
         with self._lock:
+            previous = self._previous
+            # Only an editor's temp files came and went: nothing the site is made of changed.
+            if (
+                changed
+                and previous is not None
+                and not self.errors
+                and all(never_read(previous, p) for p in changed)
+            ):
+                return True
             self.builds += 1
             done = self._rebuild_pages(changed) if changed and self._previous and not self.errors else None
             if done is None:

@@ -13,6 +13,7 @@ else returns None and the caller runs the full build: correctness first.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -51,6 +52,7 @@ class Previous:
     # Reused between one-page rebuilds: compiled templates and menus stay valid while front matter,
     # templates and catalog are unchanged (anything else is a full build and a new Previous).
     cache: dict[str, Any] = field(default_factory=dict, compare=False)
+    inputs: frozenset[str] = frozenset()  # every file the build read (BuildResult.inputs)
 
     @classmethod
     def of(cls, result: BuildResult) -> Previous | None:
@@ -65,6 +67,7 @@ class Previous:
             dict(result.files),
             result.image_set,
             list(result.drafts),
+            inputs=frozenset(getattr(result, "inputs", ())),
         )
 
 
@@ -147,6 +150,14 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
     )
 
 
+def never_read(prev: Previous, path: Path) -> bool:
+    """``path`` is gone and the last build did not read it: an editor's temp file (vim's "4913",
+    an atomic save's leftovers) that came and went. A deleted source the build read is not."""
+    if path.exists():
+        return False
+    return str(path) not in prev.inputs and os.path.realpath(path) not in prev.inputs
+
+
 def _reread(prev: Previous, changed: set[Path], problems: Problems) -> tuple[list[Page], list[Page]] | None:
     """(every source, the edited ones) when every change is a body-only edit of a Markdown page, else None."""
     config = prev.config
@@ -159,8 +170,8 @@ def _reread(prev: Previous, changed: set[Path], problems: Problems) -> tuple[lis
             rel = path.resolve().relative_to(content.resolve())
         except ValueError:
             return None
-        if not path.exists() and path.suffix not in (".md", ".yaml", ".yml"):
-            continue  # an editor's deleted temp file (vim's "4913", atomic-save leftovers): never read by the build
+        if never_read(prev, path):
+            continue
         if (
             path.suffix != ".md"
             or not path.is_file()

@@ -305,6 +305,40 @@ def test_an_edit_that_shows_an_image_no_page_used_publishes_it(site: Path, tmp_p
     assert src and src.group(1) in dev.snapshot.files
 
 
+def test_a_batch_of_only_an_editors_temp_files_rebuilds_nothing(site: Path, tmp_path: Path) -> None:
+    """vim probes a folder with a file named 4913 before it saves; when the probe's batch comes
+    alone it is not a change to the site (it used to cost a full build)."""
+    dev = DevServer(site, out=tmp_path / "out", log=lambda _: None)
+    assert dev.rebuild("start") and dev.snapshot is not None
+    before = (dev.builds, dev.full_builds, dev.generation, dev.snapshot)
+    assert dev.rebuild("4913", {site / "content" / "4913", site / "content" / "about.md~"})
+    assert (dev.builds, dev.full_builds, dev.generation, dev.snapshot) == before
+    # A temp file still there, or any file the build read, is a change.
+    probe = site / "content" / "4913"
+    probe.write_text("")
+    assert dev.rebuild("4913", {probe}) and dev.full_builds == 2
+
+
+def test_a_deleted_content_file_in_an_edits_batch_is_not_taken_for_a_temp_file(
+    site: Path, tmp_path: Path
+) -> None:
+    """A page's image removed in the same batch as a body edit of the page (a branch switch):
+    the full build runs and says the image is missing, instead of the one-page path re-rendering
+    the page with the image it remembers."""
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (200, 60, 40)).save(site / "content" / "team.png")
+    about = site / "content" / "about.md"
+    about.write_text("---\ntitle: About\n---\nOur team:\n\n![The team](team.png)\n")
+    dev = DevServer(site, out=tmp_path / "out", log=lambda _: None)
+    assert dev.rebuild("start") and dev.full_builds == 1
+    (site / "content" / "team.png").unlink()
+    about.write_text("---\ntitle: About\n---\nOur whole team:\n\n![The team](team.png)\n")
+    assert dev.rebuild("2 files changed", {about, site / "content" / "team.png"}) is False
+    assert dev.full_builds == 2
+    assert any("team.png" in str(e) for e in dev.errors), dev.errors
+
+
 def test_repeated_one_page_edits_keep_the_edge_data_of_a_full_build(site: Path, tmp_path: Path) -> None:
     """The serialised search shards and chat chunks kept between edits stay byte-identical to a full build,
     also when an edit changes how many chunks a page has (a section grows past the merge threshold)."""
