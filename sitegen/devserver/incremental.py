@@ -152,10 +152,28 @@ def rebuild_pages(prev: Previous, changed: set[Path]) -> Outcome | list[SitegenE
 
 def never_read(prev: Previous, path: Path) -> bool:
     """``path`` is gone and the last build did not read it: an editor's temp file (vim's "4913",
-    an atomic save's leftovers) that came and went. A deleted source the build read is not."""
-    if path.exists():
+    an atomic save's leftovers) that came and went. A deleted source the build read is not, nor
+    a folder that held one (moving a folder away is one event, for the folder)."""
+    if os.path.lexists(path):
         return False
-    return str(path) not in prev.inputs and os.path.realpath(path) not in prev.inputs
+    forms = (str(path), os.path.realpath(path))
+    if _holds_input(prev.inputs, forms):
+        return False
+    # The watcher may name a file by its real path where the build named it through a symlinked
+    # folder (macOS does), so the inputs' real paths are asked too (made once per build).
+    real = prev.cache.get("real_inputs")
+    if real is None:
+        real = prev.cache["real_inputs"] = frozenset(os.path.realpath(p) for p in prev.inputs)
+    return not _holds_input(real, forms)
+
+
+def _holds_input(inputs: frozenset[str], forms: tuple[str, ...]) -> bool:
+    """One of ``forms`` is an input, or a folder an input is in."""
+    for form in forms:
+        prefix = form + os.sep
+        if form in inputs or any(p.startswith(prefix) for p in inputs):
+            return True
+    return False
 
 
 def _reread(prev: Previous, changed: set[Path], problems: Problems) -> tuple[list[Page], list[Page]] | None:

@@ -319,6 +319,19 @@ def test_a_batch_of_only_an_editors_temp_files_rebuilds_nothing(site: Path, tmp_
     assert dev.rebuild("4913", {probe}) and dev.full_builds == 2
 
 
+def test_a_folder_moved_out_of_the_site_is_a_change(site: Path, tmp_path: Path) -> None:
+    """Moving a folder away (or to the desktop's trash) is one event, for the folder."""
+    blog = site / "content" / "blog"
+    blog.mkdir()
+    (blog / "first.md").write_text("---\ntitle: First post\n---\nHello.\n")
+    dev = DevServer(site, out=tmp_path / "out", log=lambda _: None)
+    assert dev.rebuild("start") and dev.snapshot is not None
+    assert "pk/blog/first/index.html" in dev.snapshot.files
+    blog.rename(tmp_path / "blog-elsewhere")
+    assert dev.rebuild("blog", {blog}) and dev.full_builds == 2
+    assert "pk/blog/first/index.html" not in dev.snapshot.files
+
+
 def test_a_deleted_content_file_in_an_edits_batch_is_not_taken_for_a_temp_file(
     site: Path, tmp_path: Path
 ) -> None:
