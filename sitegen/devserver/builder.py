@@ -107,17 +107,13 @@ class Builder:
         """
         started = time.perf_counter()
         with self._lock:
-            previous = self._previous
-            # Only an editor's temp files came and went: nothing the site is made of changed.
-            if (
-                changed
-                and previous is not None
-                and not self.errors
-                and all(never_read(previous, p) for p in changed)
-            ):
+            # After a good build, changes may be answered from it: with nothing when only an
+            # editor's temp files came and went, else one page when that is safe.
+            previous = self._previous if not self.errors else None
+            if changed and previous is not None and all(never_read(previous, p) for p in changed):
                 return True
             self.builds += 1
-            done = self._rebuild_pages(changed) if changed and self._previous and not self.errors else None
+            done = self._rebuild_pages(changed) if changed and previous is not None else None
             if done is None:
                 self.full_builds += 1
                 done = self._rebuild_all()
